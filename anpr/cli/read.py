@@ -1,0 +1,1 @@
+"""`anpr read`: plates in photos (placeholder until the pipeline lands)."""

@@ -1,0 +1,115 @@
+"""The results that leave anpr/: frozen, JSON-serialisable, and free of numpy so that challan/ can
+import them. Per-frame work inside anpr/ uses supervision.Detections (see anpr.detect)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the source image
+
+VEHICLE_TYPES = ("car", "motorcycle", "rickshaw", "bus", "truck", "van", "unknown")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate's reading. `text` is series + number in A-Z0-9 only; a Pakistani registration year
+    is in `year`, never in `text`. `candidates` are ranked best first and start with `text`."""
+
+    text: str
+    confidence: float
+    candidates: tuple[Candidate, ...] = ()
+    region: str = "unknown"
+    year: str | None = None
+    layout: str = "one-line"
+    format: str | None = None
+    box: Box | None = None
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["box"] = [round(v, 1) for v in self.box] if self.box else None
+        out["confidence"] = round(self.confidence, 4)
+        out["candidates"] = [{"text": c.text, "confidence": round(c.confidence, 4)} for c in self.candidates]
+        return out
+
+
+@dataclass(frozen=True)
+class VehicleSighting:
+    """A vehicle found in one image, with the plate read inside it (if any)."""
+
+    box: Box
+    vehicle_type: str
+    confidence: float
+    plate: PlateRead | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "box": [round(v, 1) for v in self.box],
+            "vehicle_type": self.vehicle_type,
+            "confidence": round(self.confidence, 4),
+            "plate": self.plate.to_json() if self.plate else None,
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file written as evidence of an event; `sha256` is its content address."""
+
+    kind: str  # "scene_before" | "scene_at" | "scene_after" | "plate_crop" | "clip"
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class VehicleEvent:
+    """One vehicle followed through footage: the consensus plate read and what it did.
+    Times are timezone-aware wall-clock times derived from the camera's start time."""
+
+    site_id: str
+    track_id: int
+    vehicle_type: str
+    first_seen: datetime
+    last_seen: datetime
+    plate: PlateRead | None = None
+    colour: str | None = None
+    speed_kmh: float | None = None
+    speed_method: str | None = None  # "calibrated-ground-plane" | "radar" | None
+    crossed_stop_line_at: datetime | None = None
+    signal_state_at_crossing: str | None = None  # "red" | "amber" | "green" | None
+    red_onset_at: datetime | None = None
+    amber_seconds: float | None = None
+    direction: str | None = None  # "with" | "against" the configured traffic flow
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        plate = self.plate
+        return {
+            "site_id": self.site_id,
+            "track_id": self.track_id,
+            "plate": {
+                "text": plate.text if plate else "",
+                "year": plate.year if plate else None,
+                "confidence": round(plate.confidence, 4) if plate else 0.0,
+                "candidates": [{"text": c.text, "confidence": round(c.confidence, 4)}
+                               for c in (plate.candidates if plate else ())],
+            },
+            "vehicle_type": self.vehicle_type,
+            "colour": self.colour,
+            "first_seen": iso(self.first_seen),
+            "last_seen": iso(self.last_seen),
+            "speed_kmh": round(self.speed_kmh, 1) if self.speed_kmh is not None else None,
+            "speed_method": self.speed_method,
+            "crossed_stop_line_at": iso(self.crossed_stop_line_at),
+            "signal_state_at_crossing": self.signal_state_at_crossing,
+            "direction": self.direction,
+            "evidence": [asdict(e) for e in self.evidence],
+        }

