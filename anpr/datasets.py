@@ -53,8 +53,15 @@ def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
     with (root / "labels.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
-            photos.append(LabelledPhoto(root / row["image"], row["region"], (x, y, x + w, y + h),
-                                        row["plate"].upper(), split_of(row["image"])))
+            photos.append(
+                LabelledPhoto(
+                    root / row["image"],
+                    row["region"],
+                    (x, y, x + w, y + h),
+                    row["plate"].upper(),
+                    split_of(row["image"]),
+                )
+            )
     return photos
 
 
@@ -65,7 +72,15 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
     with (root / "labels.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
             text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
-            crops.append(LabelledCrop(root / row["file"], text, row["year"] or None, row["province"],
-                                      row["layout"], row["legible"].strip().lower() == "yes",
-                                      split_of(f"{text}/{row['year']}")))
+            crops.append(
+                LabelledCrop(
+                    root / row["file"],
+                    text,
+                    row["year"] or None,
+                    row["province"],
+                    row["layout"],
+                    row["legible"].strip().lower() == "yes",
+                    split_of(f"{text}/{row['year']}"),
+                )
+            )
     return crops

@@ -85,6 +85,7 @@ class VehicleEvent:
     red_onset_at: datetime | None = None
     amber_seconds: float | None = None
     direction: str | None = None  # "with" | "against" the configured traffic flow
+    stopped_past_line_at: datetime | None = None  # came to rest beyond the stop line (on red: STOP_LINE)
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict:
@@ -111,5 +112,6 @@ class VehicleEvent:
             "crossed_stop_line_at": iso(self.crossed_stop_line_at),
             "signal_state_at_crossing": self.signal_state_at_crossing,
             "direction": self.direction,
+            "stopped_past_line_at": iso(self.stopped_past_line_at),
             "evidence": [asdict(e) for e in self.evidence],
         }

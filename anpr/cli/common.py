@@ -11,8 +11,12 @@ import typer
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="ANPR_DATABASE_URL", help="Records database URL "
-                 "(default: sqlite:///anpr.db in the working folder).", show_envvar=True),
+    typer.Option(
+        "--db",
+        envvar="ANPR_DATABASE_URL",
+        help="Records database URL (default: sqlite:///anpr.db in the working folder).",
+        show_envvar=True,
+    ),
 ]
 
 
@@ -23,32 +27,29 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def run_guarded(command) -> int:
-    """Run the Typer app so that no traceback reaches the user (set ANPR_DEBUG=1 to see them)."""
+    """Run the Typer app so that no traceback reaches the user (set ANPR_DEBUG=1 to see them).
+    Click's standalone mode already turns usage errors and Exit into exit codes; what reaches us
+    here is our own AnprError or something unexpected."""
     from anpr.errors import AnprError
 
     try:
-        command(standalone_mode=False)
+        command()
         return 0
-    except typer.Exit as exc:
-        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except AnprError as exc:
         typer.echo(f"error: {exc}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
+    except Exception as exc:
         if os.environ.get("ANPR_DEBUG"):
             traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
-        typer.echo(f"error: {type(exc).__name__}: {first}", err=True)
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {first} (set ANPR_DEBUG=1 for details)", err=True
+        )
         return 1
     finally:
         sys.stdout.flush()

@@ -1,1 +1,96 @@
-"""`anpr read`: plates in photos (placeholder until the pipeline lands)."""
+"""`anpr read`: plates in photos, one JSON object per image with --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anpr.plates.formats import REGIONS
+
+RegionOption = Annotated[
+    str, typer.Option("--region", help="Plate grammar to rank reads by: auto, " + ", ".join(REGIONS) + ".")
+]
+
+
+def read(
+    images: Annotated[
+        list[Path],
+        typer.Argument(help="Photos of vehicles (or plate crops with --crop).", show_default=False),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per image (JSON lines).")] = False,
+    region: RegionOption = "auto",
+    plate_crop: Annotated[
+        bool, typer.Option("--crop", help="Each image is already cropped to one plate.")
+    ] = False,
+    reader: Annotated[
+        str, typer.Option(help="Plate reader: auto (the trained recognizer), crnn, rapidocr, easyocr.")
+    ] = "auto",
+) -> None:
+    """Find and read number plates in photos.
+
+    Prints each plate's registration (series + number; a Pakistani registration year is reported
+    separately), its confidence, the alternatives considered and the vehicle it belongs to.
+    Example: anpr read car.jpg --json --region pk
+    """
+    from anpr.errors import AnprError
+    from anpr.images import load_image
+    from anpr.ocr import get_reader
+    from anpr.pipeline import PlateRecognizer
+
+    if region != "auto" and region not in REGIONS:
+        raise typer.BadParameter(
+            f"'{region}' is not one of auto, {', '.join(REGIONS)}", param_hint="--region"
+        )
+    recognizer = PlateRecognizer(reader=get_reader(reader))
+    failures = 0
+    for path in images:
+        record = {"image": str(path), "plates": [], "vehicles": [], "error": None}
+        try:
+            image = load_image(path)
+            if plate_crop:
+                record["plates"] = [recognizer.read_plate_image(image, region).to_json()]
+            else:
+                result = recognizer.read_image(image, region)
+                record["vehicles"] = [v.to_json() | {"plate": None} for v in result.vehicles]
+                for plate, vehicle in zip(result.plates, result.plate_vehicle, strict=True):
+                    record["plates"].append(plate.to_json() | {"vehicle": vehicle if vehicle >= 0 else None})
+        except AnprError as exc:
+            failures += 1
+            record["error"] = str(exc)
+            typer.echo(f"error: {exc}", err=True)
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            _print_table(record)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_table(record: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if record["error"]:
+        return
+    table = Table(title=record["image"], title_justify="left")
+    for column in ("plate", "year", "conf", "region", "vehicle", "alternatives"):
+        table.add_column(column)
+    for plate in record["plates"]:
+        vehicle = (
+            record["vehicles"][plate["vehicle"]]["vehicle_type"] if plate.get("vehicle") is not None else ""
+        )
+        alternatives = ", ".join(c["text"] for c in plate["candidates"][1:4])
+        table.add_row(
+            plate["text"] or "(unreadable)",
+            plate["year"] or "",
+            f"{plate['confidence']:.2f}",
+            plate["region"],
+            vehicle,
+            alternatives,
+        )
+    if not record["plates"]:
+        table.add_row("(no plate found)", "", "", "", "", "")
+    Console().print(table)

@@ -1,0 +1,109 @@
+"""Benchmarks on the held-back validation splits of the dev sets: exact reads per region and
+province, detection recall, character confusions, confidence calibration, and speed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anpr.datasets import openalpr_photos, pk_crops
+from anpr.images import crop, load_image
+from anpr.pipeline import PLATE_PAD, PlateRecognizer
+
+CALIBRATION_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
+
+
+@dataclass
+class Tally:
+    """Counts per group: how many, how many read exactly, and the (confidence, correct) pairs."""
+
+    total: Counter = field(default_factory=Counter)
+    correct: Counter = field(default_factory=Counter)
+    scored: list[tuple[float, bool]] = field(default_factory=list)
+    confusions: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    reads: int = 0
+
+    def add(self, groups: list[str], truth: str, read: str, confidence: float) -> None:
+        ok = read == truth
+        for group in groups:
+            self.total[group] += 1
+            self.correct[group] += ok
+        self.scored.append((confidence, ok))
+        if not ok and len(read) == len(truth):
+            self.confusions.update(f"{t}->{r}" for t, r in zip(truth, read, strict=True) if t != r)
+
+    def accuracy(self, group: str) -> float:
+        return self.correct[group] / self.total[group] if self.total[group] else float("nan")
+
+
+def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]]:
+    """(confidence bin, count, accuracy in the bin): a low confidence should mean a likely misread."""
+    rows = []
+    for low, high in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        inside = [ok for conf, ok in scored if low <= conf < high]
+        rows.append(
+            (
+                f"{low:.2f}-{min(high, 1.0):.2f}",
+                len(inside),
+                float(np.mean(inside)) if inside else float("nan"),
+            )
+        )
+    return rows
+
+
+def _iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
+    """Two figures per photo: the reader on the labelled box (recognition alone) and the whole
+    pipeline (detection + reading: the plate found at IoU >= 0.5 must read exactly)."""
+    crops, pipeline = Tally(), Tally()
+    found = Counter()
+    for photo in (p for p in openalpr_photos() if split == "all" or p.split == split):
+        image = load_image(photo.path)
+        start = time.perf_counter()
+        read = recognizer.reader.read(crop(image, photo.box, *PLATE_PAD), photo.region)
+        crops.seconds += time.perf_counter() - start
+        crops.reads += 1
+        crops.add(["all", photo.region], photo.text, read.text, read.confidence)
+        start = time.perf_counter()
+        result = recognizer.read_image(image, photo.region)
+        pipeline.seconds += time.perf_counter() - start
+        pipeline.reads += 1
+        matches = [p for p in result.plates if p.box and _iou(p.box, photo.box) >= 0.5]
+        found["all"] += bool(matches)
+        found[photo.region] += bool(matches)
+        best = max(matches, key=lambda p: _iou(p.box, photo.box)) if matches else None
+        pipeline.add(
+            ["all", photo.region], photo.text, best.text if best else "", best.confidence if best else 0.0
+        )
+        progress()
+    return crops, pipeline, found
+
+
+def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
+    """Pakistani crops: `text` must equal series + number, and the year must match too."""
+    tally, with_year = Tally(), Tally()
+    for item in (c for c in pk_crops() if (split == "all" or c.split == split) and c.legible):
+        image = load_image(item.path)
+        start = time.perf_counter()
+        read = recognizer.read_plate_image(image, "pk")
+        tally.seconds += time.perf_counter() - start
+        tally.reads += 1
+        groups = ["all", item.province.lower(), item.layout]
+        tally.add(groups, item.text, read.text, read.confidence)
+        with_year.add(
+            groups, f"{item.text}/{item.year or ''}", f"{read.text}/{read.year or ''}", read.confidence
+        )
+        progress()
+    return tally, with_year

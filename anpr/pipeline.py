@@ -1,0 +1,109 @@
+"""Photos in, plate reads out: detect vehicles, find plates (in the whole frame and again inside each
+vehicle at higher resolution), link each plate to its vehicle, read it. The components are passed
+in, so the trained recognizer, RapidOCR or EasyOCR can stand behind the same pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import supervision as sv
+
+from anpr.detect import VEHICLE_TYPE, Detector, PlateDetector, VehicleDetector
+from anpr.images import crop
+from anpr.ocr import get_reader
+from anpr.ocr.base import PlateReader
+from anpr.types import PlateRead, VehicleSighting
+
+VEHICLE_INDEX = "vehicle_index"  # Detections.data field on plates: row of the vehicle, -1 if none
+PLATE_PAD = (0.06, 0.12)  # detector boxes are tight; the reader was trained on a small margin
+MIN_VEHICLE_SIDE = 48  # smaller vehicles carry no legible plate
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    plates: list[PlateRead]
+    vehicles: list[VehicleSighting]
+    plate_vehicle: list[int]  # for each plate, the index of its vehicle in `vehicles`, or -1
+
+
+class PlateRecognizer:
+    def __init__(
+        self,
+        reader: PlateReader | None = None,
+        vehicle_detector: Detector | None = None,
+        plate_detector: Detector | None = None,
+        search_in_vehicles: bool = True,
+    ):
+        self.reader = reader or get_reader("auto")
+        self.vehicle_detector = vehicle_detector or VehicleDetector()
+        self.plate_detector = plate_detector or PlateDetector()
+        self.search_in_vehicles = search_in_vehicles
+
+    def find_plates(self, image: np.ndarray, vehicles: sv.Detections) -> sv.Detections:
+        """Plate boxes in image coordinates, each linked to the vehicle that contains its centre."""
+        found = [self.plate_detector.detect(image)]
+        if self.search_in_vehicles:
+            for box in vehicles.xyxy:
+                if min(box[2] - box[0], box[3] - box[1]) < MIN_VEHICLE_SIDE:
+                    continue
+                x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+                inside = self.plate_detector.detect(image[y1 : int(box[3]), x1 : int(box[2])])
+                if len(inside):
+                    inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
+                    found.append(inside)
+        plates = sv.Detections.merge([d for d in found if len(d)]) if any(len(d) for d in found) else found[0]
+        if len(plates) > 1:
+            plates = plates.with_nms(threshold=0.4, class_agnostic=True)
+        plates.data[VEHICLE_INDEX] = _containing(plates.xyxy, vehicles.xyxy)
+        return plates
+
+    def read_crops(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
+        return self.reader.read_batch(crops, region)
+
+    def read_image(self, image: np.ndarray, region: str = "auto") -> ImageResult:
+        vehicles = self.vehicle_detector.detect(image)
+        plates = self.find_plates(image, vehicles)
+        crops = [crop(image, box, *PLATE_PAD) for box in plates.xyxy]
+        reads = [
+            replace(read, box=tuple(float(v) for v in box), confidence=read.confidence * 1.0)
+            for read, box in zip(self.read_crops(crops, region), plates.xyxy, strict=True)
+        ]
+        links = [int(i) for i in plates.data[VEHICLE_INDEX]]
+        sightings = []
+        for index, box in enumerate(vehicles.xyxy):
+            plate = next((reads[p] for p, v in enumerate(links) if v == index), None)
+            sightings.append(
+                VehicleSighting(
+                    box=tuple(float(v) for v in box),
+                    vehicle_type=str(vehicles.data[VEHICLE_TYPE][index]),
+                    confidence=float(vehicles.confidence[index]),
+                    plate=plate,
+                )
+            )
+        return ImageResult(plates=reads, vehicles=sightings, plate_vehicle=links)
+
+    def read_plate_image(self, image: np.ndarray, region: str = "auto") -> PlateRead:
+        """The whole image is one plate (already cropped)."""
+        height, width = image.shape[:2]
+        return replace(self.reader.read(image, region), box=(0.0, 0.0, float(width), float(height)))
+
+
+def _containing(plates: np.ndarray, vehicles: np.ndarray) -> np.ndarray:
+    """For each plate box, the smallest vehicle box containing its centre (-1 when none)."""
+    links = np.full(len(plates), -1, dtype=int)
+    if not len(plates) or not len(vehicles):
+        return links
+    cx, cy = (plates[:, 0] + plates[:, 2]) / 2, (plates[:, 1] + plates[:, 3]) / 2
+    areas = (vehicles[:, 2] - vehicles[:, 0]) * (vehicles[:, 3] - vehicles[:, 1])
+    for i in range(len(plates)):
+        inside = (
+            (vehicles[:, 0] <= cx[i])
+            & (cx[i] <= vehicles[:, 2])
+            & (vehicles[:, 1] <= cy[i])
+            & (cy[i] <= vehicles[:, 3])
+        )
+        if inside.any():
+            candidates = np.flatnonzero(inside)
+            links[i] = int(candidates[np.argmin(areas[candidates])])
+    return links

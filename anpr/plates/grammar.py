@@ -1,0 +1,121 @@
+"""A tiny pattern language for plate layouts, compiled once to a regex and to per-position classes.
+
+A pattern is tokens separated by spaces, with "/" between printed lines (top to bottom):
+
+    "L{2,3}=series D{2}=year / D{1,4}=number L{0,1}=suffix"
+
+Classes: L a letter, D a digit, A either, Y a registration year (2 digits, or 4 starting 19/20; the
+field keeps the last two). `=field` names what the characters are: series, year, number (the default)
+or suffix (printed after the number but not part of the registration). The registration text is the
+series and number characters in printed order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import product
+
+CLASS_REGEX = {"L": "[A-Z]", "D": "[0-9]", "A": "[A-Z0-9]"}
+FIELDS = ("series", "year", "number", "suffix")
+LINE_BREAK = "/"
+_TOKEN = re.compile(r"^(?P<cls>[LDAY])(?:\{(?P<lo>\d+)(?:,(?P<hi>\d+))?\})?(?:=(?P<field>\w+))?$")
+
+
+@dataclass(frozen=True)
+class Token:
+    cls: str  # L, D, A, Y or "/" (line break)
+    lengths: tuple[int, ...]
+    field: str
+
+    def regex(self, index: int) -> str:
+        if self.cls == LINE_BREAK:
+            return LINE_BREAK
+        if self.cls == "Y":
+            body = "(?:19|20)?[0-9]{2}"
+        else:
+            body = f"{CLASS_REGEX[self.cls]}{{{min(self.lengths)},{max(self.lengths)}}}"
+        return f"(?P<t{index}>{body})"
+
+
+def parse_pattern(pattern: str) -> tuple[Token, ...]:
+    tokens = []
+    for word in pattern.split():
+        if word == LINE_BREAK:
+            tokens.append(Token(LINE_BREAK, (1,), ""))
+            continue
+        match = _TOKEN.match(word)
+        if not match:
+            raise ValueError(f"bad token {word!r} in plate pattern {pattern!r}")
+        name = match["field"] or "number"
+        if name not in FIELDS:
+            raise ValueError(f"unknown field {name!r} in plate pattern {pattern!r}")
+        if match["cls"] == "Y":
+            lengths = (2, 4)
+        else:
+            lo = int(match["lo"] or 1)
+            hi = int(match["hi"] or lo)
+            lengths = tuple(range(lo, hi + 1))
+        tokens.append(Token(match["cls"], lengths, name))
+    return tuple(tokens)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way a plate format is printed. Several layouts may share a format name (the same plate
+    with or without its year, say); `prior` is how plausible a text fitting it is as a plate."""
+
+    format: str  # "<region>-...", e.g. "pk-punjab-legacy-2line"
+    pattern: str
+    prior: float
+    province: str | None = None
+    avoid: str = ""  # series letters reported as avoided in this (new) series
+    tokens: tuple[Token, ...] = field(init=False, repr=False, compare=False)
+    regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tokens = parse_pattern(self.pattern)
+        object.__setattr__(self, "tokens", tokens)
+        object.__setattr__(self, "regex", re.compile("".join(t.regex(i) for i, t in enumerate(tokens))))
+
+    @property
+    def region(self) -> str:
+        return self.format.split("-", 1)[0]
+
+    @property
+    def line_count(self) -> int:
+        return 1 + sum(t.cls == LINE_BREAK for t in self.tokens)
+
+    def fields(self, form: str) -> dict[str, str] | None:
+        """{series, year, number, suffix, text} of `form` (normalised lines joined by "/"), or None."""
+        match = self.regex.fullmatch(form)
+        if not match:
+            return None
+        out = dict.fromkeys((*FIELDS, "text"), "")
+        for i, token in enumerate(self.tokens):
+            if token.cls == LINE_BREAK:
+                continue
+            value = match[f"t{i}"][-2:] if token.cls == "Y" else match[f"t{i}"]
+            out[token.field] += value
+            if token.field in ("series", "number"):
+                out["text"] += value
+        return out
+
+    def templates(self, length: int) -> list[tuple[tuple[str, str], ...]]:
+        """Every (class, field) sequence of `length` characters this layout accepts; Y reads as D."""
+        return _templates(self.tokens, length)
+
+
+@cache
+def _templates(tokens: tuple[Token, ...], length: int) -> list[tuple[tuple[str, str], ...]]:
+    out = []
+    for sizes in product(*(t.lengths for t in tokens)):
+        if sum(sizes) != length:
+            continue
+        positions: list[tuple[str, str]] = []
+        for token, size in zip(tokens, sizes, strict=True):
+            cls = "D" if token.cls == "Y" else token.cls
+            positions.extend([(cls, token.field)] * size)
+        out.append(tuple(positions))
+    return out

@@ -1,0 +1,63 @@
+"""`anpr read` as a user runs it: the real command, real models, real photos."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ANPR = str(Path(sys.executable).with_name("anpr"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([ANPR, *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    return {"missing": tmp_path / "nope.jpg", "empty": empty, "text": text, "truncated": truncated}
+
+
+def test_unreadable_inputs_get_an_error_each_and_a_non_zero_exit(bad_inputs):
+    result = run("read", "--json", *map(str, bad_inputs.values()))
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["image"] for r in records] == [str(p) for p in bad_inputs.values()]
+    assert all(r["error"] and r["plates"] == [] for r in records)
+    assert "no such file" in records[0]["error"] and "empty file" in records[1]["error"]
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == len(bad_inputs)
+
+
+def test_bad_region_is_a_usage_error():
+    result = run("read", "--region", "mars", "x.jpg")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_reads_a_real_photo_and_links_the_plate_to_its_car(datasets):
+    from anpr.datasets import openalpr_photos
+
+    photo = next(p for p in openalpr_photos() if p.split == "val" and p.path.name.startswith("1e241dc8"))
+    result = run("read", "--json", str(photo.path))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["error"] is None and record["image"] == str(photo.path)
+    plate = next(p for p in record["plates"] if _iou(p["box"], photo.box) > 0.5)
+    assert set(plate) >= {"text", "year", "confidence", "box", "candidates", "region"}
+    assert plate["text"].isalnum() and plate["text"] == plate["text"].upper()
+    assert plate["candidates"][0]["text"] == plate["text"]
+    assert record["vehicles"][plate["vehicle"]]["vehicle_type"] == "car"
+
+
+def _iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)

