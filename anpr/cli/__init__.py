@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from anpr.cli import bench, models, read
+from anpr.cli import bench, challan, models, read, registry
 
 # Ultralytics must never reach for the network (fonts, pip installs, hub checks).
 os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -27,6 +27,8 @@ cli = typer.Typer(
 cli.command("read")(read.read)
 cli.add_typer(models.app, name="models")
 cli.add_typer(bench.app, name="bench")
+cli.add_typer(challan.app, name="challan")
+cli.add_typer(registry.app, name="registry")
 
 
 def app() -> None:

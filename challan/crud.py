@@ -1,0 +1,376 @@
+"""Reading and recording: keyword-only functions taking the session explicitly. Events and pending
+violations from the pipeline (`record_event`), look-ups and lists for the CLI and the portal, and the
+vehicle registry. The officer's review and the challan's life after it are in challan.lifecycle.
+Each change writes an audit entry in the same transaction and flushes; the caller commits
+(challan.db.session_scope does). A function that raises has written nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, or_, select
+
+from anpr.errors import AnprError, InputError
+from anpr.types import VehicleEvent
+from challan import evidence as evidence_files
+from challan.audit import audit_trail, log_change, violation_trail  # noqa: F401  (part of this API)
+from challan.errors import NotFoundError
+from challan.findings import Finding
+from challan.fines import Fine, load_fines, offence_day
+from challan.models import (
+    AuditPublic,
+    Challan,
+    ChallanPublic,
+    Event,
+    EventPublic,
+    EvidenceFile,
+    PaymentPublic,
+    Site,
+    Status,
+    Vehicle,
+    VehicleCreate,
+    VehiclePublic,
+    Violation,
+    ViolationPublic,
+    utcnow,
+)
+from challan.settings import Settings, get_settings
+
+PIPELINE = "pipeline"
+PLATE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
+CNIC_PATTERN = re.compile(r"^\d{5}-?\d{7}-?\d$")
+
+
+def normalize_plate(text: str) -> str:
+    """Series + number as stored: spaces and dashes dropped, upper case ('leh 5789' -> 'LEH5789').
+    A Pakistani registration year is not part of it."""
+    plate = re.sub(r"[\s\-]", "", text or "").upper()
+    if not PLATE_PATTERN.match(plate):
+        raise InputError(f"plate '{text}' is not 2-12 letters and digits (series + number, e.g. LEH5789)")
+    return plate
+
+
+def normalize_cnic(text: str) -> str:
+    """A CNIC as 12345-1234567-1 (13 digits, dashes optional on input)."""
+    value = (text or "").strip()
+    if not CNIC_PATTERN.match(value):
+        raise InputError(f"CNIC '{text}' is not 13 digits as 12345-1234567-1")
+    digits = value.replace("-", "")
+    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
+
+
+# --- sites, events, violations -------------------------------------------------------------------
+
+
+def ensure_site(session: Session, *, site_id: str, actor: str = PIPELINE) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        site = Site(id=site_id, name=site_id)
+        session.add(site)
+        log_change(
+            session,
+            actor=actor,
+            action="create",
+            entity="sites",
+            entity_id=site_id,
+            changes={"name": site_id},
+            reason="first event from an unknown site",
+        )
+        session.flush()
+    return site
+
+
+def record_event(session: Session, *, event: VehicleEvent, findings: Sequence[Finding]) -> list[Violation]:
+    """Store the event (once) and one pending violation per finding (once per code), returning the
+    violations for `findings` in order, whether new or already recorded. Re-running after a crash
+    neither loses nor duplicates: (site, track, first_seen) and (event, code) are unique."""
+    site = ensure_site(session, site_id=event.site_id)
+    stored = session.exec(
+        select(Event).where(
+            Event.site_id == site.id, Event.track_id == event.track_id, Event.first_seen == event.first_seen
+        )
+    ).first()
+    if stored is None:
+        plate = event.plate
+        stored = Event(
+            site_id=site.id,
+            track_id=event.track_id,
+            vehicle_type=event.vehicle_type,
+            first_seen=event.first_seen,
+            last_seen=event.last_seen,
+            plate_text=plate.text if plate else "",
+            plate_confidence=plate.confidence if plate else 0.0,
+            speed_kmh=event.speed_kmh,
+            data=event.to_json(),
+        )
+        session.add(stored)
+        session.flush()
+        log_change(
+            session,
+            actor=PIPELINE,
+            action="record",
+            entity="events",
+            entity_id=stored.id,
+            changes={"site_id": site.id, "track_id": event.track_id, "plate": stored.plate_text},
+        )
+    existing = {v.code: v for v in session.exec(select(Violation).where(Violation.event_id == stored.id))}
+    violations = []
+    for finding in findings:
+        violation = existing.get(finding.code)
+        if violation is None:
+            violation = _new_violation(session, event=event, stored=stored, finding=finding)
+            existing[finding.code] = violation
+        violations.append(violation)
+    return violations
+
+
+def _new_violation(session: Session, *, event: VehicleEvent, stored: Event, finding: Finding) -> Violation:
+    plate = event.plate
+    violation = Violation(
+        event_id=stored.id,
+        site_id=stored.site_id,
+        code=finding.code,
+        occurred_at=finding.occurred_at,
+        vehicle_type=event.vehicle_type,
+        plate_text=plate.text if plate else "",
+        plate_year=plate.year if plate else None,
+        plate_confidence=plate.confidence if plate else 0.0,
+        plate_candidates=[{"text": c.text, "confidence": c.confidence} for c in plate.candidates]
+        if plate
+        else [],
+        details=dict(finding.details),
+    )
+    session.add(violation)
+    session.flush()
+    seen = set()
+    # The finding's own files first (the offence), then the event's (e.g. the plate close-up).
+    for item in (*finding.evidence, *event.evidence):
+        if (item.kind, item.sha256) in seen:
+            continue
+        seen.add((item.kind, item.sha256))
+        session.add(
+            EvidenceFile(violation_id=violation.id, kind=item.kind, path=item.path, sha256=item.sha256)
+        )
+    log_change(
+        session,
+        actor=PIPELINE,
+        action="record",
+        entity="violations",
+        entity_id=violation.id,
+        changes={
+            "code": finding.code,
+            "plate": violation.plate_text,
+            "status": Status.PENDING.value,
+            "event_id": stored.id,
+        },
+    )
+    session.flush()
+    return violation
+
+
+def get_violation(session: Session, *, violation_id: int, for_update: bool = False) -> Violation:
+    violation = session.get(Violation, violation_id, with_for_update=for_update)
+    if violation is None:
+        raise NotFoundError(f"no violation with id {violation_id}")
+    return violation
+
+
+def get_challan(session: Session, *, number: str, for_update: bool = False) -> Challan:
+    query = select(Challan).where(Challan.number == number.strip().upper())
+    challan = session.exec(query.with_for_update() if for_update else query).first()
+    if challan is None:
+        raise NotFoundError(f"no challan numbered {number}")
+    return challan
+
+
+def find_violation(session: Session, *, key: str) -> Violation:
+    """A violation by its record id ('42') or by its challan's number ('PB-2026-000042-K7QX')."""
+    key = key.strip()
+    if key.isdigit():
+        return get_violation(session, violation_id=int(key))
+    return get_challan(session, number=key).violation
+
+
+def list_violations(
+    session: Session,
+    *,
+    status: Status | str | None = None,
+    plate: str | None = None,
+    site_id: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Violation]:
+    """Oldest offence first; `plate` matches the camera's read and an officer's correction."""
+    query = select(Violation).options(selectinload(Violation.challan), selectinload(Violation.site))
+    if status is not None:
+        query = query.where(Violation.status == Status(status).value)
+    if plate:
+        wanted = normalize_plate(plate)
+        query = query.where(or_(Violation.plate_text == wanted, Violation.corrected_plate == wanted))
+    if site_id:
+        query = query.where(Violation.site_id == site_id)
+    query = query.order_by(col(Violation.occurred_at), col(Violation.id)).offset(offset)
+    return list(session.exec(query.limit(limit) if limit else query))
+
+
+def challans_for_citizen(session: Session, *, plate: str, cnic: str) -> list[Challan]:
+    """What a citizen sees at the portal with vehicle number and CNIC (as PSCA's lookup works): the
+    challans issued to that plate while the registry lists that CNIC as its owner."""
+    wanted = normalize_plate(plate)
+    vehicle = get_vehicle(session, plate=wanted)
+    if vehicle is None or vehicle.owner_cnic != normalize_cnic(cnic):
+        return []
+    query = select(Challan).where(Challan.plate == wanted).order_by(col(Challan.issued_at))
+    return list(session.exec(query))
+
+
+# --- vehicle registry -----------------------------------------------------------------------------
+
+
+def get_vehicle(session: Session, *, plate: str) -> Vehicle | None:
+    return session.exec(select(Vehicle).where(Vehicle.plate == plate)).first()
+
+
+def save_vehicle(session: Session, *, data: VehicleCreate, actor: str, reason: str | None = None) -> str:
+    """Add the vehicle or update its registry entry in place (the audit log keeps the old values).
+    Returns 'created', 'updated' or 'unchanged'."""
+    vehicle = get_vehicle(session, plate=data.plate)
+    values = data.model_dump()
+    if vehicle is None:
+        vehicle = Vehicle(**values)
+        session.add(vehicle)
+        session.flush()
+        log_change(
+            session,
+            actor=actor,
+            action="create",
+            entity="vehicles",
+            entity_id=vehicle.id,
+            changes=values,
+            reason=reason,
+        )
+        return "created"
+    changes = {k: [getattr(vehicle, k), v] for k, v in values.items() if getattr(vehicle, k) != v}
+    if not changes:
+        return "unchanged"
+    for key, (_old, new) in changes.items():
+        setattr(vehicle, key, new)
+    vehicle.updated_at = utcnow()
+    log_change(
+        session,
+        actor=actor,
+        action="update",
+        entity="vehicles",
+        entity_id=vehicle.id,
+        changes=changes,
+        reason=reason,
+    )
+    session.flush()
+    return "updated"
+
+
+# --- fines ------------------------------------------------------------------------------------------
+
+
+def fine_for(session: Session, *, violation: Violation, plate: str, settings: Settings) -> Fine:
+    """The fine by the schedule in force on the offence day, for the registry's vehicle class when it
+    knows the plate, else the class the camera saw."""
+    vehicle = get_vehicle(session, plate=plate)
+    vehicle_class = vehicle.vehicle_class if vehicle else violation.vehicle_type
+    day = offence_day(violation.occurred_at, settings.timezone)
+    return load_fines(settings.fines_path).fine_for(code=violation.code, vehicle_class=vehicle_class, day=day)
+
+
+# --- what leaves: list records -------------------------------------------------------------------
+
+
+def to_public(
+    session: Session, *, violations: Sequence[Violation], settings: Settings | None = None
+) -> list[ViolationPublic]:
+    """List records; before issue, fine_pkr is the schedule's amount when it has one (else None)."""
+    settings = settings or get_settings()
+    records = []
+    for v in violations:
+        challan = v.challan
+        fine = challan.fine_pkr if challan else _estimate(session, violation=v, settings=settings)
+        records.append(
+            ViolationPublic(
+                id=v.id,
+                number=challan.number if challan else None,
+                plate=v.plate,
+                plate_read=v.plate_text,
+                violation=v.code,
+                violation_title=_title(v.code, settings),
+                vehicle_type=v.vehicle_type,
+                status=v.status,
+                fine_pkr=fine,
+                occurred_at=v.occurred_at,
+                site=v.site_id,
+                site_name=v.site.name if v.site else None,
+                issued_on=challan.issued_on if challan else None,
+                due_on=challan.due_on if challan else None,
+                psid=challan.psid if challan else None,
+                officer=challan.officer if challan else v.reviewed_by,
+            )
+        )
+    return records
+
+
+def _estimate(session: Session, *, violation: Violation, settings: Settings) -> int | None:
+    if Status(violation.status) in (Status.REJECTED,) or not violation.plate:
+        return None
+    try:
+        return fine_for(session, violation=violation, plate=violation.plate, settings=settings).amount_pkr
+    except AnprError:
+        return None
+
+
+def _title(code: str, settings: Settings) -> str | None:
+    violation = load_fines(settings.fines_path).violations.get(code)
+    return violation.title if violation else None
+
+
+def violation_detail(
+    session: Session, *, violation: Violation, settings: Settings | None = None, personal: bool = True
+) -> dict:
+    """Everything on record about one violation, JSON-ready (for `anpr challan show`); with
+    personal=False the registered owner's data are left out."""
+    settings = settings or get_settings()
+    detail = to_public(session, violations=[violation], settings=settings)[0].model_dump(mode="json")
+    event, challan = violation.event, violation.challan
+    vehicle = get_vehicle(session, plate=violation.plate) if violation.plate else None
+    registry = None
+    if vehicle is not None:
+        registry = (
+            (VehicleCreate if personal else VehiclePublic).model_validate(vehicle).model_dump(mode="json")
+        )
+    detail |= {
+        "plate_year": violation.plate_year,
+        "plate_confidence": violation.plate_confidence,
+        "plate_candidates": violation.plate_candidates,
+        "corrected_plate": violation.corrected_plate,
+        "details": violation.details,
+        "event": EventPublic.model_validate(event).model_dump(mode="json"),
+        "reviewed_by": violation.reviewed_by,
+        "reviewed_at": _iso(violation.reviewed_at),
+        "rejection_reason": violation.rejection_reason,
+        "challan": ChallanPublic.model_validate(challan).model_dump(mode="json") if challan else None,
+        "payments": [PaymentPublic.model_validate(p).model_dump(mode="json") for p in challan.payments]
+        if challan
+        else [],
+        "registry": registry,
+        "evidence": [
+            c.to_json() for c in evidence_files.check(violation.evidence, root=settings.evidence_dir)
+        ],
+        "history": [
+            AuditPublic.model_validate(e).model_dump(mode="json")
+            for e in violation_trail(session, violation=violation)
+        ],
+    }
+    return detail
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

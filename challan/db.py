@@ -1,0 +1,85 @@
+"""Engines and sessions. The schema is Alembic's (challan/migrations): `init_db(url)` upgrades any
+database to the latest revision, and `session_scope(url)` does that once per URL before its first
+session. SQLite gets foreign keys and WAL; PostgreSQL is used as configured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from challan.settings import PACKAGE_DIR, get_settings
+
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL given, else ANPR_DATABASE_URL, else sqlite:///anpr.db in the working folder."""
+    return url or get_settings().database_url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    config = Config(str(PACKAGE_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
+    return config
+
+
+def init_db(url: str | None = None) -> Engine:
+    """Create or upgrade the schema to the latest migration; returns the engine."""
+    from alembic import command
+
+    engine = get_engine(url)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    _ready.add(database_url(url))
+    return engine
+
+
+_ready: set[str] = set()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls everything back if it raises, so a failed
+    command leaves the database as it was. The schema is brought up to date on first use."""
+    url = database_url(url)
+    if url not in _ready:
+        init_db(url)
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

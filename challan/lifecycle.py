@@ -1,0 +1,306 @@
+"""An officer's review and a challan's life after it: approve (which issues the challan at once),
+reject, pay, contest, uphold, cancel. Each step checks everything before writing, writes its audit
+entries in the same transaction and flushes; the caller commits. A step that raises wrote nothing.
+
+    pending -> approved -> issued -> paid
+                                  -> contested -> upheld -> paid
+                                               -> cancelled
+    pending -> rejected
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from anpr.errors import InputError
+from challan import evidence as evidence_files
+from challan.audit import log_change
+from challan.crud import fine_for, get_challan, get_violation, normalize_plate
+from challan.errors import EvidenceError, TransitionError
+from challan.fines import offence_day
+from challan.models import Challan, Payment, Status, Violation, utcnow
+from challan.settings import Settings, get_settings
+
+# The lifecycle. approve = pending -> approved -> issued in one step (the challan is issued at once).
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED}),
+    Status.APPROVED: frozenset({Status.ISSUED}),
+    Status.ISSUED: frozenset({Status.PAID, Status.CONTESTED}),
+    Status.CONTESTED: frozenset({Status.UPHELD, Status.CANCELLED}),
+    Status.UPHELD: frozenset({Status.PAID}),  # a contest turned down leaves the fine to pay
+}
+
+
+def _required(value: str | None, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InputError(f"{what} must not be empty")
+    return value
+
+
+def _step(violation: Violation, target: Status) -> dict:
+    current = Status(violation.status)
+    if target not in TRANSITIONS.get(current, frozenset()):
+        raise TransitionError(_refusal(violation, target))
+    violation.status = target
+    violation.updated_at = utcnow()
+    return {"status": [current.value, target.value]}
+
+
+def _refusal(violation: Violation, target: Status) -> str:
+    number = f" (challan {violation.challan.number})" if violation.challan else ""
+    allowed = {
+        Status.APPROVED: "only a pending violation can be approved",
+        Status.REJECTED: "only a pending violation can be rejected",
+        Status.PAID: "only an issued or upheld challan can be paid",
+        Status.CONTESTED: "only an issued, unpaid challan can be contested",
+        Status.UPHELD: "only a contested challan can be upheld",
+        Status.CANCELLED: "only a contested challan can be cancelled",
+    }.get(target, f"it cannot become {target.value}")
+    return f"violation {violation.id}{number} is {violation.status}; {allowed}"
+
+
+def approve_violation(
+    session: Session,
+    *,
+    violation_id: int,
+    officer: str,
+    corrected_plate: str | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Challan:
+    """An officer confirms the violation (correcting the plate if the camera misread it) and the
+    challan is issued at once. Refused, with nothing written, unless the violation is pending, its
+    evidence files are intact and the fine schedule has an amount for it."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    officer = _required(officer, "officer")
+    violation = get_violation(session, violation_id=violation_id, for_update=True)
+    if Status(violation.status) is not Status.PENDING:
+        raise TransitionError(_refusal(violation, Status.APPROVED))
+    plate = normalize_plate(corrected_plate) if corrected_plate else violation.plate_text
+    if not plate:
+        raise InputError(f"violation {violation.id} has no plate read; give the plate with --plate")
+    if not violation.evidence:
+        raise EvidenceError(f"violation {violation.id} has no evidence files; a challan needs pictures")
+    evidence_files.require_intact(violation.evidence, root=settings.evidence_dir)
+    fine = fine_for(session, violation=violation, plate=plate, settings=settings)
+
+    if plate != violation.plate_text:
+        violation.corrected_plate = plate
+        log_change(
+            session,
+            actor=officer,
+            action="correct_plate",
+            entity="violations",
+            entity_id=violation.id,
+            changes={"plate": [violation.plate_text, plate]},
+            at=now,
+        )
+    changes = _step(violation, Status.APPROVED)
+    violation.reviewed_by, violation.reviewed_at = officer, now
+    log_change(
+        session,
+        actor=officer,
+        action="approve",
+        entity="violations",
+        entity_id=violation.id,
+        changes=changes,
+        at=now,
+    )
+    challan = _issue(
+        session, violation=violation, plate=plate, fine=fine, officer=officer, settings=settings, now=now
+    )
+    log_change(
+        session,
+        actor=officer,
+        action="issue",
+        entity="violations",
+        entity_id=violation.id,
+        changes=_step(violation, Status.ISSUED) | {"number": challan.number},
+        at=now,
+    )
+    session.flush()
+    return challan
+
+
+def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challan:
+    issued_on = offence_day(now, settings.timezone)
+    challan = Challan(
+        violation_id=violation.id,
+        number=challan_number(settings.number_prefix, issued_on.year, violation.id),
+        psid=payment_reference(settings.psid_prefix, issued_on, violation.id),
+        issued_on=issued_on,
+        due_on=issued_on + timedelta(days=settings.payment_days),
+        fine_pkr=fine.amount_pkr,
+        fine_schedule=fine.schedule.id,
+        fine_class=fine.vehicle_class,
+        plate=plate,
+        officer=officer,
+        issued_at=now,
+    )
+    session.add(challan)
+    session.flush()
+    log_change(
+        session,
+        actor=officer,
+        action="issue",
+        entity="challans",
+        entity_id=challan.id,
+        at=now,
+        changes={
+            "number": challan.number,
+            "psid": challan.psid,
+            "fine_pkr": challan.fine_pkr,
+            "fine_schedule": challan.fine_schedule,
+            "plate": plate,
+            "due_on": challan.due_on.isoformat(),
+        },
+    )
+    return challan
+
+
+# An unambiguous alphabet (no 0/O, 1/I/L, 5/S...) for the random part of a challan number, so that
+# numbers in verification links cannot be enumerated from record ids.
+NUMBER_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def challan_number(prefix: str, year: int, violation_id: int) -> str:
+    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(4))
+    return f"{prefix}-{year}-{violation_id:06d}-{suffix}"
+
+
+def payment_reference(prefix: str, issued_on: date, violation_id: int) -> str:
+    """A PSID-like 18-digit number: department code, issue date, record id, Luhn check digit."""
+    body = f"{prefix}{issued_on:%y%m%d}{violation_id:07d}"
+    return body + str(luhn_digit(body))
+
+
+def luhn_digit(digits: str) -> int:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10
+
+
+def reject_violation(
+    session: Session, *, violation_id: int, officer: str, reason: str, now: datetime | None = None
+) -> Violation:
+    now = now or utcnow()
+    officer, reason = _required(officer, "officer"), _required(reason, "reason")
+    violation = get_violation(session, violation_id=violation_id, for_update=True)
+    changes = _step(violation, Status.REJECTED)
+    violation.reviewed_by, violation.reviewed_at, violation.rejection_reason = officer, now, reason
+    log_change(
+        session,
+        actor=officer,
+        action="reject",
+        entity="violations",
+        entity_id=violation.id,
+        changes=changes,
+        reason=reason,
+        at=now,
+    )
+    session.flush()
+    return violation
+
+
+def record_payment(
+    session: Session, *, number: str, reference: str, actor: str = "epay", now: datetime | None = None
+) -> Payment:
+    """The fine was paid in full against the challan's PSID; `reference` is the bank's transaction id."""
+    now = now or utcnow()
+    reference = _required(reference, "payment reference")
+    challan = get_challan(session, number=number, for_update=True)
+    earlier = session.exec(select(Payment).where(Payment.reference == reference)).first()
+    if earlier is not None:
+        raise InputError(
+            f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
+        )
+    changes = _step(challan.violation, Status.PAID)
+    payment = Payment(
+        challan_id=challan.id,
+        reference=reference,
+        amount_pkr=challan.fine_pkr,
+        paid_at=now,
+        recorded_by=_required(actor, "actor"),
+    )
+    session.add(payment)
+    session.flush()
+    log_change(
+        session,
+        actor=actor,
+        action="pay",
+        entity="payments",
+        entity_id=payment.id,
+        at=now,
+        changes={"challan": challan.number, "reference": reference, "amount_pkr": payment.amount_pkr},
+    )
+    log_change(
+        session,
+        actor=actor,
+        action="pay",
+        entity="violations",
+        entity_id=challan.violation_id,
+        changes=changes,
+        at=now,
+    )
+    session.flush()
+    return payment
+
+
+def contest_challan(
+    session: Session, *, number: str, reason: str, actor: str = "citizen", now: datetime | None = None
+) -> Challan:
+    now = now or utcnow()
+    reason, actor = _required(reason, "reason"), _required(actor, "actor")
+    challan = get_challan(session, number=number, for_update=True)
+    changes = _step(challan.violation, Status.CONTESTED)
+    challan.contested_at, challan.contest_reason = now, reason
+    log_change(
+        session,
+        actor=actor,
+        action="contest",
+        entity="violations",
+        entity_id=challan.violation_id,
+        changes=changes,
+        reason=reason,
+        at=now,
+    )
+    session.flush()
+    return challan
+
+
+def uphold_challan(session: Session, *, number: str, officer: str, reason: str, now=None) -> Challan:
+    """The contest is turned down: the challan stands and is still to be paid."""
+    return _decide(session, number=number, officer=officer, reason=reason, outcome=Status.UPHELD, now=now)
+
+
+def cancel_challan(session: Session, *, number: str, officer: str, reason: str, now=None) -> Challan:
+    """The contest succeeds: the challan is cancelled (kept on record, never deleted)."""
+    return _decide(session, number=number, officer=officer, reason=reason, outcome=Status.CANCELLED, now=now)
+
+
+def _decide(session, *, number, officer, reason, outcome: Status, now) -> Challan:
+    now = now or utcnow()
+    officer, reason = _required(officer, "officer"), _required(reason, "reason")
+    challan = get_challan(session, number=number, for_update=True)
+    changes = _step(challan.violation, outcome)
+    challan.decided_by, challan.decided_at, challan.decision_reason = officer, now, reason
+    action = "uphold" if outcome is Status.UPHELD else "cancel"
+    log_change(
+        session,
+        actor=officer,
+        action=action,
+        entity="violations",
+        entity_id=challan.violation_id,
+        changes=changes,
+        reason=reason,
+        at=now,
+    )
+    session.flush()
+    return challan

@@ -1,0 +1,327 @@
+"""The records, layered per purpose as in full-stack-fastapi-template: `XBase` (shared fields),
+`X(table=True)` (the row), `XPublic` (what leaves through the CLI's --json and the portal).
+
+Nothing is deleted: rows change status, and every change is written to the append-only `audit_log`
+(database triggers refuse UPDATE and DELETE there, and DELETE on every other table).
+Times are stored in UTC and are timezone-aware in Python on SQLite and PostgreSQL alike."""
+
+# No `from __future__ import annotations`: SQLModel resolves relationship annotations at class creation.
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, Relationship, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes in, UTC-aware datetimes out (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (records need timezone-aware times)")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Status(StrEnum):
+    """A violation's lifecycle; see crud.TRANSITIONS for the allowed steps."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    ISSUED = "issued"
+    PAID = "paid"
+    CONTESTED = "contested"
+    UPHELD = "upheld"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+def _time(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+# --- sites and cameras ------------------------------------------------------------------------
+
+
+class SiteBase(SQLModel):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Site(SiteBase, table=True):
+    __tablename__ = "sites"
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+class SitePublic(SiteBase):
+    pass
+
+
+class CameraBase(SQLModel):
+    id: str = Field(primary_key=True, max_length=64)
+    site_id: str = Field(foreign_key="sites.id", max_length=64, index=True)
+    description: str | None = Field(default=None, max_length=300)
+    serial: str | None = Field(default=None, max_length=100)
+    calibrated_on: date | None = None
+
+
+class Camera(CameraBase, table=True):
+    __tablename__ = "cameras"
+    created_at: datetime = _time(default_factory=utcnow)
+
+
+# --- vehicle registry -------------------------------------------------------------------------
+
+
+class VehicleBase(SQLModel):
+    plate: str = Field(max_length=16, unique=True, index=True)  # series + number, A-Z0-9
+    registration_year: str | None = Field(default=None, max_length=4)
+    vehicle_class: str = Field(max_length=40)  # a class of the fine schedule (fines.yaml `classes`)
+    make: str | None = Field(default=None, max_length=80)
+    colour: str | None = Field(default=None, max_length=40)
+
+
+class VehicleCreate(VehicleBase):
+    owner_name: str = Field(max_length=200)
+    owner_cnic: str = Field(max_length=15)  # 12345-1234567-1
+    owner_address: str | None = Field(default=None, max_length=400)
+
+
+class Vehicle(VehicleCreate, table=True):
+    __tablename__ = "vehicles"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_cnic: str = Field(max_length=15, index=True)
+    created_at: datetime = _time(default_factory=utcnow)
+    updated_at: datetime = _time(default_factory=utcnow)
+
+
+class VehiclePublic(VehicleBase):
+    """No personal data: what anyone holding the plate may see."""
+
+
+# --- events, violations, evidence ---------------------------------------------------------------
+
+
+class Event(SQLModel, table=True):
+    """One vehicle followed through footage (anpr.types.VehicleEvent), stored once."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("site_id", "track_id", "first_seen", name="uq_events_track"),)
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="sites.id", max_length=64, index=True)
+    track_id: int
+    vehicle_type: str = Field(max_length=20)
+    first_seen: datetime = _time()
+    last_seen: datetime = _time()
+    plate_text: str = Field(default="", max_length=16)
+    plate_confidence: float = 0.0
+    speed_kmh: float | None = None
+    data: dict = Field(default_factory=dict, sa_type=JSON)  # VehicleEvent.to_json(), as received
+    recorded_at: datetime = _time(default_factory=utcnow)
+
+
+class EventPublic(SQLModel):
+    id: int
+    site_id: str
+    track_id: int
+    vehicle_type: str
+    first_seen: datetime
+    last_seen: datetime
+    plate_text: str
+    plate_confidence: float
+    speed_kmh: float | None
+
+
+class ViolationBase(SQLModel):
+    code: str = Field(max_length=32, index=True)  # OVER_SPEED | RED_LIGHT | ... (fines.yaml)
+    occurred_at: datetime = _time(index=True)
+    vehicle_type: str = Field(max_length=20)
+    # The plate as the camera read it; never changed. An officer's correction goes in corrected_plate.
+    plate_text: str = Field(default="", max_length=16, index=True)
+    plate_year: str | None = Field(default=None, max_length=4)
+    plate_confidence: float = 0.0
+    plate_candidates: list = Field(default_factory=list, sa_type=JSON)
+    details: dict = Field(default_factory=dict, sa_type=JSON)  # speed_kmh, limit_kmh, seconds_into_red...
+
+
+class Violation(ViolationBase, table=True):
+    __tablename__ = "violations"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "code", name="uq_violations_offence"),
+        sa.CheckConstraint(f"status IN {tuple(s.value for s in Status)!r}", name="ck_violations_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="events.id", index=True)
+    site_id: str = Field(foreign_key="sites.id", max_length=64, index=True)
+    status: str = Field(default=Status.PENDING, max_length=16, index=True)
+    corrected_plate: str | None = Field(default=None, max_length=16, index=True)
+    reviewed_by: str | None = Field(default=None, max_length=100)
+    reviewed_at: datetime | None = _time(default=None)
+    rejection_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _time(default_factory=utcnow)
+    updated_at: datetime = _time(default_factory=utcnow)
+
+    event: Event = Relationship()
+    site: Site = Relationship()
+    evidence: list["EvidenceFile"] = Relationship(
+        back_populates="violation", sa_relationship_kwargs={"order_by": "EvidenceFile.id"}
+    )
+    challan: "Challan" = Relationship(back_populates="violation", sa_relationship_kwargs={"uselist": False})
+
+    @property
+    def plate(self) -> str:
+        """The plate the challan is addressed to: the officer's correction, else the camera's read."""
+        return self.corrected_plate or self.plate_text
+
+
+class EvidenceBase(SQLModel):
+    kind: str = Field(max_length=32)  # scene_before | scene_at | scene_after | plate_crop | clip
+    path: str = Field(max_length=500)
+    sha256: str = Field(min_length=64, max_length=64)
+
+
+class EvidenceFile(EvidenceBase, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (sa.UniqueConstraint("violation_id", "kind", "sha256", name="uq_evidence_file"),)
+    id: int | None = Field(default=None, primary_key=True)
+    violation_id: int = Field(foreign_key="violations.id", index=True)
+    created_at: datetime = _time(default_factory=utcnow)
+
+    violation: Violation = Relationship(back_populates="evidence")
+
+
+class EvidencePublic(EvidenceBase):
+    pass
+
+
+# --- challans and payments -------------------------------------------------------------------------
+
+
+class ChallanBase(SQLModel):
+    number: str = Field(max_length=32, unique=True, index=True)
+    issued_on: date
+    due_on: date
+    psid: str = Field(max_length=24, unique=True, index=True)  # payment reference
+    fine_pkr: int
+    fine_schedule: str = Field(max_length=64)  # the schedule id in force on the day of the offence
+    fine_class: str = Field(max_length=40)  # the vehicle class the fine was looked up by
+    plate: str = Field(max_length=16, index=True)  # as issued (corrected if an officer corrected it)
+    officer: str = Field(max_length=100)
+
+
+class Challan(ChallanBase, table=True):
+    __tablename__ = "challans"
+    id: int | None = Field(default=None, primary_key=True)
+    violation_id: int = Field(foreign_key="violations.id", unique=True)
+    issued_at: datetime = _time(default_factory=utcnow)
+    contested_at: datetime | None = _time(default=None)
+    contest_reason: str | None = Field(default=None, max_length=1000)
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = _time(default=None)
+    decision_reason: str | None = Field(default=None, max_length=1000)
+
+    violation: Violation = Relationship(back_populates="challan")
+    payments: list["Payment"] = Relationship(back_populates="challan")
+
+
+class ChallanPublic(ChallanBase):
+    issued_at: datetime
+    contested_at: datetime | None = None
+    contest_reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+class PaymentBase(SQLModel):
+    reference: str = Field(max_length=64, unique=True)  # the bank's or ePay's transaction reference
+    amount_pkr: int
+    paid_at: datetime = _time(default_factory=utcnow)
+    recorded_by: str = Field(max_length=100)
+
+
+class Payment(PaymentBase, table=True):
+    __tablename__ = "payments"
+    id: int | None = Field(default=None, primary_key=True)
+    challan_id: int = Field(foreign_key="challans.id", index=True)
+
+    challan: Challan = Relationship(back_populates="payments")
+
+
+class PaymentPublic(PaymentBase):
+    pass
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when and why. Written in the same transaction as the change; never updated."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(default_factory=utcnow)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40)  # table name
+    entity_id: str = Field(max_length=64)
+    reason: str | None = Field(default=None, max_length=1000)
+    changes: dict = Field(default_factory=dict, sa_type=JSON)  # {field: [old, new]} or {field: new}
+
+
+class AuditPublic(SQLModel):
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    reason: str | None
+    changes: dict
+
+
+# --- what the CLI and the portal list ------------------------------------------------------------
+
+
+class ViolationPublic(SQLModel):
+    """One line of `anpr challan list --json`: a violation and, once issued, its challan."""
+
+    id: int
+    number: str | None  # null until issued
+    plate: str  # corrected if an officer corrected it
+    plate_read: str  # what the camera read
+    violation: str  # code
+    violation_title: str | None
+    vehicle_type: str
+    status: str
+    fine_pkr: int | None  # the challan's fine; before issue, the schedule's amount if it has one
+    occurred_at: datetime
+    site: str
+    site_name: str | None
+    issued_on: date | None
+    due_on: date | None
+    psid: str | None
+    officer: str | None
+
+
+APPEND_ONLY_TABLES = ("audit_log", "evidence", "payments")
+NO_DELETE_TABLES = ("sites", "cameras", "vehicles", "events", "violations", "challans")

@@ -1,0 +1,291 @@
+"""The notice a citizen receives: one A4 page rendered from challan/templates/challan.html by
+WeasyPrint. Evidence images are re-read and checked against their SHA-256 before they are embedded,
+so a page never shows a file that differs from the one the officer approved.
+
+    with session_scope(url) as session:
+        pdf_bytes = challan_pdf(session, key="PB-2026-000042-K7QX", public=True)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from challan import crud
+from challan import evidence as evidence_files
+from challan.errors import EvidenceError, TransitionError
+from challan.fines import load_fines
+from challan.models import Challan, EvidenceFile, Status, Violation
+from challan.settings import PACKAGE_DIR, Settings, get_settings
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+SCENE_KINDS = ("scene_at", "scene_after", "scene_before")
+SCENE_MM = (112.0, 58.0)  # the most room the scene image has on the page: width, height
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+@dataclass(frozen=True)
+class Picture:
+    kind: str
+    data_uri: str
+    sha256: str
+    box: tuple[float, float, float, float] | None = None  # left, top, width, height in % of the image
+    width_mm: float | None = None  # printed width that keeps the image inside its space on the page
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Everything the page shows, already formatted; `owner` is None on the public copy."""
+
+    number: str
+    status: str
+    issued_on: str
+    due_on: str
+    psid: str
+    plate: str
+    plate_read: str
+    plate_year: str | None
+    vehicle_class: str
+    vehicle: str | None  # make and colour from the registry
+    owner: dict | None  # name, cnic, address
+    violation_code: str
+    violation_title: str
+    violation_urdu: str | None
+    wording: str
+    law: str
+    schedule: str
+    site: str
+    occurred_at: str
+    measurements: list[tuple[str, str]]
+    camera_record: list[tuple[str, str]]  # the data bar: where, when, which track, what was read
+    fine_pkr: int
+    officer: str
+    approved_at: str
+    scene: Picture | None
+    plate_picture: Picture | None
+    evidence: list[dict]  # kind, sha256, status
+    verify_url: str
+    qr_data_uri: str
+    contest_by: str
+    payment_channels: str
+    contest_email: str | None
+    authority: str
+    authority_urdu: str
+    public: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def challan_pdf(
+    session: Session, *, key: str | int, public: bool = False, settings: Settings | None = None
+) -> bytes:
+    """The PDF for a violation id or challan number (the challan must have been issued)."""
+    violation = crud.find_violation(session, key=str(key))
+    return render_pdf(build_notice(session, violation=violation, public=public, settings=settings))
+
+
+def build_notice(
+    session: Session, *, violation: Violation, public: bool = False, settings: Settings | None = None
+) -> Notice:
+    """What the page shows for an issued challan; EvidenceError if an image no longer matches its
+    SHA-256, TransitionError if the violation was never issued. public=True leaves the owner out."""
+    settings = settings or get_settings()
+    challan = violation.challan
+    if challan is None:
+        raise TransitionError(
+            f"violation {violation.id} is {violation.status}; only an issued challan has a notice"
+        )
+    fines = load_fines(settings.fines_path)
+    kind = fines.violations.get(violation.code)
+    schedule = next((s for s in fines.schedules if s.id == challan.fine_schedule), None)
+    vehicle = crud.get_vehicle(session, plate=challan.plate)
+    local = ZoneInfo(settings.timezone)
+    return Notice(
+        number=challan.number,
+        status=violation.status,
+        issued_on=_day(challan.issued_on),
+        due_on=_day(challan.due_on),
+        psid=challan.psid,
+        plate=challan.plate,
+        plate_read=violation.plate_text,
+        plate_year=violation.plate_year,
+        vehicle_class=fines.classes[challan.fine_class].label
+        if challan.fine_class in fines.classes
+        else challan.fine_class,
+        vehicle=_make_and_colour(vehicle),
+        owner=None if public or vehicle is None else _owner(vehicle),
+        violation_code=violation.code,
+        violation_title=kind.title if kind else violation.code,
+        violation_urdu=kind.urdu if kind else None,
+        wording=kind.wording if kind else "",
+        law=schedule.law if schedule else challan.fine_schedule,
+        schedule=_schedule_line(schedule, challan),
+        site=_site(violation),
+        occurred_at=_moment(violation.occurred_at, local),
+        measurements=measurements(violation),
+        camera_record=_camera_record(violation, local),
+        fine_pkr=challan.fine_pkr,
+        officer=challan.officer,
+        approved_at=_moment(violation.reviewed_at or challan.issued_at, local),
+        scene=_picture(
+            _first(violation.evidence, SCENE_KINDS),
+            settings,
+            box=violation.details.get("vehicle_box"),
+            fit=SCENE_MM,
+        ),
+        plate_picture=_picture(_first(violation.evidence, ("plate_crop",)), settings),
+        evidence=[c.to_json() for c in evidence_files.check(violation.evidence, root=settings.evidence_dir)],
+        verify_url=settings.verify_url(challan.number),
+        qr_data_uri=_qr(settings.verify_url(challan.number)),
+        contest_by=_day(challan.issued_on + timedelta(days=settings.contest_days)),
+        payment_channels=settings.payment_channels,
+        contest_email=settings.contest_email,
+        authority=settings.authority,
+        authority_urdu=settings.authority_urdu,
+        public=public,
+        notes=_notes(violation),
+    )
+
+
+def render_html(notice: Notice) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
+    env.filters["pkr"] = lambda amount: f"{amount:,}"
+    return env.get_template("challan.html").render(n=notice, Status=Status)
+
+
+def render_pdf(notice: Notice) -> bytes:
+    from weasyprint import CSS, HTML
+
+    html = HTML(string=render_html(notice), base_url=str(TEMPLATES_DIR))
+    return html.write_pdf(stylesheets=[CSS(filename=str(TEMPLATES_DIR / "challan.css"))])
+
+
+# --- formatting -------------------------------------------------------------------------------------
+
+
+def measurements(violation: Violation) -> list[tuple[str, str]]:
+    """What the camera measured, as the notice quotes it (keys as challan.rules writes them)."""
+    d = violation.details
+    rows = []
+    if d.get("speed_kmh") is not None:
+        rows.append(("Measured speed", f"{float(d['speed_kmh']):.1f} km/h"))
+    if d.get("limit_kmh") is not None:
+        rows.append(("Speed limit", f"{float(d['limit_kmh']):g} km/h"))
+    if d.get("tolerance_kmh"):
+        rows.append(("Tolerance allowed", f"{float(d['tolerance_kmh']):g} km/h"))
+    method = d.get("method") or (
+        (violation.event.data or {}).get("speed_method") if violation.event else None
+    )
+    if method and d.get("speed_kmh") is not None:
+        rows.append(("Speed measured by", str(method).replace("-", " ")))
+    if d.get("seconds_into_red") is not None:
+        rows.append(("Time into red", f"{float(d['seconds_into_red']):.1f} s after the signal turned red"))
+    if d.get("amber_seconds") is not None:
+        rows.append(("Amber duration", f"{float(d['amber_seconds']):.1f} s"))
+    if d.get("direction") == "against":
+        rows.append(("Direction of travel", "against the permitted direction"))
+    return rows
+
+
+def _camera_record(violation: Violation, zone: ZoneInfo) -> list[tuple[str, str]]:
+    event = violation.event
+    moment = violation.occurred_at.astimezone(zone)
+    rows = [
+        ("Site", violation.site_id),
+        ("Offence time", f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 100000} {moment.tzname()}"),
+    ]
+    if event is not None:
+        seen = f"{event.first_seen.astimezone(zone):%H:%M:%S} to {event.last_seen.astimezone(zone):%H:%M:%S}"
+        rows.append(("Tracked", f"track {event.track_id}, {seen}"))
+    read = violation.plate_text or "none"
+    rows.append(("Plate read", f"{read} ({violation.plate_confidence:.0%} confidence)"))
+    return rows
+
+
+def _make_and_colour(vehicle) -> str | None:
+    if vehicle is None:
+        return None
+    return ", ".join(x for x in (vehicle.make, vehicle.colour) if x) or None
+
+
+def _notes(violation: Violation) -> list[str]:
+    notes = []
+    if violation.corrected_plate:
+        notes.append(
+            f"Plate read by the camera as {violation.plate_text}; corrected by the reviewing officer."
+        )
+    return notes
+
+
+def _owner(vehicle) -> dict:
+    return {"name": vehicle.owner_name, "cnic": vehicle.owner_cnic, "address": vehicle.owner_address}
+
+
+def _site(violation: Violation) -> str:
+    site = violation.site
+    if site is None:
+        return violation.site_id
+    parts = [site.name if site.name != site.id else None, site.address, f"site {site.id}"]
+    return ", ".join(p for p in parts if p)
+
+
+def _schedule_line(schedule, challan: Challan) -> str:
+    if schedule is None:
+        return challan.fine_schedule
+    since = f", in force from {_day(schedule.effective_from)}" if schedule.effective_from else ""
+    return f"{schedule.title}{since}"
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d %b %Y")
+
+
+def _moment(value: datetime, zone: ZoneInfo) -> str:
+    local = value.astimezone(zone)
+    return f"{local:%d %b %Y, %H:%M:%S} {local.tzname()}"
+
+
+def _first(items: list[EvidenceFile], kinds: tuple[str, ...]) -> EvidenceFile | None:
+    for kind in kinds:
+        for item in items:
+            if item.kind == kind:
+                return item
+    return None
+
+
+def _picture(item: EvidenceFile | None, settings: Settings, *, box=None, fit=None) -> Picture | None:
+    """The verified image as a data URI (EvidenceError if it changed), with the vehicle's box in %."""
+    if item is None:
+        return None
+    from PIL import Image
+
+    data = evidence_files.read_verified(item, root=settings.evidence_dir)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            mime, (width, height) = IMAGE_TYPES.get(image.format or ""), image.size
+    except OSError:
+        raise EvidenceError(f"evidence {item.kind} {item.path} is not an image") from None
+    if mime is None:
+        raise EvidenceError(f"evidence {item.kind} {item.path} is not a JPEG or PNG image")
+    percent = None
+    if box and len(box) == 4:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        percent = (100 * x1 / width, 100 * y1 / height, 100 * (x2 - x1) / width, 100 * (y2 - y1) / height)
+    uri = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    width_mm = min(fit[0], fit[1] * width / height) if fit else None
+    return Picture(kind=item.kind, data_uri=uri, sha256=item.sha256, box=percent, width_mm=width_mm)
+
+
+def _qr(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#000", light="#fff")
+
+
+__all__ = ["Notice", "Picture", "build_notice", "challan_pdf", "measurements", "render_html", "render_pdf"]

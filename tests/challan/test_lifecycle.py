@@ -1,0 +1,262 @@
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from anpr.errors import InputError
+from challan import crud, lifecycle
+from challan.audit import audit_trail
+from challan.db import session_scope
+from challan.errors import EvidenceError, FineError, NotFoundError, TransitionError
+from challan.models import Challan, Payment, Vehicle, Violation
+from tests.challan.conftest import record, snapshot
+
+APPROVED_AT = datetime(2026, 3, 16, 5, 0, tzinfo=UTC)  # 10:00 in Pakistan
+
+
+def approve(session, settings, violation, **kwargs):
+    challan = lifecycle.approve_violation(
+        session, violation_id=violation.id, officer="Insp. Sana", settings=settings, now=APPROVED_AT, **kwargs
+    )
+    session.commit()
+    return challan
+
+
+def actions(session, entity, entity_id):
+    return [e.action for e in audit_trail(session, entity=entity, entity_id=entity_id)]
+
+
+def test_approve_issues_the_challan_at_once(session, settings, images):
+    violation = record(session, settings, images)
+    challan = approve(session, settings, violation)
+    assert violation.status == "issued"
+    assert re.fullmatch(r"PB-2026-\d{6}-[A-Z0-9]{4}", challan.number)
+    assert challan.number.split("-")[2] == f"{violation.id:06d}"
+    assert re.fullmatch(r"\d{18}", challan.psid) and challan.psid.startswith("3201260316")
+    assert lifecycle.luhn_digit(challan.psid[:-1]) == int(challan.psid[-1])
+    assert (challan.issued_on, challan.due_on) == (date(2026, 3, 16), date(2026, 3, 30))
+    assert (challan.fine_pkr, challan.fine_schedule, challan.fine_class) == (5000, "punjab-2025-11", "car")
+    assert (challan.plate, challan.officer, violation.reviewed_by) == ("LEH5789", "Insp. Sana", "Insp. Sana")
+    assert actions(session, "violations", violation.id) == ["record", "approve", "issue"]
+    assert actions(session, "challans", challan.id) == ["issue"]
+    approve_entry = audit_trail(session, entity="violations", entity_id=violation.id)[1]
+    assert (approve_entry.actor, approve_entry.changes) == ("Insp. Sana", {"status": ["pending", "approved"]})
+    assert approve_entry.at == APPROVED_AT
+
+
+def test_luhn_check_digit():
+    assert lifecycle.luhn_digit("7992739871") == 3  # the textbook example
+
+
+def test_plate_correction_keeps_the_original_read(session, settings, images):
+    violation = record(session, settings, images, plate="LEH5780")
+    challan = approve(session, settings, violation, corrected_plate="leh-5789")
+    assert (violation.plate_text, violation.corrected_plate, violation.plate) == (
+        "LEH5780",
+        "LEH5789",
+        "LEH5789",
+    )
+    assert challan.plate == "LEH5789"
+    correction = audit_trail(session, entity="violations", entity_id=violation.id)[1]
+    assert (correction.action, correction.changes) == ("correct_plate", {"plate": ["LEH5780", "LEH5789"]})
+    assert [v.id for v in crud.list_violations(session, plate="LEH5780")] == [violation.id]
+
+
+def test_the_registry_class_sets_the_fine(session, settings, images):
+    session.add(
+        Vehicle(plate="LEH5789", vehicle_class="motorcycle", owner_name="A", owner_cnic="35202-1234567-1")
+    )
+    violation = record(session, settings, images, vehicle_type="car")
+    challan = approve(session, settings, violation)
+    assert (challan.fine_pkr, challan.fine_class) == (2000, "motorcycle")
+
+
+def test_the_schedule_of_the_offence_day_applies_not_the_approval_day(session, settings, images):
+    violation = record(session, settings, images, at=datetime(2025, 11, 20, 9, 0, tzinfo=UTC))
+    challan = approve(session, settings, violation)
+    assert (challan.fine_pkr, challan.fine_schedule) == (750, "punjab-2021")
+
+
+def _refused(settings, error, expected, step):
+    """Run `step` the way the CLI does; assert the error and that the database did not change."""
+    with session_scope(settings.database_url) as session:
+        before = snapshot(session)
+    with pytest.raises(error) as caught, session_scope(settings.database_url) as session:
+        step(session)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+    with session_scope(settings.database_url) as session:
+        assert snapshot(session) == before
+
+
+def test_double_approve_is_refused_and_changes_nothing(session, settings, images):
+    violation = record(session, settings, images)
+    challan = approve(session, settings, violation)
+    _refused(
+        settings,
+        TransitionError,
+        f"violation {violation.id} (challan {challan.number}) is issued; "
+        "only a pending violation can be approved",
+        lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
+    )
+    assert len(session.exec(select(Challan)).all()) == 1
+
+
+def test_unknown_id_is_refused(session, settings, images):
+    record(session, settings, images)
+    _refused(
+        settings,
+        NotFoundError,
+        "no violation with id 999",
+        lambda s: lifecycle.approve_violation(s, violation_id=999, officer="B", settings=settings),
+    )
+
+
+def test_corrupted_evidence_blocks_approval(session, settings, images):
+    violation = record(session, settings, images)
+    scene = next(e for e in violation.evidence if e.kind == "scene_at")
+    path = settings.evidence_dir / scene.path
+    path.write_bytes(path.read_bytes()[:-10])
+    _refused(
+        settings,
+        EvidenceError,
+        "has changed",
+        lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
+    )
+
+
+def test_a_fine_the_schedule_lacks_blocks_approval(session, settings, images):
+    violation = record(session, settings, images, code="OVER_SPEED", vehicle_type="rickshaw")
+    _refused(
+        settings,
+        FineError,
+        "no amount for OVER_SPEED by class 'rickshaw'",
+        lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
+    )
+
+
+def test_a_bad_corrected_plate_is_refused(session, settings, images):
+    violation = record(session, settings, images)
+    _refused(
+        settings,
+        InputError,
+        "plate 'LE?5' is not",
+        lambda s: lifecycle.approve_violation(
+            s, violation_id=violation.id, officer="B", corrected_plate="LE?5", settings=settings
+        ),
+    )
+
+
+def test_reject_keeps_the_record_with_its_reason(session, settings, images):
+    violation = record(session, settings, images)
+    lifecycle.reject_violation(session, violation_id=violation.id, officer="Insp. Sana", reason="ambulance")
+    session.commit()
+    assert (violation.status, violation.rejection_reason) == ("rejected", "ambulance")
+    entry = audit_trail(session, entity="violations", entity_id=violation.id)[-1]
+    assert (entry.action, entry.reason) == ("reject", "ambulance")
+    _refused(
+        settings,
+        TransitionError,
+        "is rejected; only a pending violation can be approved",
+        lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
+    )
+    _refused(
+        settings,
+        InputError,
+        "reason must not be empty",
+        lambda s: lifecycle.reject_violation(s, violation_id=violation.id, officer="B", reason="  "),
+    )
+
+
+def test_issued_then_paid(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    payment = lifecycle.record_payment(session, number=challan.number, reference="HBL-778812")
+    session.commit()
+    assert (challan.violation.status, payment.amount_pkr, payment.recorded_by) == ("paid", 5000, "epay")
+    for step, expected in [
+        (
+            lambda s: lifecycle.record_payment(s, number=challan.number, reference="HBL-1"),
+            "is paid; only an issued",
+        ),
+        (lambda s: lifecycle.contest_challan(s, number=challan.number, reason="x"), "only an issued, unpaid"),
+    ]:
+        _refused(settings, TransitionError, expected, step)
+
+
+def test_contested_then_upheld_then_paid(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    lifecycle.contest_challan(session, number=challan.number, reason="I was not driving")
+    lifecycle.uphold_challan(session, number=challan.number, officer="Insp. Raza", reason="plate clear")
+    lifecycle.record_payment(session, number=challan.number, reference="EP-1")
+    session.commit()
+    assert challan.violation.status == "paid"
+    assert (challan.contest_reason, challan.decided_by) == ("I was not driving", "Insp. Raza")
+    trail = actions(session, "violations", challan.violation_id)
+    assert trail == ["record", "approve", "issue", "contest", "uphold", "pay"]
+
+
+def test_contested_then_cancelled_cannot_be_paid(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    lifecycle.contest_challan(session, number=challan.number, reason="wrong car")
+    lifecycle.cancel_challan(session, number=challan.number, officer="Insp. Raza", reason="misread")
+    session.commit()
+    assert challan.violation.status == "cancelled"
+    assert session.get(Violation, challan.violation_id) is not None  # kept, never deleted
+    _refused(
+        settings,
+        TransitionError,
+        "is cancelled; only an issued or upheld challan can be paid",
+        lambda s: lifecycle.record_payment(s, number=challan.number, reference="EP-2"),
+    )
+
+
+def test_uphold_needs_a_contest(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    _refused(
+        settings,
+        TransitionError,
+        "is issued; only a contested challan can be upheld",
+        lambda s: lifecycle.uphold_challan(s, number=challan.number, officer="B", reason="r"),
+    )
+
+
+def test_a_payment_reference_counts_once(session, settings, images):
+    first = approve(session, settings, record(session, settings, images, track_id=1))
+    second = approve(session, settings, record(session, settings, images, track_id=2, plate="RIA3210"))
+    lifecycle.record_payment(session, number=first.number, reference="HBL-1")
+    session.commit()
+    _refused(
+        settings,
+        InputError,
+        f"payment reference HBL-1 is already recorded (challan {first.number})",
+        lambda s: lifecycle.record_payment(s, number=second.number, reference="HBL-1"),
+    )
+    assert len(session.exec(select(Payment)).all()) == 1
+
+
+def test_unknown_challan_number(session, settings, images):
+    _refused(
+        settings,
+        NotFoundError,
+        "no challan numbered PB-1",
+        lambda s: lifecycle.contest_challan(s, number="PB-1", reason="x"),
+    )
+
+
+def test_citizen_lookup_needs_plate_and_matching_cnic(session, settings, images):
+    session.add(Vehicle(plate="LEH5789", vehicle_class="car", owner_name="A", owner_cnic="35202-1234567-1"))
+    challan = approve(session, settings, record(session, settings, images))
+    found = crud.challans_for_citizen(session, plate="LEH 5789", cnic="3520212345671")
+    assert [c.number for c in found] == [challan.number]
+    assert crud.challans_for_citizen(session, plate="LEH5789", cnic="35202-7654321-1") == []
+
+
+def test_issue_date_is_the_day_in_pakistan(session, settings, images):
+    violation = record(session, settings, images)
+    late_evening_utc = datetime(2026, 3, 16, 20, 0, tzinfo=UTC)  # already the 17th in Lahore
+    challan = lifecycle.approve_violation(
+        session, violation_id=violation.id, officer="B", settings=settings, now=late_evening_utc
+    )
+    assert challan.issued_on == date(2026, 3, 17)
+    assert challan.due_on - challan.issued_on == timedelta(days=settings.payment_days)

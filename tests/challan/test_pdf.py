@@ -1,0 +1,130 @@
+"""The notice rendered for real, read back with poppler (pdftotext, pdfinfo, pdftoppm) and the QR code
+decoded with OpenCV."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from challan import lifecycle
+from challan.errors import EvidenceError, TransitionError
+from challan.models import Vehicle
+from challan.pdf import build_notice, challan_pdf, render_pdf
+from tests.challan.conftest import record
+
+pytestmark = [
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),  # the page does not depend on the database
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed"),
+]
+OWNER = Vehicle(
+    plate="LEH5789",
+    vehicle_class="car",
+    owner_name="Muhammad Ali Khan",
+    owner_cnic="35202-1234567-1",
+    owner_address="House 12, Gulberg III, Lahore",
+    make="Toyota Corolla",
+    colour="White",
+)
+
+
+@pytest.fixture
+def issued(session, settings, images):
+    session.add(Vehicle.model_validate(OWNER.model_dump()))
+    violation = record(session, settings, images, plate="LEH5780")
+    challan = lifecycle.approve_violation(
+        session,
+        violation_id=violation.id,
+        officer="Insp. Sana Tariq",
+        corrected_plate="LEH5789",
+        settings=settings,
+    )
+    session.commit()
+    return challan
+
+
+def read_back(tmp_path, data: bytes, name="notice.pdf") -> tuple[str, str]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return " ".join(text.stdout.split()), info.stdout  # words as read, line breaks aside
+
+
+def test_notice_is_one_a4_page_with_what_the_citizen_needs(session, settings, issued, tmp_path):
+    text, info = read_back(
+        tmp_path, render_pdf(build_notice(session, violation=issued.violation, settings=settings))
+    )
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+    assert re.search(r"^Page size:\s+595.276 x 841.89 pts \(A4\)$", info, re.MULTILINE)
+    for expected in [
+        issued.number,
+        issued.psid,
+        "LEH5789",
+        "PKR 5,000",
+        "Muhammad Ali Khan",
+        "35202-1234567-1",
+        "Signal violation",
+        "14 Mar 2026, 17:42:09 PKT",  # 12:42:09 UTC shown in Pakistan time
+        "2.4 s after the signal turned red",
+        "Insp. Sana Tariq",
+        "Plate read by the camera as LEH5780",
+        "https://echallan.example.pk/verify/" + issued.number,
+        *[e.sha256 for e in issued.violation.evidence],
+    ]:
+        assert expected in text, expected
+    for urdu in ["ای چالان", "جرمانہ", "ثبوت", "ادائیگی کا طریقہ"]:
+        assert urdu in text, urdu
+
+
+def test_public_copy_leaves_out_personal_data(session, settings, issued, tmp_path):
+    text, _ = read_back(tmp_path, challan_pdf(session, key=issued.number, public=True, settings=settings))
+    assert issued.number in text and "LEH5789" in text
+    for personal in ["Muhammad Ali Khan", "35202-1234567-1", "Gulberg"]:
+        assert personal not in text
+
+
+def test_qr_code_opens_the_verification_page(session, settings, issued, tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(challan_pdf(session, key=str(issued.violation_id), settings=settings))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(path), str(tmp_path / "page")], check=True
+    )
+    page = cv2.imread(str(tmp_path / "page.png"))
+    decoded, points, _ = cv2.QRCodeDetector().detectAndDecode(page)
+    assert decoded == f"https://echallan.example.pk/verify/{issued.number}"
+
+
+def test_speed_notice_quotes_speed_and_limit(session, settings, images, tmp_path):
+    violation = record(
+        session, settings, images, code="OVER_SPEED", details={"speed_kmh": 78.24, "limit_kmh": 60}
+    )
+    challan = lifecycle.approve_violation(session, violation_id=violation.id, officer="B", settings=settings)
+    session.commit()
+    text, _ = read_back(tmp_path, challan_pdf(session, key=challan.number, settings=settings))
+    assert "78.2 km/h" in text and "60 km/h" in text and "Over-speeding" in text
+
+
+def test_no_notice_before_issue(session, settings, images):
+    violation = record(session, settings, images)
+    with pytest.raises(TransitionError, match="is pending; only an issued challan has a notice"):
+        challan_pdf(session, key=str(violation.id), settings=settings)
+
+
+def test_changed_evidence_is_never_printed(session, settings, issued):
+    crop = next(e for e in issued.violation.evidence if e.kind == "plate_crop")
+    (settings.evidence_dir / crop.path).write_bytes(b"\x89PNG something else")
+    with pytest.raises(EvidenceError, match="has changed"):
+        challan_pdf(session, key=issued.number, settings=settings)
+
+
+def test_a_paid_challan_is_stamped_and_stays_one_page(session, settings, issued, tmp_path):
+    lifecycle.record_payment(session, number=issued.number, reference="HBL-1")
+    session.commit()
+    text, info = read_back(tmp_path, challan_pdf(session, key=issued.number, public=True, settings=settings))
+    assert "PAID" in text.replace(" ", "")  # the rotated stamp comes back letter-spaced
+    assert "Public copy:" in text
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
