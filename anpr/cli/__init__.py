@@ -9,30 +9,31 @@ import sys
 
 import typer
 
-from anpr.cli import bench, challan, models, read, registry
-
-# Ultralytics must never reach for the network (fonts, pip installs, hub checks).
-os.environ.setdefault("YOLO_OFFLINE", "1")
-os.environ.setdefault("YOLO_AUTOINSTALL", "0")
-os.environ.setdefault("YOLO_VERBOSE", "False")
+from anpr.cli import bench, challan, models, officer, read, registry, serve
 
 cli = typer.Typer(
     name="anpr",
     help="Number-plate recognition and e-challans: read plates in photos and video, judge violations, "
-    "issue and serve challans.",
+    "issue and serve challans. Start with `anpr demo`; every command has --help.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 cli.command("read")(read.read)
-cli.add_typer(models.app, name="models")
-cli.add_typer(bench.app, name="bench")
 cli.add_typer(challan.app, name="challan")
 cli.add_typer(registry.app, name="registry")
+cli.command("serve")(serve.serve)
+cli.add_typer(officer.app, name="officer")
+cli.add_typer(bench.app, name="bench")
+cli.add_typer(models.app, name="models")
 
 
 def app() -> None:
     """Entry point: run the CLI; expected errors print one line, the unexpected one line too."""
     from anpr.cli.common import run_guarded
 
+    # Ultralytics must never reach for the network (fonts, pip installs, hub checks).
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "0")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
     sys.exit(run_guarded(cli))

@@ -44,6 +44,10 @@ def run_guarded(command) -> int:
         typer.echo("interrupted", err=True)
         return 130
     except Exception as exc:
+        database = _database_failure(exc)
+        if database:
+            typer.echo(f"error: {database}", err=True)
+            return 3
         if os.environ.get("ANPR_DEBUG"):
             traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
@@ -53,3 +57,16 @@ def run_guarded(command) -> int:
         return 1
     finally:
         sys.stdout.flush()
+
+
+def _database_failure(exc: Exception) -> str | None:
+    """A one-line message when the records database cannot be reached or used, else None."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    if isinstance(exc, OperationalError):
+        original = str(getattr(exc, "orig", exc)).strip().splitlines()
+        detail = original[0] if original else type(exc).__name__
+        return f"the records database is unreachable or refused the operation: {detail}"
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return f"bad database URL (--db / ANPR_DATABASE_URL): {str(exc).splitlines()[0]}"
+    return None

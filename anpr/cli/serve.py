@@ -1,0 +1,74 @@
+"""`anpr serve`: the web portal (citizens' look-ups, officers' review) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from typing import Annotated
+
+import typer
+
+from anpr.cli.common import DbOption
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    proxy_headers: Annotated[
+        bool, typer.Option(help="Trust X-Forwarded-For from 127.0.0.1 (behind a local reverse proxy).")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the portal: plate look-up, challan pages and PDFs, QR verification, contests, and the
+    officers' review queue, contests and dashboard; JSON API under /api/v1 (OpenAPI at
+    /api/v1/openapi.json). Settings come from ANPR_* variables (ANPR_SECRET_KEY, ANPR_EVIDENCE_DIR,
+    ANPR_PUBLIC_URL, ANPR_LOOKUPS_PER_MINUTE, ANPR_SECURE_COOKIES...)."""
+    import uvicorn
+
+    from challan.db import get_engine, init_db
+    from challan.users import init_officers
+    from challan.web.settings import PortalSettings
+
+    if db:
+        os.environ["ANPR_DATABASE_URL"] = db
+    if not os.environ.get("ANPR_SECRET_KEY"):
+        # One key for every worker of this run; sessions end when the server restarts.
+        os.environ["ANPR_SECRET_KEY"] = secrets.token_urlsafe(32)
+        typer.echo("note: ANPR_SECRET_KEY is not set; officer sessions last until the server stops", err=True)
+    settings = PortalSettings.from_env()
+    init_db(settings.database_url)  # once, before the workers start
+    init_officers(get_engine(settings.database_url))
+    typer.echo(f"portal on http://{host}:{port}/ (records: {_redacted(settings.database_url)})", err=True)
+    config = uvicorn.Config(
+        "challan.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+        log_level=log_level,
+        server_header=False,
+    )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    # The workers accept on a socket made here, whose `proto` Python leaves at 0, so asyncio does
+    # not set TCP_NODELAY on the connections and every keep-alive response stalls ~40 ms (Nagle
+    # against delayed ACK). Set on the listening socket, Linux passes it to accepted ones.
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _redacted(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)

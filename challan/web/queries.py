@@ -1,0 +1,156 @@
+"""Read-only queries the portal needs beyond challan.crud: a plate's challans in one round trip (the
+hot public look-up), the review and contest queues, and the dashboard's counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, func, select
+
+from challan.models import Challan, Site, Status, Violation
+
+LOOKUP_LIMIT = 200  # a plate with more challans than this is shown its latest ones
+
+
+@dataclass(frozen=True)
+class ChallanRow:
+    """What a list of challans shows: the challan's own fields and its violation's."""
+
+    number: str
+    plate: str
+    issued_at: datetime
+    issued_on: date
+    due_on: date
+    fine_pkr: int
+    status: str
+    code: str
+    site_id: str
+    site_name: str | None
+    occurred_at: datetime
+
+
+ROW_COLUMNS = (
+    Challan.number,
+    Challan.plate,
+    Challan.issued_at,
+    Challan.issued_on,
+    Challan.due_on,
+    Challan.fine_pkr,
+    Violation.status,
+    Violation.code,
+    Violation.site_id,
+    Site.name,
+    Violation.occurred_at,
+)
+
+
+# Built once: building a statement costs more CPU than running it (the look-up is the hot path).
+PLATE_QUERY = (
+    select(*ROW_COLUMNS)
+    .join(Violation, col(Violation.id) == col(Challan.violation_id))
+    .join(Site, col(Site.id) == col(Violation.site_id), isouter=True)
+    .where(Challan.plate == sa.bindparam("plate"))
+    .order_by(col(Challan.issued_at).desc(), col(Challan.id).desc())
+    .limit(sa.bindparam("limit"))
+)
+
+
+def challans_for_plate(session: Session, *, plate: str, limit: int = LOOKUP_LIMIT) -> list[ChallanRow]:
+    """The plate's challans (as issued, i.e. corrected where an officer corrected the read), latest
+    first, with each one's current status and site: one indexed query, plain rows (no ORM objects)
+    and no transaction around it (a single read needs none; it saves two round trips)."""
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    rows = session.exec(PLATE_QUERY, params={"plate": plate, "limit": limit})
+    return [ChallanRow(*row) for row in rows]
+
+
+def count_by_status(session: Session, wanted: Status) -> int:
+    return session.exec(select(func.count()).select_from(Violation).where(Violation.status == wanted)).one()
+
+
+def pending_queue(session: Session, *, limit: int, offset: int = 0) -> list[Violation]:
+    """Pending violations, oldest offence first, with their evidence and site loaded."""
+    query = (
+        select(Violation)
+        .where(Violation.status == Status.PENDING)
+        .options(selectinload(Violation.evidence), selectinload(Violation.site))
+        .order_by(col(Violation.occurred_at), col(Violation.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def contested_challans(session: Session, *, limit: int, offset: int = 0) -> list[Challan]:
+    """Challans awaiting a decision on a contest, longest waiting first."""
+    query = (
+        select(Challan)
+        .join(Violation, col(Violation.id) == col(Challan.violation_id))
+        .where(Violation.status == Status.CONTESTED)
+        .options(selectinload(Challan.violation).selectinload(Violation.evidence))
+        .order_by(col(Challan.contested_at), col(Challan.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+@dataclass(frozen=True)
+class Counts:
+    by_site: list[tuple[str, int]]
+    by_violation: list[tuple[str, int]]
+    by_status: list[tuple[str, int]]
+    by_day: list[tuple[date, int]]  # every day of the window, oldest first, zeros included
+    total: int
+
+
+def dashboard_counts(session: Session, *, days: int, today: date, timezone: str) -> Counts:
+    """Violations recorded, by site, by violation and by status (all time) and by local day of the
+    offence over the last `days` days up to `today`."""
+
+    def grouped(column) -> list[tuple[str, int]]:
+        query = select(column, func.count()).select_from(Violation).group_by(column)
+        return sorted(((str(k), int(n)) for k, n in session.exec(query)), key=lambda kn: (-kn[1], kn[0]))
+
+    first = today - timedelta(days=days - 1)
+    zone = ZoneInfo(timezone)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    day = _local_day(session, zone)
+    query = (
+        select(day, func.count())
+        .select_from(Violation)
+        .where(col(Violation.occurred_at) >= start)
+        .group_by(day)
+    )
+    found = {_as_date(k): int(n) for k, n in session.exec(query)}
+    by_day = [(first + timedelta(days=i), found.get(first + timedelta(days=i), 0)) for i in range(days)]
+    by_status = grouped(Violation.status)
+    return Counts(
+        by_site=grouped(Violation.site_id),
+        by_violation=grouped(Violation.code),
+        by_status=by_status,
+        by_day=by_day,
+        total=sum(n for _, n in by_status),
+    )
+
+
+def _local_day(session: Session, zone: ZoneInfo):
+    """The offence's calendar day where it happened, computed by the database."""
+    column = col(Violation.occurred_at)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(str(zone), column))
+    # SQLite stores naive UTC; the portal's zones (Pakistan) keep one offset all year.
+    offset = datetime.now(zone).utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+__all__ = ["ChallanRow", "Counts", "challans_for_plate", "contested_challans", "dashboard_counts"]

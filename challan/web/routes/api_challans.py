@@ -1,0 +1,87 @@
+"""The public JSON API: a plate's challans, one challan, verification, contest. Rate-limited per
+client address. The registered owner's data only with a bearer token or the owner's CNIC."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query
+
+from challan import crud
+from challan.models import utcnow
+from challan.web import schemas, views
+from challan.web.deps import LookupLimited, MaybeOfficer, SessionDep, SettingsDep
+from challan.web.queries import challans_for_plate
+from challan.web.routes.challans import contest_challan
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["challans"],
+    dependencies=[LookupLimited],
+    responses=schemas.problems(400, 422, 429),
+)
+NOT_FOUND = schemas.problems(404)
+
+
+@router.get(
+    "/challans",
+    response_model=list[schemas.ChallanSummary],
+)
+def list_challans(
+    session: SessionDep,
+    settings: SettingsDep,
+    plate: Annotated[
+        str, Query(max_length=40, pattern=schemas.PLATE_PATTERN, description="Vehicle number, e.g. LEH-5789")
+    ],
+):
+    """The challans issued to this plate, latest first."""
+    wanted = views.plate_query(plate)
+    return views.summaries(challans_for_plate(session, plate=wanted), settings)
+
+
+@router.get("/challans/{number}", response_model=schemas.ChallanDetail, responses=schemas.problems(403, 404))
+def get_challan(
+    number: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    officer: MaybeOfficer,
+    x_owner_cnic: Annotated[str | None, Header(max_length=20)] = None,
+):
+    """One challan with its evidence; `owner` is filled for officers, or when X-Owner-CNIC is the
+    registered owner's CNIC (a CNIC that does not match is refused with 403)."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    personal = officer is not None
+    if x_owner_cnic is not None and not personal:
+        if not views.cnic_matches(session, challan, x_owner_cnic):
+            raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
+        personal = True
+    return views.detail(session, challan, settings, personal=personal)
+
+
+@router.get("/verify/{number}", response_model=schemas.Verification, responses=NOT_FOUND)
+def verify(number: str, session: SessionDep, settings: SettingsDep):
+    """Is this a genuine challan, and what is its status now?"""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    return schemas.Verification(
+        genuine=True,
+        number=challan.number,
+        status=challan.violation.status,
+        plate=challan.plate,
+        violation=challan.violation.code,
+        fine_pkr=challan.fine_pkr,
+        issued_on=challan.issued_on,
+        due_date=challan.due_on,
+        verified_at=utcnow(),
+    )
+
+
+@router.post(
+    "/challans/{number}/contest",
+    response_model=schemas.ChallanDetail,
+    responses=schemas.problems(403, 404, 409),
+)
+def contest(number: str, body: schemas.ContestRequest, session: SessionDep, settings: SettingsDep):
+    """Contest an issued challan within the window, as its registered owner (CNIC)."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    contest_challan(session, challan, body, settings)
+    return views.detail(session, challan, settings, personal=False)

@@ -1,0 +1,108 @@
+"""Officers signing in: the login page (a session cookie) and the API's bearer tokens (OAuth2
+password flow, as in full-stack-fastapi-template), and who is signed in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from challan import users
+from challan.web import schemas, views
+from challan.web.deps import (
+    AdminOfficer,
+    CsrfChecked,
+    CurrentOfficer,
+    LoginLimited,
+    MaybePageOfficer,
+    SessionDep,
+    SettingsDep,
+    TokensDep,
+)
+from challan.web.security import CSRF_COOKIE, SESSION_COOKIE, csrf_cookie_header, new_csrf_value
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["officers"], responses=schemas.problems(400, 401, 422))
+
+WRONG_LOGIN = "Wrong username or password"
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no '//' or backslash tricks)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 200:
+        return "/officer/review"
+    return path
+
+
+@router.get("/login")
+def login_page(request: Request, officer: MaybePageOfficer, next: str = "/officer/review") -> Response:
+    if officer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return views.render(request, "login.html", {"next": safe_next(next)})
+
+
+@router.post("/login", dependencies=[LoginLimited, CsrfChecked])
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    tokens: TokensDep,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=300)] = "",
+    next: Annotated[str, Form(max_length=300)] = "/officer/review",
+) -> Response:
+    officer = users.authenticate(session, username=username, password=password)
+    if officer is None:
+        context = {"next": safe_next(next), "error": WRONG_LOGIN, "username": username[:40]}
+        return views.render(request, "login.html", context, status_code=401)
+    session.commit()
+    # A fresh CSRF value, bound into the session: a value planted before login is worthless after it.
+    csrf = new_csrf_value()
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        tokens.session(officer, csrf),
+        max_age=tokens.max_age,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+    response.raw_headers.append((b"set-cookie", csrf_cookie_header(csrf, settings.secure_cookies)))
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(settings: SettingsDep) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=settings.secure_cookies)
+    response.delete_cookie(CSRF_COOKIE, httponly=True, samesite="strict", secure=settings.secure_cookies)
+    return response
+
+
+@api.post(
+    "/login/access-token",
+    response_model=schemas.Token,
+    dependencies=[LoginLimited],
+    responses=schemas.problems(429),
+)
+def access_token(
+    session: SessionDep, tokens: TokensDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> schemas.Token:
+    """A bearer token for the officer API (valid for the session length in the settings)."""
+    officer = users.authenticate(session, username=form.username, password=form.password)
+    if officer is None:
+        raise HTTPException(status_code=401, detail=WRONG_LOGIN, headers={"WWW-Authenticate": "Bearer"})
+    session.commit()
+    return schemas.Token(access_token=tokens.api_token(officer))
+
+
+@api.get("/officers/me", response_model=schemas.OfficerPublic)
+def me(officer: CurrentOfficer):
+    return officer
+
+
+@api.get("/officers", response_model=list[schemas.OfficerPublic], responses=schemas.problems(403))
+def list_officers(session: SessionDep, _admin: AdminOfficer):
+    return users.list_officers(session)

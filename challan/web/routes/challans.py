@@ -1,0 +1,208 @@
+"""Citizens' pages: look up a plate, view a challan with its evidence, download its PDF, verify it
+from its QR code, contest it. Personal data only to officers or with the owner's CNIC."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from anpr.errors import AnprError
+from challan import crud, lifecycle
+from challan.pdf import challan_pdf
+from challan.web import schemas, views
+from challan.web.deps import CsrfChecked, LookupLimited, MaybePageOfficer, RecordId, SessionDep, SettingsDep
+from challan.web.queries import challans_for_plate
+
+router = APIRouter(include_in_schema=False)
+
+CnicField = Annotated[str, Form(max_length=20)]
+CONTEST_HINTS = {
+    "reason": "Give the reason in 10 to 900 characters.",
+    "contact": "Give a phone number or an e-mail address for the reply.",
+    "cnic": "Give the owner's CNIC as 12345-1234567-1.",
+}
+
+
+@router.get("/")
+def home(request: Request, officer: MaybePageOfficer) -> Response:
+    return views.render(request, "home.html", {"officer": officer})
+
+
+@router.get("/challans", dependencies=[LookupLimited])
+def plate_lookup(
+    request: Request, session: SessionDep, settings: SettingsDep, officer: MaybePageOfficer, plate: str = ""
+) -> Response:
+    if not plate.strip():
+        return RedirectResponse("/", status_code=303)
+    try:
+        wanted = views.plate_query(plate)
+    except AnprError as exc:
+        context = {"officer": officer, "error": str(exc), "plate": plate[:40]}
+        return views.render(request, "home.html", context, status_code=422)
+    rows = views.summaries(challans_for_plate(session, plate=wanted), settings)
+    return views.render(request, "plate.html", {"officer": officer, "plate": wanted, "challans": rows})
+
+
+def _pdf(session, settings, number: str, *, public: bool) -> Response:
+    data = challan_pdf(session, key=number, public=public, settings=settings)
+    suffix = "" if public else "-full"
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="challan-{number}{suffix}.pdf"'},
+    )
+
+
+@router.get("/challans/{number}.pdf", dependencies=[LookupLimited])
+def challan_pdf_public(number: str, session: SessionDep, settings: SettingsDep, officer: MaybePageOfficer):
+    """The public copy (no personal data); an officer's browser gets the full notice."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    return _pdf(session, settings, challan.number, public=officer is None)
+
+
+@router.post("/challans/{number}.pdf", dependencies=[LookupLimited, CsrfChecked])
+def challan_pdf_owner(number: str, session: SessionDep, settings: SettingsDep, cnic: CnicField = ""):
+    """The full notice for the owner: the registered owner's CNIC must be given."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    if not views.cnic_matches(session, challan, cnic):
+        raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
+    return _pdf(session, settings, challan.number, public=False)
+
+
+def _challan_page(request, session, settings, number, *, officer, personal, status_code=200, **extra):
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    context = {
+        "officer": officer,
+        "c": views.detail(session, challan, settings, personal=personal),
+        "contest_email": settings.contest_email,
+        **extra,
+    }
+    return views.render(request, "challan.html", context, status_code=status_code)
+
+
+@router.get("/challans/{number}", dependencies=[LookupLimited])
+def challan_page(
+    number: str, request: Request, session: SessionDep, settings: SettingsDep, officer: MaybePageOfficer
+):
+    return _challan_page(request, session, settings, number, officer=officer, personal=officer is not None)
+
+
+@router.post("/challans/{number}", dependencies=[LookupLimited, CsrfChecked])
+def challan_page_owner(
+    number: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    officer: MaybePageOfficer,
+    cnic: CnicField = "",
+):
+    """The same page with the owner's details, for a citizen who gives the matching CNIC."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    if officer is None and not views.cnic_matches(session, challan, cnic):
+        return _challan_page(
+            request,
+            session,
+            settings,
+            number,
+            officer=officer,
+            personal=False,
+            status_code=403,
+            cnic_error="The CNIC does not match the registered owner of this vehicle.",
+        )
+    return _challan_page(request, session, settings, number, officer=officer, personal=True, cnic=cnic)
+
+
+@router.get("/challans/{number}/evidence/{evidence_id}")
+def challan_evidence(
+    number: str, evidence_id: RecordId, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """An evidence image of an issued challan (checked against its SHA-256 before it is served)."""
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    return views.evidence_response(views.evidence_of(challan.violation, evidence_id), settings)
+
+
+@router.post("/challans/{number}/contest", dependencies=[CsrfChecked])
+def contest(
+    number: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    officer: MaybePageOfficer,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    contact: Annotated[str, Form(max_length=200)] = "",
+    cnic: CnicField = "",
+):
+    challan = crud.get_challan(session, number=views.challan_number(number))
+    try:
+        form = schemas.ContestRequest(reason=reason, contact=contact, cnic=cnic)
+    except ValidationError as exc:
+        message = " ".join(dict.fromkeys(CONTEST_HINTS[e["loc"][0]] for e in exc.errors()))
+        return _challan_page(
+            request,
+            session,
+            settings,
+            number,
+            officer=officer,
+            personal=False,
+            status_code=422,
+            contest_error=message,
+        )
+    try:
+        contest_challan(session, challan, form, settings)
+    except HTTPException as exc:
+        return _challan_page(
+            request,
+            session,
+            settings,
+            number,
+            officer=officer,
+            personal=False,
+            status_code=exc.status_code,
+            contest_error=exc.detail,
+        )
+    return RedirectResponse(f"/challans/{challan.number}?contested=1", status_code=303)
+
+
+def contest_challan(session, challan, form: schemas.ContestRequest, settings) -> None:
+    """Record the contest if the CNIC is the owner's and the window is open; else an HTTPException."""
+    if not views.cnic_matches(session, challan, form.cnic):
+        raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
+    if views.today(settings) > views.contest_until(challan, settings):
+        raise HTTPException(
+            status_code=409,
+            detail=f"The contest window closed on {views.contest_until(challan, settings):%d %b %Y}",
+        )
+    try:
+        lifecycle.contest_challan(
+            session, number=challan.number, reason=form.reason, actor=f"citizen {form.contact}"
+        )
+    except AnprError as exc:
+        session.rollback()
+        raise HTTPException(status_code=views.http_status(exc), detail=str(exc)) from None
+    session.commit()
+
+
+@router.get("/verify")
+def verify_form(number: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """The home page's verify form: on to the number's verification page."""
+    cleaned = number.strip().upper()
+    if not schemas.NUMBER_PATTERN.match(cleaned):
+        raise HTTPException(status_code=404, detail=f"No challan numbered {cleaned[:40] or '(empty)'}")
+    return RedirectResponse(f"/verify/{cleaned}", status_code=303)
+
+
+@router.get("/verify/{number}", dependencies=[LookupLimited])
+def verify_page(number: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Where the QR code on every notice points: genuine or not, and the current status."""
+    try:
+        challan = crud.get_challan(session, number=views.challan_number(number))
+    except AnprError:
+        return views.render(request, "verify.html", {"number": number[:40], "c": None}, status_code=404)
+    return views.render(
+        request,
+        "verify.html",
+        {"number": challan.number, "c": views.summary(views.row_for(challan), settings)},
+    )

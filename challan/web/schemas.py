@@ -1,0 +1,186 @@
+"""What the JSON API accepts and returns (the OpenAPI schema is generated from these)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Challan numbers read PB-2026-000042-K7QX; anything with other characters (dots, slashes, spaces)
+# is refused before it reaches a query or a file name.
+NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,10}){1,4}$")
+CONTACT_PATTERN = re.compile(r"^(\+?[0-9][0-9 -]{6,18}[0-9]|[^@\s<>]{1,64}@[^@\s<>]{1,100}\.[A-Za-z]{2,24})$")
+CNIC_PATTERN = r"^\d{5}-?\d{7}-?\d$"
+# What normalize_plate accepts, as a schema pattern: 2-12 letters and digits, spaces and dashes aside.
+PLATE_PATTERN = r"^[ -]*(?:[A-Za-z0-9][ -]*){2,12}$"
+
+
+# Free text (reasons) may hold line breaks and tabs but no other control characters.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500, pattern=TEXT_PATTERN)
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Measurement(BaseModel):
+    label: str
+    value: str
+
+
+class EvidenceItem(BaseModel):
+    id: int
+    kind: str
+    sha256: str
+    status: str = Field(description="ok, changed (content no longer matches its SHA-256) or missing")
+    url: str
+
+
+class Owner(BaseModel):
+    name: str
+    cnic: str
+    address: str | None
+
+
+class ChallanSummary(BaseModel):
+    number: str
+    plate: str
+    violation: str = Field(description="Violation code, e.g. RED_LIGHT")
+    violation_title: str | None
+    site: str
+    site_name: str | None
+    occurred_at: datetime
+    issued_at: datetime
+    issued_on: date
+    due_date: date
+    fine_pkr: int
+    status: str
+    url: str
+    pdf_url: str
+    verify_url: str
+
+
+class ChallanDetail(ChallanSummary):
+    psid: str
+    plate_read: str = Field(description="The plate as the camera read it")
+    vehicle_class: str
+    measurements: list[Measurement]
+    evidence: list[EvidenceItem]
+    contest_until: date
+    can_contest: bool
+    owner: Owner | None = Field(
+        description="The registered owner: only for officers, or with the owner's CNIC in X-Owner-CNIC"
+    )
+
+
+class Verification(BaseModel):
+    genuine: bool
+    number: str
+    status: str
+    plate: str
+    violation: str
+    fine_pkr: int
+    issued_on: date
+    due_date: date
+    verified_at: datetime
+
+
+class ContestRequest(Strict):
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=10, max_length=900, pattern=TEXT_PATTERN)
+    ]
+    contact: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=90, pattern=CONTACT_PATTERN.pattern)
+    ] = Field(description="A phone number or e-mail address to reply to")
+    cnic: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CNIC_PATTERN)] = Field(
+        description="The registered owner's CNIC, 12345-1234567-1"
+    )
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class OfficerPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    username: str
+    role: str
+    active: bool
+
+
+class Candidate(BaseModel):
+    text: str
+    confidence: float
+
+
+class ReviewItem(BaseModel):
+    id: int
+    plate_read: str
+    plate_confidence: float
+    candidates: list[Candidate]
+    violation: str
+    violation_title: str | None
+    vehicle_type: str
+    site: str
+    site_name: str | None
+    occurred_at: datetime
+    fine_pkr: int | None = Field(description="The schedule's amount if approved as read")
+    measurements: list[Measurement]
+    evidence: list[EvidenceItem]
+
+
+class ApproveRequest(Strict):
+    plate: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)] | None = (
+        Field(default=None, description="The corrected plate, when the camera misread it")
+    )
+
+
+class ReasonRequest(Strict):
+    reason: Reason
+
+
+class RejectResult(BaseModel):
+    id: int
+    status: str
+    reason: str
+
+
+class Count(BaseModel):
+    key: str
+    count: int
+
+
+class Stats(BaseModel):
+    total: int
+    by_site: list[Count]
+    by_violation: list[Count]
+    by_status: list[Count]
+    by_day: list[Count]
+
+
+class Problem(BaseModel):
+    """An error: a sentence, or FastAPI's list of field errors when the request does not validate."""
+
+    detail: str | list[dict[str, Any]]
+
+
+PROBLEMS = {
+    400: "The body cannot be parsed",
+    401: "No or invalid bearer token",
+    403: "Refused (not the owner's CNIC, or not an admin)",
+    404: "No such record",
+    409: "The record's status does not allow this, or its evidence changed",
+    422: "The input is not valid",
+    429: "Too many requests from this address",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error codes, all with the Problem body."""
+    return {code: {"model": Problem, "description": PROBLEMS[code]} for code in codes}

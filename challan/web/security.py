@@ -1,0 +1,267 @@
+"""What keeps the portal safe: signed officer sessions and API tokens, CSRF tokens for every form,
+security headers on every response, and a per-address rate limit on public look-ups and logins.
+
+Sessions and tokens are stateless (itsdangerous, signed with the settings' secret key) and carry the
+officer's id and a stamp of the password hash, so changing a password or disabling an account ends
+them. CSRF uses signed double-submit: a random value in an HttpOnly SameSite=Strict cookie, and the
+value signed with the secret key in each form; for a logged-in officer the value must also be the one
+bound into the session at login."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+
+from challan.users import Officer
+from challan.web.settings import PortalSettings
+
+SESSION_COOKIE = "anpr_session"
+CSRF_COOKIE = "anpr_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+MAX_BODY = 64 * 1024  # forms and JSON bodies are small; nothing is uploaded to the portal
+CSRF_VALUE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+
+
+# --- sessions and API tokens -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    officer_id: int
+    stamp: str
+    csrf: str | None = None
+
+    def matches(self, officer: Officer | None) -> bool:
+        return (
+            officer is not None and officer.active and hmac.compare_digest(officer.password_stamp, self.stamp)
+        )
+
+
+class Tokens:
+    """Signs and reads session cookies and bearer tokens (different salts: one is not the other)."""
+
+    def __init__(self, settings: PortalSettings):
+        self.max_age = int(settings.session_hours * 3600)
+        self._session = URLSafeTimedSerializer(settings.secret_key, salt="anpr-officer-session")
+        self._api = URLSafeTimedSerializer(settings.secret_key, salt="anpr-api-token")
+        self._csrf = Signer(settings.secret_key, salt="anpr-csrf")
+
+    def session(self, officer: Officer, csrf: str) -> str:
+        return self._session.dumps({"o": officer.id, "p": officer.password_stamp, "c": csrf})
+
+    def api_token(self, officer: Officer) -> str:
+        return self._api.dumps({"o": officer.id, "p": officer.password_stamp})
+
+    def read_session(self, value: str | None) -> Credentials | None:
+        return self._read(self._session, value)
+
+    def read_api_token(self, value: str | None) -> Credentials | None:
+        return self._read(self._api, value)
+
+    def _read(self, serializer: URLSafeTimedSerializer, value: str | None) -> Credentials | None:
+        if not value or len(value) > 1000:
+            return None
+        try:
+            data = serializer.loads(value, max_age=self.max_age)
+            return Credentials(officer_id=int(data["o"]), stamp=str(data["p"]), csrf=data.get("c"))
+        except (BadSignature, KeyError, TypeError, ValueError):
+            return None
+
+    # --- CSRF -------------------------------------------------------------------------------------
+
+    def csrf_form_token(self, cookie_value: str) -> str:
+        return self._csrf.sign(cookie_value).decode()
+
+    def csrf_valid(self, *, cookie_value: str | None, submitted: str | None, bound: str | None) -> bool:
+        """`bound` is the value in the officer's session (None for citizens)."""
+        if not cookie_value or not submitted or len(submitted) > 200:
+            return False
+        try:
+            value = self._csrf.unsign(submitted).decode()
+        except BadSignature:
+            return False
+        if not hmac.compare_digest(value, cookie_value):
+            return False
+        return bound is None or hmac.compare_digest(bound, cookie_value)
+
+
+def same_origin(origin: str | None, host: str | None) -> bool:
+    """A browser's Origin header, when it sends one, must name this site."""
+    if not origin:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == (host or "")
+
+
+def new_csrf_value() -> str:
+    return secrets.token_urlsafe(24)
+
+
+# --- rate limit -------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket per client address: `per_minute` requests a minute, bursts up to that many."""
+
+    MAX_CLIENTS = 100_000
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, client: str, now: float | None = None) -> int | None:
+        """None when allowed; else the whole seconds to wait before the next request is."""
+        if self.per_minute <= 0:
+            return None
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, now)
+                return max(1, math.ceil((1.0 - tokens) / rate))
+            if len(self._buckets) >= self.MAX_CLIENTS and client not in self._buckets:
+                self._forget_full(now, rate)
+            self._buckets[client] = (tokens - 1.0, now)
+            return None
+
+    def _forget_full(self, now: float, rate: float) -> None:
+        """Drop clients whose bucket has refilled (they are indistinguishable from new ones)."""
+        full = [c for c, (t, last) in self._buckets.items() if t + (now - last) * rate >= self.per_minute]
+        for client in full:
+            del self._buckets[client]
+        if len(self._buckets) >= self.MAX_CLIENTS:
+            self._buckets.clear()
+
+
+# --- headers and the CSRF cookie: one pure ASGI middleware (cheap on the hot look-up path) ----------
+
+
+class SecurityMiddleware:
+    """Adds the security headers to every response, `Cache-Control: no-store` to all but static files,
+    and hands a browser without a CSRF cookie a new one (on page requests, not on the JSON API)."""
+
+    def __init__(self, app, *, secure_cookies: bool = False):
+        self.app = app
+        self.secure = secure_cookies
+        self.headers = list(SECURITY_HEADERS)
+        if secure_cookies:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        static = path.startswith("/static/")
+        new_cookie = None
+        if _declared_length(scope) > MAX_BODY:
+            await _too_large(send, self.headers)
+            return
+        receive = _bounded(receive)
+        if not static and not path.startswith("/api/"):
+            current = _cookie(scope, CSRF_COOKIE)
+            if current is None:
+                new_cookie = current = new_csrf_value()
+            scope.setdefault("state", {})["csrf_cookie"] = current
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [h for h in self.headers if h[0] not in names]
+                if not static and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                if new_cookie is not None and not _sets_cookie(headers, CSRF_COOKIE):
+                    headers.append((b"set-cookie", csrf_cookie_header(new_cookie, self.secure)))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _declared_length(scope) -> int:
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            return int(value) if value.isdigit() else MAX_BODY + 1
+    return 0
+
+
+def _bounded(receive):
+    """Stop reading a body (sent without a length) once it passes MAX_BODY."""
+    seen = 0
+
+    async def bounded_receive():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                return {"type": "http.disconnect"}
+        return message
+
+    return bounded_receive
+
+
+async def _too_large(send, headers) -> None:
+    body = b'{"detail":"Request body too large"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                *headers,
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def csrf_cookie_header(value: str, secure: bool) -> bytes:
+    flags = "; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+    return f"{CSRF_COOKIE}={value}{flags}".encode()
+
+
+def _cookie(scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            try:
+                jar = SimpleCookie(value.decode("latin-1"))
+            except Exception:  # a malformed Cookie header is treated as no cookie
+                return None
+            morsel = jar.get(name)
+            if morsel is not None and CSRF_VALUE.match(morsel.value):
+                return morsel.value
+    return None
+
+
+def _sets_cookie(headers, name: str) -> bool:
+    prefix = f"{name}=".encode()
+    return any(k.lower() == b"set-cookie" and v.startswith(prefix) for k, v in headers)

@@ -1,0 +1,38 @@
+"""The portal's one Settings class: the records' settings (challan.settings) plus what only the web
+application needs, read from the environment once by `PortalSettings.from_env()`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from pydantic import Field
+
+from challan.settings import ENVIRONMENT, Settings
+
+WEB_ENVIRONMENT = {
+    "secret_key": "ANPR_SECRET_KEY",
+    "session_hours": "ANPR_SESSION_HOURS",
+    "lookups_per_minute": "ANPR_LOOKUPS_PER_MINUTE",
+    "logins_per_minute": "ANPR_LOGINS_PER_MINUTE",
+    "secure_cookies": "ANPR_SECURE_COOKIES",
+}
+
+
+class PortalSettings(Settings):
+    # Signs sessions, API tokens and CSRF tokens. Unset: a random key per process (sessions end on
+    # restart); `anpr serve` sets one for all its workers.
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16)
+    session_hours: float = Field(default=8.0, gt=0)
+    # Per client address, on the public look-ups (plate, challan, verify, PDF); 0 turns it off.
+    lookups_per_minute: int = Field(default=60, ge=0)
+    logins_per_minute: int = Field(default=10, ge=0)
+    # Cookies marked Secure and HSTS sent: set when the portal is served over HTTPS.
+    secure_cookies: bool = False
+    page_size: int = Field(default=25, ge=1, le=200)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> PortalSettings:
+        environ = os.environ if environ is None else environ
+        names = ENVIRONMENT | WEB_ENVIRONMENT
+        return cls(**{field: environ[var] for field, var in names.items() if environ.get(var)})

@@ -1,0 +1,238 @@
+"""Presentation shared by the pages and the JSON API: records turned into the API's schemas, the
+Jinja2 environment, the contest window, evidence files as responses, errors as status codes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException, Request, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from anpr.errors import AnprError, InputError
+from challan import crud
+from challan import evidence as evidence_files
+from challan.errors import EvidenceError, NotFoundError, TransitionError
+from challan.fines import load_fines, offence_day
+from challan.models import Challan, EvidenceFile, Status, Violation, utcnow
+from challan.pdf import measurements
+from challan.web import schemas
+from challan.web.queries import ChallanRow
+from challan.web.security import CSRF_FIELD
+from challan.web.settings import PortalSettings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+STATUS_FOR_ERROR = [
+    (NotFoundError, 404),
+    (TransitionError, 409),
+    (EvidenceError, 409),
+    (InputError, 422),
+    (AnprError, 409),  # fine schedule and other configuration gaps: the request cannot be met as is
+]
+
+
+def http_status(exc: AnprError) -> int:
+    return next(code for kind, code in STATUS_FOR_ERROR if isinstance(exc, kind))
+
+
+def challan_number(number: str) -> str:
+    """The number as stored (upper case), or a 404 for anything that cannot be one."""
+    if len(number) > 32 or not schemas.NUMBER_PATTERN.match(number):
+        raise NotFoundError(f"no challan numbered {number[:40]}")
+    return number.upper()
+
+
+def plate_query(text: str) -> str:
+    return crud.normalize_plate(text[:40])
+
+
+# --- templates -------------------------------------------------------------------------------------
+
+
+def build_templates(settings: PortalSettings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    zone = ZoneInfo(settings.timezone)
+    env = templates.env
+    env.filters["pkr"] = lambda amount: "-" if amount is None else f"PKR {amount:,}"
+    env.filters["when"] = lambda moment: local_time(moment, zone)
+    env.filters["day"] = lambda value: value.strftime("%d %b %Y") if value else "-"
+    env.filters["percent"] = lambda value: f"{float(value):.0%}"
+    env.globals["authority"] = settings.authority
+    env.globals["csrf_field"] = CSRF_FIELD
+    return templates
+
+
+def local_time(moment: datetime | str | None, zone: ZoneInfo) -> str:
+    """A moment (or an ISO string from a JSON record) as the local wall-clock time."""
+    if not moment:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{moment.astimezone(zone):%d %b %Y, %H:%M:%S %Z}"
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> Response:
+    app = request.app
+    state = request.scope.get("state", {})
+    cookie = state.get("csrf_cookie")
+    context = {
+        "csrf_token": app.state.tokens.csrf_form_token(cookie) if cookie else "",
+        "officer": context.get("officer") if context else None,
+        **(context or {}),
+    }
+    return app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+# --- records as API objects ---------------------------------------------------------------------------
+
+
+def summaries(rows: list[ChallanRow], settings: PortalSettings) -> list[schemas.ChallanSummary]:
+    titles = {code: kind.title for code, kind in load_fines(settings.fines_path).violations.items()}
+    return [summary(row, settings, titles) for row in rows]
+
+
+def summary(row: ChallanRow, settings: PortalSettings, titles: dict[str, str] | None = None):
+    if titles is None:
+        titles = {code: kind.title for code, kind in load_fines(settings.fines_path).violations.items()}
+    return schemas.ChallanSummary(
+        number=row.number,
+        plate=row.plate,
+        violation=row.code,
+        violation_title=titles.get(row.code),
+        site=row.site_id,
+        site_name=row.site_name,
+        occurred_at=row.occurred_at,
+        issued_at=row.issued_at,
+        issued_on=row.issued_on,
+        due_date=row.due_on,
+        fine_pkr=row.fine_pkr,
+        status=row.status,
+        url=f"/challans/{row.number}",
+        pdf_url=f"/challans/{row.number}.pdf",
+        verify_url=settings.verify_url(row.number),
+    )
+
+
+def row_for(challan: Challan) -> ChallanRow:
+    v = challan.violation
+    return ChallanRow(
+        number=challan.number,
+        plate=challan.plate,
+        issued_at=challan.issued_at,
+        issued_on=challan.issued_on,
+        due_on=challan.due_on,
+        fine_pkr=challan.fine_pkr,
+        status=v.status,
+        code=v.code,
+        site_id=v.site_id,
+        site_name=v.site.name if v.site else None,
+        occurred_at=v.occurred_at,
+    )
+
+
+def contest_until(challan: Challan, settings: PortalSettings) -> date:
+    return challan.issued_on + timedelta(days=settings.contest_days)
+
+
+def today(settings: PortalSettings, now: datetime | None = None) -> date:
+    return offence_day(now or utcnow(), settings.timezone)
+
+
+def can_contest(challan: Challan, settings: PortalSettings) -> bool:
+    return challan.violation.status == Status.ISSUED and today(settings) <= contest_until(challan, settings)
+
+
+def evidence_items(
+    violation: Violation, settings: PortalSettings, base_url: str
+) -> list[schemas.EvidenceItem]:
+    checks = evidence_files.check(violation.evidence, root=settings.evidence_dir)
+    return [
+        schemas.EvidenceItem(
+            id=item.id, kind=item.kind, sha256=item.sha256, status=c.status, url=f"{base_url}/{item.id}"
+        )
+        for item, c in zip(violation.evidence, checks, strict=True)
+    ]
+
+
+def owner_of(session: Session, challan: Challan) -> schemas.Owner | None:
+    vehicle = crud.get_vehicle(session, plate=challan.plate)
+    if vehicle is None:
+        return None
+    return schemas.Owner(name=vehicle.owner_name, cnic=vehicle.owner_cnic, address=vehicle.owner_address)
+
+
+def cnic_matches(session: Session, challan: Challan, cnic: str | None) -> bool:
+    """True only when a well-formed CNIC is the registered owner's (the registry must know the plate)."""
+    if not cnic:
+        return False
+    try:
+        wanted = crud.normalize_cnic(cnic[:20])
+    except InputError:
+        return False
+    vehicle = crud.get_vehicle(session, plate=challan.plate)
+    return vehicle is not None and vehicle.owner_cnic == wanted
+
+
+def detail(
+    session: Session, challan: Challan, settings: PortalSettings, *, personal: bool
+) -> schemas.ChallanDetail:
+    violation = challan.violation
+    base = summary(row_for(challan), settings).model_dump()
+    return schemas.ChallanDetail(
+        **base,
+        psid=challan.psid,
+        plate_read=violation.plate_text,
+        vehicle_class=challan.fine_class,
+        measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],
+        evidence=evidence_items(violation, settings, f"/challans/{challan.number}/evidence"),
+        contest_until=contest_until(challan, settings),
+        can_contest=can_contest(challan, settings),
+        owner=owner_of(session, challan) if personal else None,
+    )
+
+
+def review_item(session: Session, violation: Violation, settings: PortalSettings) -> schemas.ReviewItem:
+    [public] = crud.to_public(session, violations=[violation], settings=settings)
+    return schemas.ReviewItem(
+        id=violation.id,
+        plate_read=violation.plate_text,
+        plate_confidence=violation.plate_confidence,
+        candidates=[schemas.Candidate(**c) for c in violation.plate_candidates if isinstance(c, dict)],
+        violation=violation.code,
+        violation_title=public.violation_title,
+        vehicle_type=violation.vehicle_type,
+        site=violation.site_id,
+        site_name=public.site_name,
+        occurred_at=violation.occurred_at,
+        fine_pkr=public.fine_pkr,
+        measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],
+        evidence=evidence_items(violation, settings, "/officer/evidence"),
+    )
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def evidence_response(item: EvidenceFile | None, settings: PortalSettings) -> Response:
+    """The file's bytes after checking its SHA-256; the name on record only picks the media type.
+    A file whose content changed is never served (409)."""
+    if item is None:
+        raise HTTPException(status_code=404, detail="No such evidence file")
+    data = evidence_files.read_verified(item, root=settings.evidence_dir)
+    suffix = "".join(ch for ch in Path(item.path).suffix.lower() if ch.isalnum() or ch == ".")[:6]
+    if suffix in IMAGE_TYPES:
+        return Response(
+            data, media_type=IMAGE_TYPES[suffix], headers={"Cache-Control": "private, max-age=3600"}
+        )
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{item.kind}-{item.sha256[:12]}{suffix}"'},
+    )
+
+
+def evidence_of(violation: Violation, evidence_id: int) -> EvidenceFile | None:
+    return next((e for e in violation.evidence if e.id == evidence_id), None)

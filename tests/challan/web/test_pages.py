@@ -1,0 +1,254 @@
+"""The HTML pages through the ASGI app (SQLite): citizens' look-ups and contests, officers' sign-in,
+review and decisions, with CSRF, personal-data and evidence checks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from challan.models import EvidenceFile, Violation
+from tests.challan.conftest import _forget
+from tests.challan.web.conftest import ADMIN, OFFICER, OWNER, csrf_token, login
+
+PERSONAL = (OWNER.owner_name, OWNER.owner_cnic, OWNER.owner_address)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """These tests run on SQLite only; the API tests cover PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    yield url
+    _forget(url)
+
+
+def no_personal_data(text: str) -> bool:
+    return not any(value in text for value in PERSONAL)
+
+
+def test_plate_page_lists_challans_without_personal_data(client, seed):
+    page = client.get("/challans", params={"plate": "leh 5789"})
+    assert page.status_code == 200
+    assert seed.number in page.text and seed.old_number in page.text
+    assert "Signal violation" in page.text and "PKR 5,000" in page.text and "lhr-mall-road-01" in page.text
+    assert f'href="/challans/{seed.number}.pdf"' in page.text
+    assert no_personal_data(page.text)
+
+
+def test_plate_page_escapes_and_refuses_bad_input(client, seed):
+    page = client.get("/challans", params={"plate": "<script>alert(1)</script>"})
+    assert page.status_code == 422
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script>alert" not in page.text
+    assert client.get("/challans", params={"plate": ""}, follow_redirects=False).headers["location"] == "/"
+
+
+def test_challan_page_shows_owner_only_with_the_matching_cnic(client, seed):
+    path = f"/challans/{seed.number}"
+    public = client.get(path)
+    assert public.status_code == 200 and seed.number in public.text and no_personal_data(public.text)
+    token = csrf_token(client, path)
+    wrong = client.post(path, data={"cnic": "35202-7654321-9", "csrf_token": token})
+    assert wrong.status_code == 403
+    assert "does not match the registered owner" in wrong.text and no_personal_data(wrong.text)
+    right = client.post(path, data={"cnic": "35202-7654321-8", "csrf_token": token})
+    assert right.status_code == 200
+    assert all(value in right.text for value in PERSONAL)
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(client, seed):
+    path = f"/challans/{seed.number}"
+    token = csrf_token(client, path)
+    missing = client.post(path, data={"cnic": OWNER.owner_cnic})
+    assert missing.status_code == 403 and "CSRF token missing or invalid" in missing.text
+    assert no_personal_data(missing.text)
+    forged = client.post(path, data={"cnic": OWNER.owner_cnic, "csrf_token": token[:-2] + "xx"})
+    assert forged.status_code == 403
+    other_origin = client.post(
+        path, data={"cnic": OWNER.owner_cnic, "csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert other_origin.status_code == 403 and "Cross-origin form refused" in other_origin.text
+    client.cookies.clear()  # the token without the cookie it was made from is worthless
+    assert client.post(path, data={"cnic": OWNER.owner_cnic, "csrf_token": token}).status_code == 403
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_public_pdf_omits_personal_data_and_the_owners_copy_has_it(client, seed, tmp_path):
+    public = client.get(f"/challans/{seed.number}.pdf")
+    assert public.status_code == 200 and public.headers["content-type"] == "application/pdf"
+    text = pdf_text(public.content, tmp_path / "public.pdf")
+    assert seed.number in text and "withheld" in text and no_personal_data(text)
+    token = csrf_token(client, f"/challans/{seed.number}")
+    refused = client.post(
+        f"/challans/{seed.number}.pdf", data={"cnic": "11111-1111111-1", "csrf_token": token}
+    )
+    assert refused.status_code == 403
+    full = client.post(f"/challans/{seed.number}.pdf", data={"cnic": OWNER.owner_cnic, "csrf_token": token})
+    assert full.status_code == 200
+    assert OWNER.owner_name in pdf_text(full.content, tmp_path / "full.pdf")
+
+
+def pdf_text(data: bytes, path: Path) -> str:
+    assert data.startswith(b"%PDF-")
+    path.write_bytes(data)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+def test_evidence_is_served_verified_and_only_for_its_challan(client, seed, session, settings):
+    scene = session.get(EvidenceFile, seed.evidence_ids[0])
+    response = client.get(f"/challans/{seed.number}/evidence/{scene.id}")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content == (settings.evidence_dir / scene.path).read_bytes()
+    pending = session.exec(select(EvidenceFile).where(EvidenceFile.violation_id == seed.pending_id)).first()
+    other = client.get(f"/challans/{seed.number}/evidence/{pending.id}")
+    assert other.status_code == 404 and "No such evidence file" in other.text
+    (settings.evidence_dir / scene.path).write_bytes(b"tampered")
+    changed = client.get(f"/challans/{seed.number}/evidence/{scene.id}")
+    assert changed.status_code == 409 and "has changed" in changed.text
+
+
+def test_verify_page_tells_genuine_from_fake(client, seed):
+    genuine = client.get(f"/verify/{seed.number}")
+    assert genuine.status_code == 200 and "Genuine challan" in genuine.text and "issued" in genuine.text
+    fake = client.get("/verify/PB-2026-000001-ZZZZ")
+    assert fake.status_code == 404 and "Not a genuine challan" in fake.text
+    typed = client.get("/verify", params={"number": seed.number.lower()}, follow_redirects=False)
+    assert (typed.status_code, typed.headers["location"]) == (303, f"/verify/{seed.number}")
+
+
+def test_contest_form_records_the_contest(client, seed):
+    path = f"/challans/{seed.number}"
+    form = {"reason": "I sold this car in January.", "contact": "ayesha@example.pk", "cnic": OWNER.owner_cnic}
+    token = csrf_token(client, path)
+    invalid = client.post(f"{path}/contest", data=form | {"contact": "nobody", "csrf_token": token})
+    assert (
+        invalid.status_code == 422
+        and "Give a phone number or an e-mail address for the reply." in invalid.text
+    )
+    done = client.post(f"{path}/contest", data=form | {"csrf_token": token}, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, f"{path}?contested=1")
+    page = client.get(f"{path}?contested=1")
+    assert "Your contest was recorded" in page.text and "status-contested" in page.text
+
+
+def test_officer_pages_redirect_to_login_and_evidence_is_401(client, seed):
+    for path in (
+        "/officer/review",
+        "/officer/contests",
+        "/officer/dashboard",
+        f"/officer/violations/{seed.pending_id}",
+    ):
+        response = client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, f"/login?next={path}")
+    evidence = client.get(f"/officer/evidence/{seed.evidence_ids[0]}")
+    assert evidence.status_code == 401
+    assert (
+        client.post(f"/officer/review/{seed.pending_id}/approve", data={}).status_code == 403
+    )  # no CSRF first
+
+
+def test_login_logout_and_a_forged_session(client, seed):
+    wrong = login(client, OFFICER[0], "not the password")
+    assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+    ok = login(client, *OFFICER)
+    assert (ok.status_code, ok.headers["location"]) == (303, "/officer/review")
+    assert "HttpOnly" in ok.headers["set-cookie"] and "SameSite=strict" in ok.headers["set-cookie"]
+    assert client.get("/officer/review").status_code == 200
+    session_cookie = client.cookies["anpr_session"]
+    token = csrf_token(client, "/officer/review")
+    logout = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert (logout.status_code, logout.headers["location"]) == (303, "/login")
+    assert client.get("/officer/review", follow_redirects=False).status_code == 303
+    tampered = session_cookie[:-3] + ("abc" if not session_cookie.endswith("abc") else "xyz")
+    client.cookies.clear()
+    client.cookies.set("anpr_session", tampered)
+    assert client.get("/officer/review", follow_redirects=False).status_code == 303
+    # The same way of sending the cookie works with the untouched value (sessions are stateless).
+    client.cookies.clear()
+    client.cookies.set("anpr_session", session_cookie)
+    assert client.get("/officer/review", follow_redirects=False).status_code == 200
+
+
+def test_login_rotates_the_csrf_token(client, seed):
+    before = csrf_token(client, "/login")
+    login(client, *OFFICER)
+    stale = client.post(
+        f"/officer/review/{seed.pending_id}/reject", data={"reason": "dup", "csrf_token": before}
+    )
+    assert stale.status_code == 403
+
+
+def test_officer_approves_with_a_candidate_from_the_queue(client, seed, session):
+    login(client, *OFFICER)
+    queue = client.get("/officer/review")
+    assert "1 pending" in queue.text and f'id="v{seed.pending_id}"' in queue.text
+    assert 'data-key="1"' in queue.text and "78.4 km/h" in queue.text
+    assert OWNER.owner_name not in queue.text  # the queue shows evidence, not owners
+    token = csrf_token(client, "/officer/review")
+    done = client.post(
+        f"/officer/review/{seed.pending_id}/approve",
+        data={"plate": "LEH5789", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].startswith(
+        "/officer/review?done=approved&n=PB-"
+    )
+    assert "Approved: challan PB-" in client.get(done.headers["location"]).text
+    violation = session.get(Violation, seed.pending_id)
+    session.refresh(violation)
+    assert (violation.status, violation.corrected_plate, violation.reviewed_by) == (
+        "issued",
+        "LEH5789",
+        "insp.sana",
+    )
+    again = client.post(f"/officer/review/{seed.pending_id}/approve", data={"csrf_token": token})
+    assert again.status_code == 409 and "only a pending violation can be approved" in again.text
+
+
+def test_officer_rejects_with_a_reason_and_sees_the_full_record(client, seed, session):
+    login(client, *OFFICER)
+    record = client.get(f"/officer/violations/{seed.pending_id}")
+    assert record.status_code == 200 and "Plate not in the vehicle registry" in record.text  # LEH5780
+    token = csrf_token(client, "/officer/review")
+    empty = client.post(
+        f"/officer/review/{seed.pending_id}/reject", data={"reason": " ", "csrf_token": token}
+    )
+    assert empty.status_code == 422 and "reason must not be empty" in empty.text
+    done = client.post(
+        f"/officer/review/{seed.pending_id}/reject", data={"reason": "Plate unreadable", "csrf_token": token}
+    )
+    assert done.status_code == 200 and "rejected" in done.text
+    violation = session.get(Violation, seed.pending_id)
+    session.refresh(violation)
+    assert (violation.status, violation.rejection_reason) == ("rejected", "Plate unreadable")
+
+
+def test_contested_challans_are_decided_from_the_contests_page(client, seed):
+    path = f"/challans/{seed.number}"
+    form = {"reason": "The light was amber, not red.", "contact": "0301 2345678", "cnic": OWNER.owner_cnic}
+    client.post(f"{path}/contest", data=form | {"csrf_token": csrf_token(client, path)})
+    login(client, *OFFICER)
+    page = client.get("/officer/contests")
+    assert seed.number in page.text and "The light was amber, not red." in page.text
+    token = csrf_token(client, "/officer/contests")
+    upheld = client.post(
+        f"/officer/contests/{seed.number}/uphold", data={"reason": "Red for 2.4 s", "csrf_token": token}
+    )
+    assert upheld.status_code == 200 and f"challan {seed.number} upheld" in upheld.text
+    assert client.get(f"/api/v1/verify/{seed.number}").json()["status"] == "upheld"
+
+
+def test_dashboard_draws_svg_charts_and_accounts_are_admin_only(client, seed):
+    login(client, *OFFICER)
+    dashboard = client.get("/officer/dashboard", params={"days": 7})
+    assert dashboard.status_code == 200 and dashboard.text.count("<svg") == 4
+    assert (
+        "<title>lhr-mall-road-01: 3</title>" in dashboard.text and "3 violations recorded" in dashboard.text
+    )
+    assert client.get("/officer/accounts").status_code == 403
+    login(client, *ADMIN)
+    accounts = client.get("/officer/accounts")
+    assert accounts.status_code == 200 and "insp.sana" in accounts.text and "chief" in accounts.text
