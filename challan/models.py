@@ -6,6 +6,7 @@ Nothing is deleted: rows change status, and every change is written to the appen
 Times are stored in UTC and are timezone-aware in Python on SQLite and PostgreSQL alike."""
 
 # No `from __future__ import annotations`: SQLModel resolves relationship annotations at class creation.
+import hashlib
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -52,8 +53,46 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
+class Role(StrEnum):
+    """An officer's role on the portal: officers review; admins also see the accounts."""
+
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
 def _time(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
+
+
+# --- officer accounts -----------------------------------------------------------------------------
+
+
+class OfficerBase(SQLModel):
+    username: str = Field(max_length=40, unique=True, index=True)
+    role: str = Field(default=Role.OFFICER, max_length=16)  # a Role; checked by users.add_officer
+
+
+class Officer(OfficerBase, table=True):
+    """A portal account. Never deleted: disabling it (active=False) ends its sessions and tokens."""
+
+    __tablename__ = "officers"
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=200)  # argon2id (challan.users)
+    active: bool = True
+    created_at: datetime = _time(default_factory=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def password_stamp(self) -> str:
+        """Changes whenever the password does, so that sessions and tokens issued before die with it."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+
+class OfficerPublic(OfficerBase):
+    active: bool
 
 
 # --- sites and cameras ------------------------------------------------------------------------
@@ -324,4 +363,4 @@ class ViolationPublic(SQLModel):
 
 
 APPEND_ONLY_TABLES = ("audit_log", "evidence", "payments")
-NO_DELETE_TABLES = ("sites", "cameras", "vehicles", "events", "violations", "challans")
+NO_DELETE_TABLES = ("sites", "cameras", "vehicles", "events", "violations", "challans", "officers")

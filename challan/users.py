@@ -1,67 +1,26 @@
-"""Officer accounts for the portal: a username, a role (officer or admin) and an argon2 password hash.
-
-The table lives in its own SQLAlchemy registry, apart from the Alembic-managed records schema
-(challan.models), and is created on first use by `init_officers(engine)`. Creating or disabling an
-account writes an entry in the records' audit log in the same transaction."""
+"""Officer accounts for the portal (challan.models.Officer): a username, a role (officer or admin)
+and an argon2 password hash. Creating or disabling an account writes an entry in the records' audit
+log in the same transaction."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import datetime
-from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import registry
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
 from anpr.errors import InputError
 from challan.audit import log_change
 from challan.errors import NotFoundError
-from challan.models import UTCDateTime, utcnow
+from challan.models import Officer, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 
-users_registry = registry()
 hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-
-
-class Role(StrEnum):
-    OFFICER = "officer"
-    ADMIN = "admin"
-
-
-class _UsersModel(SQLModel, registry=users_registry):
-    pass
-
-
-class Officer(_UsersModel, table=True):
-    __tablename__ = "officers"
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=40, unique=True, index=True)
-    role: str = Field(default=Role.OFFICER, max_length=16)
-    password_hash: str = Field(max_length=200)
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
-    def password_stamp(self) -> str:
-        """Changes whenever the password does, so that sessions and tokens issued before die with it."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-
-
-def init_officers(engine: Engine) -> None:
-    """Create the officers table if it is not there yet."""
-    users_registry.metadata.create_all(engine, checkfirst=True)
 
 
 def normalize_username(name: str) -> str:
@@ -159,7 +118,6 @@ __all__ = [
     "add_officer",
     "authenticate",
     "get_officer",
-    "init_officers",
     "list_officers",
     "set_active",
 ]

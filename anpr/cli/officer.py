@@ -27,11 +27,10 @@ def add(
 ) -> None:
     """Create an officer account (the password is prompted for, or read from stdin)."""
     from challan import users
-    from challan.db import get_engine, session_scope
+    from challan.db import session_scope
 
     password = _password()
     with session_scope(db) as session:
-        users.init_officers(get_engine(db))
         officer = users.add_officer(session, username=name, password=password, role=role, actor="cli")
         typer.echo(f"officer {officer.username} added (role {officer.role})")
 
@@ -40,10 +39,9 @@ def add(
 def list_(db: DbOption = None) -> None:
     """Every account: username, role, active."""
     from challan import users
-    from challan.db import get_engine, session_scope
+    from challan.db import session_scope
 
     with session_scope(db) as session:
-        users.init_officers(get_engine(db))
         for officer in users.list_officers(session):
             typer.echo(
                 f"{officer.username:<24} {officer.role:<8} {'active' if officer.active else 'disabled'}"
@@ -56,9 +54,8 @@ def disable(
 ) -> None:
     """Disable an account: its sessions and tokens stop working at once."""
     from challan import users
-    from challan.db import get_engine, session_scope
+    from challan.db import session_scope
 
     with session_scope(db) as session:
-        users.init_officers(get_engine(db))
         users.set_active(session, username=name, active=False, actor="cli")
         typer.echo(f"officer {name} disabled")

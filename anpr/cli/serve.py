@@ -27,11 +27,11 @@ def serve(
     """Serve the portal: plate look-up, challan pages and PDFs, QR verification, contests, and the
     officers' review queue, contests and dashboard; JSON API under /api/v1 (OpenAPI at
     /api/v1/openapi.json). Settings come from ANPR_* variables (ANPR_SECRET_KEY, ANPR_EVIDENCE_DIR,
-    ANPR_PUBLIC_URL, ANPR_LOOKUPS_PER_MINUTE, ANPR_SECURE_COOKIES...)."""
+    ANPR_PUBLIC_URL, ANPR_LOOKUPS_PER_MINUTE, ANPR_SECURE_COOKIES...); with several workers, set
+    ANPR_REDIS_URL so that they share one rate limit."""
     import uvicorn
 
-    from challan.db import get_engine, init_db
-    from challan.users import init_officers
+    from challan.db import init_db
     from challan.web.settings import PortalSettings
 
     if db:
@@ -42,7 +42,10 @@ def serve(
         typer.echo("note: ANPR_SECRET_KEY is not set; officer sessions last until the server stops", err=True)
     settings = PortalSettings.from_env()
     init_db(settings.database_url)  # once, before the workers start
-    init_officers(get_engine(settings.database_url))
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            f"note: ANPR_REDIS_URL is not set; each of the {workers} workers rate-limits on its own", err=True
+        )
     typer.echo(f"portal on http://{host}:{port}/ (records: {_redacted(settings.database_url)})", err=True)
     config = uvicorn.Config(
         "challan.web.app:app_from_env",

@@ -18,11 +18,11 @@ from starlette.exceptions import HTTPException
 
 from anpr.errors import AnprError
 from challan.db import get_engine, init_db
-from challan.users import init_officers
 from challan.web import views
 from challan.web.deps import LoginRequired
+from challan.web.ratelimit import build_limiter
 from challan.web.routes import api_challans, api_review, auth, challans, contests, dashboard, review
-from challan.web.security import RateLimiter, SecurityMiddleware, Tokens
+from challan.web.security import SecurityMiddleware, Tokens
 from challan.web.settings import PortalSettings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -35,8 +35,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         init_db(settings.database_url)
-        init_officers(app.state.engine)
         yield
+        await app.state.lookup_limiter.aclose()
+        await app.state.login_limiter.aclose()
 
     app = FastAPI(
         title="E-challan portal",
@@ -51,8 +52,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings.database_url)
     app.state.tokens = Tokens(settings)
     app.state.templates = views.build_templates(settings)
-    app.state.lookup_limiter = RateLimiter(settings.lookups_per_minute)
-    app.state.login_limiter = RateLimiter(settings.logins_per_minute)
+    app.state.lookup_limiter = build_limiter(settings, name="lookups", per_minute=settings.lookups_per_minute)
+    app.state.login_limiter = build_limiter(settings, name="logins", per_minute=settings.logins_per_minute)
 
     for router in (
         api_challans.router,

@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from challan.users import Officer, Role
+from challan.models import Officer, Role
 from challan.web.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Tokens, same_origin
 from challan.web.settings import PortalSettings
 
@@ -134,10 +134,10 @@ async def check_csrf(request: Request, tokens: TokensDep, officer: MaybePageOffi
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="CSRF token missing or invalid")
 
 
-def _limit(request: Request, limiter_name: str) -> None:
+async def _limit(request: Request, limiter_name: str) -> None:
     limiter = getattr(request.app.state, limiter_name)
     client = request.client.host if request.client else "unknown"
-    wait = limiter.hit(client)
+    wait = await limiter.check(client)
     if wait is not None:
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
@@ -147,11 +147,11 @@ def _limit(request: Request, limiter_name: str) -> None:
 
 
 async def limit_lookups(request: Request) -> None:
-    _limit(request, "lookup_limiter")
+    await _limit(request, "lookup_limiter")
 
 
 async def limit_logins(request: Request) -> None:
-    _limit(request, "login_limiter")
+    await _limit(request, "login_limiter")
 
 
 CsrfChecked = Depends(check_csrf)

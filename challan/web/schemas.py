@@ -107,13 +107,6 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-class OfficerPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    username: str
-    role: str
-    active: bool
-
-
 class Candidate(BaseModel):
     text: str
     confidence: float

@@ -1,5 +1,5 @@
 """What keeps the portal safe: signed officer sessions and API tokens, CSRF tokens for every form,
-security headers on every response, and a per-address rate limit on public look-ups and logins.
+and security headers on every response (rate limits: challan.web.ratelimit).
 
 Sessions and tokens are stateless (itsdangerous, signed with the settings' secret key) and carry the
 officer's id and a stamp of the password hash, so changing a password or disabling an account ends
@@ -10,18 +10,15 @@ bound into the session at login."""
 from __future__ import annotations
 
 import hmac
-import math
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
-from challan.users import Officer
+from challan.models import Officer
 from challan.web.settings import PortalSettings
 
 SESSION_COOKIE = "anpr_session"
@@ -118,45 +115,6 @@ def same_origin(origin: str | None, host: str | None) -> bool:
 
 def new_csrf_value() -> str:
     return secrets.token_urlsafe(24)
-
-
-# --- rate limit -------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """A token bucket per client address: `per_minute` requests a minute, bursts up to that many."""
-
-    MAX_CLIENTS = 100_000
-
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, client: str, now: float | None = None) -> int | None:
-        """None when allowed; else the whole seconds to wait before the next request is."""
-        if self.per_minute <= 0:
-            return None
-        now = time.monotonic() if now is None else now
-        rate = self.per_minute / 60.0
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-            if tokens < 1.0:
-                self._buckets[client] = (tokens, now)
-                return max(1, math.ceil((1.0 - tokens) / rate))
-            if len(self._buckets) >= self.MAX_CLIENTS and client not in self._buckets:
-                self._forget_full(now, rate)
-            self._buckets[client] = (tokens - 1.0, now)
-            return None
-
-    def _forget_full(self, now: float, rate: float) -> None:
-        """Drop clients whose bucket has refilled (they are indistinguishable from new ones)."""
-        full = [c for c, (t, last) in self._buckets.items() if t + (now - last) * rate >= self.per_minute]
-        for client in full:
-            del self._buckets[client]
-        if len(self._buckets) >= self.MAX_CLIENTS:
-            self._buckets.clear()
 
 
 # --- headers and the CSRF cookie: one pure ASGI middleware (cheap on the hot look-up path) ----------

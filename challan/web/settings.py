@@ -16,6 +16,7 @@ WEB_ENVIRONMENT = {
     "lookups_per_minute": "ANPR_LOOKUPS_PER_MINUTE",
     "logins_per_minute": "ANPR_LOGINS_PER_MINUTE",
     "secure_cookies": "ANPR_SECURE_COOKIES",
+    "redis_url": "ANPR_REDIS_URL",
 }
 
 
@@ -27,6 +28,9 @@ class PortalSettings(Settings):
     # Per client address, on the public look-ups (plate, challan, verify, PDF); 0 turns it off.
     lookups_per_minute: int = Field(default=60, ge=0)
     logins_per_minute: int = Field(default=10, ge=0)
+    # Where the rate-limit counters are shared by every worker (redis://host:6379/0); unset: each
+    # worker counts in its own memory.
+    redis_url: str | None = None
     # Cookies marked Secure and HSTS sent: set when the portal is served over HTTPS.
     secure_cookies: bool = False
     page_size: int = Field(default=25, ge=1, le=200)

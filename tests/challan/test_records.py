@@ -25,7 +25,7 @@ def test_migrations_build_exactly_the_models(db_url):
     with get_engine(db_url).connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, SQLModel.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
 
 
 def test_session_scope_commits_or_rolls_back(db_url):

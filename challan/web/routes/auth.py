@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from challan import users
+from challan.models import OfficerPublic
 from challan.web import schemas, views
 from challan.web.deps import (
     AdminOfficer,
@@ -98,11 +99,11 @@ def access_token(
     return schemas.Token(access_token=tokens.api_token(officer))
 
 
-@api.get("/officers/me", response_model=schemas.OfficerPublic)
+@api.get("/officers/me", response_model=OfficerPublic)
 def me(officer: CurrentOfficer):
     return officer
 
 
-@api.get("/officers", response_model=list[schemas.OfficerPublic], responses=schemas.problems(403))
+@api.get("/officers", response_model=list[OfficerPublic], responses=schemas.problems(403))
 def list_officers(session: SessionDep, _admin: AdminOfficer):
     return users.list_officers(session)

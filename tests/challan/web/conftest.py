@@ -86,7 +86,6 @@ def seed(session, settings, images) -> Seed:
     )
     for name, password in (OFFICER, ADMIN):
         role = users.Role.ADMIN if name == ADMIN[0] else users.Role.OFFICER
-        users.init_officers(session.get_bind())
         users.add_officer(session, username=name, password=password, role=role, actor="test")
     session.commit()
     return Seed(

@@ -69,7 +69,6 @@ def server(tmp_path_factory):
     )
     init_db(settings.database_url)
     engine = get_engine(settings.database_url)
-    users.init_officers(engine)
     with Session(engine, expire_on_commit=False) as session:
         crud.save_vehicle(session, data=OWNER, actor="test")
         issued = record(session, settings, scene_images(folder, 0), track_id=1)

@@ -11,7 +11,7 @@ from challan.db import get_engine
 from challan.users import Officer
 from challan.web.app import create_app
 from challan.web.routes.auth import safe_next
-from challan.web.security import RateLimiter, Tokens
+from challan.web.security import Tokens
 from tests.challan.conftest import _forget
 from tests.challan.web.conftest import OFFICER, bearer, login
 
@@ -76,18 +76,6 @@ def test_logins_are_rate_limited(settings, seed):
             for _ in range(3)
         ]
         assert codes == [401, 401, 429]
-
-
-def test_rate_limiter_refills_over_time():
-    limiter = RateLimiter(per_minute=2)
-    assert [limiter.hit("a", now=0.0), limiter.hit("a", now=0.0), limiter.hit("a", now=0.0)] == [
-        None,
-        None,
-        30,
-    ]
-    assert limiter.hit("b", now=0.0) is None  # per address
-    assert limiter.hit("a", now=29.0) == 1 and limiter.hit("a", now=31.0) is None
-    assert RateLimiter(per_minute=0).hit("a") is None
 
 
 def test_tokens_do_not_cross_purposes_and_die_with_the_password(settings):
