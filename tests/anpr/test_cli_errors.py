@@ -1,0 +1,40 @@
+"""Whatever goes wrong, the user sees one line and a non-zero exit, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ANPR = str(Path(sys.executable).with_name("anpr"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([ANPR, *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "records database is unreachable"),
+        ("nosuchdb://x", "bad database URL"),
+    ],
+)
+def test_database_failures_are_one_line(url, message):
+    result = run("challan", "list", "--db", url)
+    assert result.returncode == 3
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_teaches_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("read", "process", "challan", "serve", "bench", "models", "demo"):
+        assert command in result.stdout
+
+
+def test_usage_errors_exit_2_without_traceback():
+    result = run("read")
+    assert result.returncode == 2 and "Missing argument" in result.stderr
+    assert "Traceback" not in result.stderr
