@@ -40,23 +40,29 @@ class PlateRecognizer:
         self.plate_detector = plate_detector or PlateDetector()
         self.search_in_vehicles = search_in_vehicles
 
-    def find_plates(self, image: np.ndarray, vehicles: sv.Detections) -> sv.Detections:
-        """Plate boxes in image coordinates, each linked to the vehicle that contains its centre."""
-        found = [self.plate_detector.detect(image)]
+    def find_plates(
+        self, image: np.ndarray, vehicles: sv.Detections, whole_frame: bool = True
+    ) -> sv.Detections:
+        """Plate boxes in image coordinates, each linked to the vehicle that contains its centre.
+        Video passes whole_frame=False: a plate outside every tracked vehicle is of no use there."""
+        found = [self.plate_detector.detect(image)] if whole_frame else []
         if self.search_in_vehicles:
-            for box in vehicles.xyxy:
-                if min(box[2] - box[0], box[3] - box[1]) < MIN_VEHICLE_SIDE:
-                    continue
-                x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
-                inside = self.plate_detector.detect(image[y1 : int(box[3]), x1 : int(box[2])])
-                if len(inside):
-                    inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
-                    found.append(inside)
-        plates = sv.Detections.merge([d for d in found if len(d)]) if any(len(d) for d in found) else found[0]
+            found += [self._plates_inside(image, box) for box in vehicles.xyxy if _big_enough(box)]
+        found = [d for d in found if len(d)]
+        plates = sv.Detections.merge(found) if found else sv.Detections.empty()
         if len(plates) > 1:
             plates = plates.with_nms(threshold=0.4, class_agnostic=True)
         plates.data[VEHICLE_INDEX] = _containing(plates.xyxy, vehicles.xyxy)
         return plates
+
+    def _plates_inside(self, image: np.ndarray, box: np.ndarray) -> sv.Detections:
+        """The plate detector run on one vehicle's crop: a small vehicle is upscaled to the model's
+        input size, which finds plates the whole-frame pass is too coarse to see."""
+        x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+        inside = self.plate_detector.detect(image[y1 : int(box[3]), x1 : int(box[2])])
+        if len(inside):
+            inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
+        return inside
 
     def read_crops(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
         return self.reader.read_batch(crops, region)
@@ -66,7 +72,7 @@ class PlateRecognizer:
         plates = self.find_plates(image, vehicles)
         crops = [crop(image, box, *PLATE_PAD) for box in plates.xyxy]
         reads = [
-            replace(read, box=tuple(float(v) for v in box), confidence=read.confidence * 1.0)
+            replace(read, box=tuple(float(v) for v in box))
             for read, box in zip(self.read_crops(crops, region), plates.xyxy, strict=True)
         ]
         links = [int(i) for i in plates.data[VEHICLE_INDEX]]
@@ -87,6 +93,10 @@ class PlateRecognizer:
         """The whole image is one plate (already cropped)."""
         height, width = image.shape[:2]
         return replace(self.reader.read(image, region), box=(0.0, 0.0, float(width), float(height)))
+
+
+def _big_enough(box: np.ndarray) -> bool:
+    return min(box[2] - box[0], box[3] - box[1]) >= MIN_VEHICLE_SIDE
 
 
 def _containing(plates: np.ndarray, vehicles: np.ndarray) -> np.ndarray:

@@ -218,7 +218,7 @@ class VideoProcessor:
         if not wanted.any():
             return
         subset = vehicles[wanted]
-        plates = self.recognizer.find_plates(image, subset)
+        plates = self.recognizer.find_plates(image, subset, whole_frame=False)
         links = plates.data.get(VEHICLE_INDEX, np.full(len(plates), -1))
         best: dict[int, int] = {}  # vehicle row -> its widest plate box (one plate per vehicle)
         for i, row in enumerate(links):
