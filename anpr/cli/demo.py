@@ -12,6 +12,7 @@ from anpr.cli.common import DbOption
 from anpr.weights import PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "sample_videos"
+DEFAULT_CLIP = "regal-chowk"
 
 
 def demo(
@@ -49,17 +50,22 @@ def demo(
         region="auto",
     )
     with session_scope(db) as session:
-        pending = crud.list_violations(session, status="pending")
-        issued = crud.list_violations(session, status="issued")
-        console.print(f"[bold]2/3[/] {len(pending)} violations pending review, {len(issued)} already issued")
-        for record in crud.to_public(session, violations=pending + issued):
+        violations = crud.list_violations(session)
+        records = crud.to_public(session, violations=violations)
+        confidence = {v.id: v.plate_confidence for v in violations}
+        console.print(f"[bold]2/3[/] {len(records)} suspected violations recorded")
+        for record in records:
             console.print(
                 f"    #{record.id} {record.plate or '(no plate)'} {record.violation} "
                 f"{record.vehicle_type} {record.status} PKR {record.fine_pkr}"
             )
-    target = next(iter(pending), None) or next(iter(issued), None)
+    # A demo officer approves the pending, fineable violation whose plate read is most certain; a
+    # real one looks at the evidence first (anpr serve -> /officer/review).
+    fineable = [r for r in records if r.status == "pending" and r.plate and r.fine_pkr is not None]
+    target = max(fineable, key=lambda r: confidence[r.id], default=None)
+    target = target or next((r for r in records if r.number), None)
     if target is None:
-        console.print("no violation found in the sample clip")
+        console.print("no violation with a plate read in the sample clip")
         return
     if target.status == "pending":
         with session_scope(db) as session:
@@ -79,7 +85,7 @@ def sample_clip() -> tuple[Path, Path]:
     """The first sample clip with its site file (sample_videos/NAME.yaml beside NAME.mp4)."""
     from anpr.errors import InputError
 
-    for site in sorted(SAMPLES.glob("*.yaml")):
+    for site in sorted(SAMPLES.glob("*.yaml"), key=lambda path: path.stem != DEFAULT_CLIP):
         video = site.with_suffix(".mp4")
         if video.is_file():
             return video, site
