@@ -1,0 +1,185 @@
+"""The project's own plate recognizer: a compact CRNN trained with CTC on text lines (32x128 grey).
+
+`build_model()` is the torch definition (training only); `CrnnReader` runs the exported ONNX file
+through onnxruntime and needs no torch. A plate is read as one line and, cut at the gap between its
+lines, as two; the hypothesis with the better confidence times format prior wins (anpr.ocr.lines)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from anpr.ocr.base import PlateReader
+from anpr.ocr.lines import LINE_H, LINE_W, choose_read, hypotheses_inputs
+from anpr.types import PlateRead
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # class 0 is the CTC blank, class i is ALPHABET[i-1]
+MODEL_NAME = "plate-reader-crnn"
+TOP_K = 5
+
+# (N, 1, LINE_H, LINE_W) float32 -> (N, T, len(ALPHABET) + 1) log-probabilities
+LogProbFn = Callable[[np.ndarray], np.ndarray]
+
+
+def build_model(hidden: int = 64):
+    """The torch CRNN: six 3x3 conv layers (stride 4 in width: 32 steps for 128 px), a BiLSTM and a
+    linear classifier. About 0.42 M parameters."""
+    import torch
+    from torch import nn
+
+    def conv(cin: int, cout: int, kernel=3, padding=1) -> list[nn.Module]:
+        return [
+            nn.Conv2d(cin, cout, kernel, padding=padding, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        ]
+
+    class Crnn(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(
+                *conv(1, 16),
+                nn.MaxPool2d(2),  # 16 x 64
+                *conv(16, 32),
+                nn.MaxPool2d(2),  # 8 x 32
+                *conv(32, 64),
+                *conv(64, 64),
+                nn.MaxPool2d((2, 1)),  # 4 x 32
+                *conv(64, 128),
+                *conv(128, 128),
+                nn.MaxPool2d((2, 1)),  # 2 x 32
+                *conv(128, 128, kernel=(2, 1), padding=0),  # 1 x 32
+                nn.Dropout(0.1),
+            )
+            self.rnn = nn.LSTM(128, hidden, bidirectional=True, batch_first=True)
+            self.classifier = nn.Linear(2 * hidden, len(ALPHABET) + 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            """(N, 1, 32, 128) in [-1, 1]-ish -> (N, T, C) log-probabilities."""
+            f = self.features(x).squeeze(2).permute(0, 2, 1)  # N, T, 128
+            f, _ = self.rnn(f)
+            return self.classifier(f).float().log_softmax(-1)  # float32 even under bf16 autocast
+
+    return Crnn()
+
+
+def greedy_decode(logp: np.ndarray) -> tuple[str, float]:
+    """Best path: its text and its probability (the product of the per-step maxima)."""
+    best = logp.argmax(-1)
+    text = [ALPHABET[k - 1] for t, k in enumerate(best) if k and (t == 0 or k != best[t - 1])]
+    return "".join(text), float(math.exp(logp.max(-1).sum()))
+
+
+def beam_decode(
+    logp: np.ndarray, k: int = TOP_K, beam: int = 6, prune: float = 0.005
+) -> list[tuple[str, float]]:
+    """CTC prefix beam search: up to k (text, probability) pairs, best first, where a text's
+    probability sums all its alignments. Characters below `prune` at a step are not extended."""
+    probs = np.exp(logp)
+    beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # prefix -> (p ending in blank, p not)
+    for step in probs:
+        keep = np.flatnonzero(step[1:] > prune)
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            entry = nxt.setdefault(prefix, [0.0, 0.0])
+            entry[0] += (pb + pnb) * step[0]
+            if prefix:
+                entry[1] += pnb * step[ALPHABET.index(prefix[-1]) + 1]
+            for c in keep:
+                char = ALPHABET[c]
+                extended = nxt.setdefault(prefix + char, [0.0, 0.0])
+                repeat = bool(prefix) and prefix[-1] == char  # needs a blank in between
+                extended[1] += (pb if repeat else pb + pnb) * step[c + 1]
+        ranked = sorted(nxt.items(), key=lambda item: -(item[1][0] + item[1][1]))[:beam]
+        beams = {prefix: (pb, pnb) for prefix, (pb, pnb) in ranked}
+    out = sorted(((prefix, pb + pnb) for prefix, (pb, pnb) in beams.items()), key=lambda item: -item[1])
+    return [(text, float(p)) for text, p in out[:k]]
+
+
+def ctc_probability(logp: np.ndarray, text: str) -> float:
+    """P(text | line) over all CTC alignments (the forward algorithm): how much the model believes a
+    text it did not necessarily rank, e.g. a confusable-character variant a plate format asks for."""
+    if any(c not in ALPHABET for c in text):
+        return 0.0
+    if not text:
+        return float(np.exp(logp[:, 0].sum()))
+    ext = [0]
+    for char in text:
+        ext += [ALPHABET.index(char) + 1, 0]
+    ext = np.array(ext)
+    can_skip = np.zeros(len(ext), bool)
+    can_skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+    alpha = np.full(len(ext), -np.inf)
+    alpha[:2] = logp[0, ext[:2]]
+    for t in range(1, logp.shape[0]):
+        stay_or_step = np.logaddexp(alpha, np.concatenate(([-np.inf], alpha[:-1])))
+        skip = np.concatenate(([-np.inf, -np.inf], alpha[:-2]))
+        alpha = np.where(can_skip, np.logaddexp(stay_or_step, skip), stay_or_step) + logp[t, ext]
+    return float(np.exp(np.logaddexp(alpha[-1], alpha[-2])))
+
+
+def decode_line(logp: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
+    """Candidates for one line, best first: the beam's texts, with the greedy text added (at its
+    path probability) if the beam lost it."""
+    out = beam_decode(logp, k=k)
+    text, p = greedy_decode(logp)
+    if all(t != text for t, _ in out):
+        out = sorted([*out, (text, p)], key=lambda item: -item[1])[:k]
+    return out
+
+
+class CrnnReader(PlateReader):
+    """Reads plate crops with the committed ONNX model (onnxruntime, CPU). Thread-compatible: one
+    onnxruntime session per reader."""
+
+    name = "crnn"
+
+    def __init__(
+        self, model_path: Path | None = None, log_probs: LogProbFn | None = None, threads: int | None = None
+    ) -> None:
+        self._model_path = model_path
+        self._threads = threads
+        if log_probs is not None:
+            self._log_probs = log_probs
+
+    @cached_property
+    def _log_probs(self) -> LogProbFn:
+        import onnxruntime as ort
+
+        from anpr.weights import weight_path
+
+        options = ort.SessionOptions()
+        if self._threads:
+            options.intra_op_num_threads = self._threads
+        path = self._model_path or weight_path(MODEL_NAME)
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return lambda batch: session.run(None, {name: batch})[0]
+
+    def read(self, crop: np.ndarray, region: str = "auto") -> PlateRead:
+        return self.read_batch([crop], region)[0]
+
+    def read_batch(self, crops: list[np.ndarray], region: str = "auto", chunk: int = 256) -> list[PlateRead]:
+        inputs, owners = [], []
+        for index, crop in enumerate(crops):
+            for image in hypotheses_inputs(crop):
+                inputs.append(image)
+                owners.append(index)
+        line_logp: list[list[np.ndarray]] = [[] for _ in crops]
+        for start in range(0, len(inputs), chunk):
+            batch = np.stack(inputs[start : start + chunk]).astype(np.float32)
+            logp = self._log_probs(batch.reshape(-1, 1, LINE_H, LINE_W))
+            for row, owner in zip(logp, owners[start : start + chunk], strict=True):
+                line_logp[owner].append(row)
+        return [
+            choose_read(
+                [decode_line(row) for row in rows],
+                region,
+                lambda k, text, rows=rows: ctc_probability(rows[k], text),
+            )
+            for rows in line_logp
+        ]

@@ -1,0 +1,176 @@
+"""One- and two-line plates for a one-line CTC model.
+
+Every crop is read three ways in one batch: whole (one-line hypothesis), and cut at the gap between
+its text lines into a top and a bottom strip, each read on its own (two-line hypothesis). A line strip
+of a 2:1 two-line plate is about 4:1, the model's own shape. Aspect ratio does not tell the layouts
+apart (US and Sindh one-line plates are 2:1 too), so both hypotheses are scored, confidence times
+format prior, and the better one is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from anpr.types import Candidate, PlateRead
+
+LINE_H, LINE_W = 32, 128
+MIN_CROP = (8, 16)  # height, width below which nothing is read
+LINE_OVERLAP = 0.04  # each strip reaches this fraction of the plate height past the cut
+CUT_RANGE = (0.3, 0.7)  # where the gap between the lines is searched, fraction of the height
+PAIRS = 3  # top-k of each line combined into two-line candidates
+MAX_CANDIDATES = 6  # hypotheses passed to the format re-ranker (its cost grows with each)
+MIN_SHARE = 0.002  # ... and only those at least this share of the best one's probability
+
+VARIANT_SOURCES = 2  # best hypotheses per layout whose confusable variants are tried
+MAX_VARIANTS = 4  # ... and variants per hypothesis
+
+LineCandidates = list[tuple[str, float]]
+LineProbability = Callable[[int, str], float]  # (line input 0 whole, 1 top, 2 bottom; text) -> P
+
+
+def to_grey(crop: np.ndarray | None) -> np.ndarray | None:
+    """A uint8 grey image, or None for a crop too small or malformed to read."""
+    if crop is None or not isinstance(crop, np.ndarray) or crop.ndim not in (2, 3) or crop.size == 0:
+        return None
+    if crop.shape[0] < MIN_CROP[0] or crop.shape[1] < MIN_CROP[1]:
+        return None
+    image = crop if crop.dtype == np.uint8 else np.clip(crop, 0, 255).astype(np.uint8)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def cut_row(grey: np.ndarray) -> int:
+    """The row between the two text lines: least horizontal-gradient energy (text strokes are
+    vertical edges, the gap has none) in the middle of the plate, left band (emblems) excluded."""
+    h, w = grey.shape
+    scale = 64 / h
+    small = cv2.resize(grey, (max(16, round(w * scale)), 64), interpolation=cv2.INTER_AREA)
+    energy = np.abs(cv2.Sobel(small.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3))
+    sw = small.shape[1]
+    profile = energy[:, int(0.2 * sw) : int(0.97 * sw)].mean(axis=1)
+    profile = np.convolve(profile, np.ones(5) / 5, mode="same")
+    lo, hi = int(CUT_RANGE[0] * 64), int(CUT_RANGE[1] * 64)
+    row = lo + int(np.argmin(profile[lo:hi]))
+    return min(h - 1, max(1, round(row / scale)))
+
+
+def line_strips(grey: np.ndarray, cut: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top and bottom strips of a two-line plate, cut at `cut` (found when not given)."""
+    h = grey.shape[0]
+    cut = cut_row(grey) if cut is None else cut
+    overlap = max(1, round(LINE_OVERLAP * h))
+    return grey[: min(h, cut + overlap)], grey[max(0, cut - overlap) :]
+
+
+def model_input(strip: np.ndarray) -> np.ndarray:
+    """A grey strip as the model sees it: LINE_H x LINE_W float32, zero mean, unit-ish contrast."""
+    h, w = strip.shape[:2]
+    shrink = h > LINE_H and w > LINE_W
+    image = cv2.resize(strip, (LINE_W, LINE_H), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    image = image.astype(np.float32)
+    return (image - image.mean()) / max(float(image.std()), 8.0)
+
+
+def hypotheses_inputs(crop: np.ndarray | None) -> list[np.ndarray]:
+    """[whole, top, bottom] model inputs of one crop, or [] when the crop cannot be read."""
+    grey = to_grey(crop)
+    if grey is None:
+        return []
+    top, bottom = line_strips(grey)
+    return [model_input(grey), model_input(top), model_input(bottom)]
+
+
+def _formats():
+    from anpr.plates import formats
+
+    return formats
+
+
+def layout_candidates(reads: list[LineCandidates]) -> list[tuple[str | tuple[str, str], float, str]]:
+    """(text or lines, model probability, layout) for both hypotheses of one crop."""
+    whole, top, bottom = reads
+    out: list[tuple[str | tuple[str, str], float, str]] = [(text, p, "one-line") for text, p in whole if text]
+    for text_top, p_top in top[:PAIRS]:
+        for text_bottom, p_bottom in bottom[:PAIRS]:
+            if text_top and text_bottom:
+                out.append(((text_top, text_bottom), p_top * p_bottom, "two-line"))
+    out.sort(key=lambda item: -item[1])
+    return [c for c in out[:MAX_CANDIDATES] if c[1] >= MIN_SHARE * out[0][1]]
+
+
+def variant_candidates(hypotheses, line_probability: LineProbability, region: str) -> list:
+    """Confusable-character variants that a plate format asks for (anpr.plates.formats: O->0 where a
+    digit belongs ...) of the best few hypotheses of each layout, each scored by the model itself
+    (its probability of the variant's lines), so that a swap wins only where the model was unsure."""
+    formats = _formats()
+    seen = {lines for lines, _, _ in hypotheses}
+    out = []
+    for layout, first_line in (("one-line", 0), ("two-line", 1)):
+        sources = [lines for lines, _, lay in hypotheses if lay == layout][:VARIANT_SOURCES]
+        for lines in sources:
+            line_tuple = (lines,) if isinstance(lines, str) else lines
+            for variant, _ in formats.confusable_variants("/".join(line_tuple), region, MAX_VARIANTS):
+                parts = tuple(variant.split("/"))
+                if len(parts) != len(line_tuple):
+                    continue
+                key = parts[0] if len(parts) == 1 else parts
+                if key in seen:
+                    continue
+                seen.add(key)
+                p = 1.0
+                for k, part in enumerate(parts):
+                    p *= line_probability(first_line + k, part)
+                out.append((key, p, layout))
+    return out
+
+
+def choose_read(
+    reads: list[LineCandidates], region: str = "auto", line_probability: LineProbability | None = None
+) -> PlateRead:
+    """The plate read from the line reads [whole, top, bottom] of one crop. Every candidate of both
+    layouts is scored model probability x format prior (anpr.plates.formats); readings of the same
+    registration pool their scores, which are then scaled to sum to the candidates' probability mass
+    (at most 1) so that they read as probabilities. Confusable-character swaps are left to the model's
+    own probabilities: `line_probability` scores the variants the formats ask for (see
+    variant_candidates). An empty read with zero confidence when there is nothing to read."""
+    if len(reads) != 3:
+        return PlateRead(text="", confidence=0.0)
+    formats = _formats()
+    pooled: dict[tuple[str, str | None], list] = {}  # (text, year) -> [score, best score, parsed, layout]
+    hypotheses = layout_candidates(reads)
+    if line_probability is not None:
+        hypotheses += variant_candidates(hypotheses, line_probability, region)
+    for lines, p, layout in hypotheses:
+        line_tuple = (lines,) if isinstance(lines, str) else lines
+        parsed = formats.parse(line_tuple, region)
+        score = p * formats.format_prior(line_tuple, region)
+        text = parsed.text if parsed else formats.normalise("".join(line_tuple))
+        entry = pooled.setdefault((text, parsed.year if parsed else None), [0.0, -1.0, parsed, layout])
+        entry[0] += score
+        if score > entry[1]:
+            entry[1:] = [score, parsed, layout]
+    total = sum(entry[0] for entry in pooled.values())
+    if not total:
+        return PlateRead(text="", confidence=0.0)
+    scale = min(1.0, sum(p for _, p, _ in hypotheses)) / total
+    ranked = sorted(
+        ((score * scale, key, parsed, layout) for key, (score, _, parsed, layout) in pooled.items()),
+        key=lambda item: -item[0],
+    )
+    by_text: dict[str, float] = {}  # a registration's candidates: its scores summed over years
+    for score, (text, _), _, _ in ranked:
+        by_text[text] = by_text.get(text, 0.0) + score
+    candidates = sorted(by_text.items(), key=lambda tc: -tc[1])
+    confidence, (text, year), parsed, layout = next(r for r in ranked if r[1][0] == candidates[0][0])
+    return PlateRead(
+        text=text,
+        confidence=confidence,
+        candidates=tuple(Candidate(t, c) for t, c in candidates),
+        region=parsed.region if parsed else "unknown",
+        year=year,
+        layout=layout,
+        format=parsed.format if parsed else None,
+    )

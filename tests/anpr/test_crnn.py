@@ -1,0 +1,133 @@
+"""The project's plate recognizer: CTC decoding, the two-line cut, and the committed ONNX model on
+real validation crops (never trained on) and on clean synthetic plates."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from anpr.ocr.crnn import ALPHABET, CrnnReader, beam_decode, ctc_probability, decode_line, greedy_decode
+from anpr.ocr.lines import cut_row, hypotheses_inputs
+from anpr.weights import weight_path
+
+
+def log_probs(path: str) -> np.ndarray:
+    """A (T, C) log-probability table that puts 0.9 on each symbol of `path` ('-' is the blank)."""
+    table = np.full((len(path), len(ALPHABET) + 1), 0.1 / len(ALPHABET))
+    for t, symbol in enumerate(path):
+        table[t, :] = 0.1 / len(ALPHABET)
+        table[t, 0 if symbol == "-" else ALPHABET.index(symbol) + 1] = 0.9
+    return np.log(table)
+
+
+def test_greedy_decode_collapses_repeats_and_blanks():
+    text, p = greedy_decode(log_probs("LL-EE-E--7"))
+    assert text == "LEE7"
+    assert p == pytest.approx(0.9**10)
+
+
+def test_beam_probability_sums_alignments_and_ranks_best_first():
+    table = log_probs("-A-B-")
+    beams = beam_decode(table)
+    assert beams[0][0] == "AB"
+    assert beams[0][1] >= math.exp(table.max(-1).sum())  # at least its best path
+    assert [p for _, p in beams] == sorted((p for _, p in beams), reverse=True)
+
+
+def test_ctc_probability_sums_every_alignment():
+    table = log_probs("-AA-B")
+    wide = dict(beam_decode(table, k=400, beam=400, prune=0.0))  # wide enough to be exact for these
+    for text in ("AB", "A"):
+        assert ctc_probability(table, text) == pytest.approx(wide[text], rel=1e-5)
+    assert ctc_probability(table, "") == pytest.approx(math.exp(table[:, 0].sum()))
+    assert ctc_probability(table, "a?") == 0.0
+
+
+def test_decode_line_keeps_greedy_text_first_when_it_is_best():
+    candidates = decode_line(log_probs("5-7-8-9"))
+    assert candidates[0][0] == "5789"
+    assert len({t for t, _ in candidates}) == len(candidates)
+
+
+def test_cut_row_falls_in_the_gap_between_two_text_lines():
+    image = np.full((100, 200), 230, np.uint8)
+    cv2.putText(image, "LEH 07", (50, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 20, 3)
+    cv2.putText(image, "5789", (60, 90), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 20, 3)
+    assert 42 <= cut_row(image) <= 58
+
+
+@pytest.mark.parametrize("crop", [np.zeros((0, 0, 3), np.uint8), np.zeros((3, 5, 3), np.uint8), None])
+def test_unusable_crops_give_no_model_input(crop):
+    assert hypotheses_inputs(crop) == []
+
+
+@pytest.fixture(scope="module")
+def reader():
+    path = weight_path("plate-reader-crnn")  # verifies the committed file's SHA-256
+    return CrnnReader(path)
+
+
+@pytest.mark.parametrize(
+    "crop",
+    [
+        np.zeros((40, 120, 3), np.uint8),
+        np.zeros((3, 5, 3), np.uint8),
+        np.zeros((0, 0, 3), np.uint8),
+        np.full((60, 120, 3), 255, np.uint8),
+    ],
+    ids=["black", "tiny", "empty", "white"],
+)
+def test_unreadable_crop_gives_empty_or_unsure_read(reader, crop):
+    read = reader.read(crop)
+    assert read.text == "" or read.confidence < 0.5
+
+
+def test_clean_synthetic_two_line_plate_reads_text_and_year_in_order(reader):
+    from anpr.synth import render_plate
+
+    plates = [
+        render_plate(np.random.default_rng(seed), "pk-punjab-legacy-2line", degrade=False) for seed in (1, 2)
+    ]
+    reads = reader.read_batch([p.image for p in plates])
+    assert [(r.text, r.year, r.layout) for r in reads] == [(p.text, p.year, "two-line") for p in plates]
+
+
+# Validation-split crops (anpr.datasets.split_of puts them in "val": never trained on), read with
+# the region hint `anpr bench` gives: (set, file, region, text, year).
+REAL_VAL = [
+    ("pk-plates-dev", "0.jpg", "pk", "LEH5789", "07"),
+    ("pk-plates-dev", "19.jpg", "pk", "LEC5949", "19"),
+    ("pk-plates-dev", "92.jpg", "pk", "ASL277", None),
+    ("openalpr-dev", "us/1e241dc8-8f18-4955-8988-03a0ab49f813.jpg", "us", "CCLVN3", None),
+    ("openalpr-dev", "eu/test_018.jpg", "eu", "RK884AL", None),
+    ("openalpr-dev", "br/OKK7448.jpg", "br", "OKK7448", None),
+]
+
+
+def real_val_crop(datasets, dataset: str, name: str):
+    from anpr.datasets import openalpr_photos, pk_crops
+
+    if dataset == "pk-plates-dev":
+        (crop,) = [c for c in pk_crops(datasets) if c.path.name == name]
+        assert crop.split == "val"
+        return cv2.imread(str(crop.path))
+    (photo,) = [p for p in openalpr_photos(datasets) if p.path == datasets / dataset / name]
+    assert photo.split == "val"
+    x1, y1, x2, y2 = photo.box
+    return cv2.imread(str(photo.path))[y1:y2, x1:x2]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "name", "region", "text", "year"), REAL_VAL, ids=[r[1] for r in REAL_VAL]
+)
+def test_real_validation_crop_reads_exactly(reader, datasets, dataset, name, region, text, year):
+    read = reader.read(real_val_crop(datasets, dataset, name), region)
+    assert (read.text, read.year) == (text, year)
+    assert read.layout == ("two-line" if year else "one-line")
+    assert read.candidates[0].text == read.text
+    confidences = [c.confidence for c in read.candidates]
+    assert confidences == sorted(confidences, reverse=True)
+    assert 0.5 < read.confidence <= 1.0
