@@ -68,6 +68,7 @@ format: install
 bench: install models
 	$(BIN)/anpr bench accuracy
 	$(BIN)/anpr bench speed
+	$(BIN)/anpr bench video
 
 train-ocr: install
 	$(BIN)/python -m anpr.train.ocr --out models

@@ -107,3 +107,29 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
         )
         progress()
     return tally, with_year
+
+
+def bench_speed(recognizer: PlateRecognizer, photos: int = 20, repeats: int = 3) -> dict[str, float]:
+    """Median seconds per plate read (one at a time and batched) and per photo end to end, after a
+    warm-up, on validation photos: the figures an operator sizes a camera's hardware by."""
+    chosen = [p for p in openalpr_photos() if p.split == "val"][:photos]
+    images = [load_image(p.path) for p in chosen]
+    crops_ = [crop(image, p.box, *PLATE_PAD) for image, p in zip(images, chosen, strict=True)]
+    recognizer.read_image(images[0])  # warm-up: loads every model
+    recognizer.reader.read_batch(crops_[:2])
+
+    def median_seconds(work: Callable[[], object], per: int) -> float:
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            samples.append((time.perf_counter() - start) / per)
+        return float(np.median(samples))
+
+    return {
+        "plate_read_single_s": median_seconds(
+            lambda: [recognizer.reader.read(c) for c in crops_], len(crops_)
+        ),
+        "plate_read_batched_s": median_seconds(lambda: recognizer.reader.read_batch(crops_), len(crops_)),
+        "photo_end_to_end_s": median_seconds(lambda: [recognizer.read_image(i) for i in images], len(images)),
+    }

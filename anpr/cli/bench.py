@@ -74,3 +74,61 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
         f"Speed (this CPU): {per_plate * 1000:.1f} ms per plate read, "
         f"{per_image * 1000:.0f} ms per photo end to end (detect vehicles + plates + read)"
     )
+
+
+@app.command()
+def video(
+    photos: Annotated[int, typer.Option(help="How many real validation photos to drive down the road.")] = 12,
+    footage: Annotated[bool, typer.Option(help="Also the real car-park clip (tracks and speeds).")] = True,
+) -> None:
+    """Speed error and per-vehicle reads on clips made from real photos, and the real car-park clip.
+
+    Each photo (openalpr-dev validation half) is cut out and driven down a drawn road at a known
+    speed through the whole `process` pipeline; nothing is written into the project.
+    """
+    import json
+
+    from anpr import video_bench
+    from anpr.datasets import shared_datasets
+
+    root = shared_datasets()
+    if root is None:
+        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    rows = video_bench.bench_photos(photos)
+    for row in rows:
+        typer.echo(json.dumps(row))
+    errors = [abs(r["speed_error_pct"]) for r in rows if r["speed_error_pct"] is not None]
+    reads = sum(r["read_ok"] for r in rows)
+    typer.echo(
+        f"photo clips: {len(rows)} vehicles, speed measured for {len(errors)}, mean |error| "
+        f"{sum(errors) / max(1, len(errors)):.2f} %, max {max(errors, default=0):.2f} %; "
+        f"plates read exactly {reads}/{len(rows)}"
+    )
+    if footage:
+        for row in video_bench.bench_footage(root):
+            typer.echo(json.dumps(row))
+
+
+@app.command()
+def speed(
+    reader: ReaderOption = "auto",
+    photos: Annotated[int, typer.Option(help="Validation photos to time on.")] = 20,
+) -> None:
+    """Seconds per plate read and per photo end to end on this machine (median of 3 runs)."""
+    import os
+
+    from anpr import bench
+    from anpr.datasets import shared_datasets
+    from anpr.ocr import get_reader
+    from anpr.pipeline import PlateRecognizer
+
+    if shared_datasets() is None:
+        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    figures = bench.bench_speed(PlateRecognizer(reader=get_reader(reader)), photos)
+    typer.echo(f"CPU cores: {os.cpu_count()}")
+    typer.echo(f"plate read, one at a time: {figures['plate_read_single_s'] * 1000:.1f} ms")
+    typer.echo(f"plate read, batched:       {figures['plate_read_batched_s'] * 1000:.1f} ms per plate")
+    typer.echo(
+        f"photo end to end:          {figures['photo_end_to_end_s'] * 1000:.0f} ms "
+        "(vehicles + plates in frame and in each vehicle + reads)"
+    )
