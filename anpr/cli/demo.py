@@ -61,9 +61,10 @@ def demo(
             )
     # A demo officer approves the pending, fineable violation whose plate read is most certain; a
     # real one looks at the evidence first (anpr serve -> /officer/review).
+    # A re-run prints the challan already issued instead of approving another.
     fineable = [r for r in records if r.status == "pending" and r.plate and r.fine_pkr is not None]
-    target = max(fineable, key=lambda r: confidence[r.id], default=None)
-    target = target or next((r for r in records if r.number), None)
+    target = next((r for r in records if r.number), None)
+    target = target or max(fineable, key=lambda r: confidence[r.id], default=None)
     if target is None:
         console.print("no violation with a plate read in the sample clip")
         return
