@@ -177,7 +177,7 @@ def write_card(result: dict, path: Path) -> None:
     )
     path.write_text(
         CARD.format(
-            **result,
+            **(result | {"steps_done": result.get("steps_done", args.steps)}),
             rows=rows,
             bins=bins,
             misread_rows=misread_rows or "| - | - | - | - |",
@@ -190,6 +190,5 @@ def write_card(result: dict, path: Path) -> None:
             notes=notes,
             auto_percent=_percent(result.get("overall_region_auto")),
             minutes=minutes,
-            steps_done=result.get("steps_done", args.steps),
         )
     )
