@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from anpr.ocr.base import PlateReader
-from anpr.ocr.lines import LINE_H, LINE_W, choose_read, hypotheses_inputs
+from anpr.ocr.lines import LINE_H, LINE_W, choose_read, could_be_two_line, hypotheses_inputs
 from anpr.types import PlateRead
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # class 0 is the CTC blank, class i is ALPHABET[i-1]
@@ -175,11 +175,11 @@ class CrnnReader(PlateReader):
             logp = self._log_probs(batch.reshape(-1, 1, LINE_H, LINE_W))
             for row, owner in zip(logp, owners[start : start + chunk], strict=True):
                 line_logp[owner].append(row)
-        return [
-            choose_read(
-                [decode_line(row) for row in rows],
-                region,
-                lambda k, text, rows=rows: ctc_probability(rows[k], text),
-            )
-            for rows in line_logp
-        ]
+        results = []
+        for crop, rows in zip(crops, line_logp, strict=True):
+            reads = [decode_line(row) for row in rows]
+            if len(reads) == 3 and not could_be_two_line(crop):
+                reads = [reads[0], [], []]  # too wide for a two-line plate: the whole read only
+            probability = lambda k, text, rows=rows: ctc_probability(rows[k], text)  # noqa: E731
+            results.append(choose_read(reads, region, probability))
+        return results

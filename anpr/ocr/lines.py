@@ -26,6 +26,12 @@ MIN_SHARE = 0.002  # ... and only those at least this share of the best one's pr
 VARIANT_SOURCES = 2  # best hypotheses per layout whose confusable variants are tried
 MAX_VARIANTS = 4  # ... and variants per hypothesis
 
+# Two-line plates are never much wider than 2:1 (pk-plates-dev two-line crops: at most 2.01), while
+# one-line EU and Brazilian plates are 3:1 to 4.6:1 (openalpr-dev). Reading such a wide plate cut in
+# two can fit a Pakistani two-line grammar (EU "BS 47040" as series BS, year 47, number 040), so
+# wider crops get the one-line hypothesis only.
+MAX_TWO_LINE_ASPECT = 2.8
+
 LineCandidates = list[tuple[str, float]]
 LineProbability = Callable[[int, str], float]  # (line input 0 whole, 1 top, 2 bottom; text) -> P
 
@@ -87,6 +93,13 @@ def _formats():
     from anpr.plates import formats
 
     return formats
+
+
+def could_be_two_line(crop: np.ndarray | None) -> bool:
+    """False for a crop too wide (width / height) to be a two-line plate."""
+    if crop is None or not hasattr(crop, "shape") or crop.ndim < 2 or crop.shape[0] == 0:
+        return True
+    return crop.shape[1] / crop.shape[0] <= MAX_TWO_LINE_ASPECT
 
 
 def layout_candidates(reads: list[LineCandidates]) -> list[tuple[str | tuple[str, str], float, str]]:

@@ -1,0 +1,24 @@
+"""A crop too wide for a two-line plate is read as one line only."""
+
+import numpy as np
+import pytest
+
+from anpr.ocr.lines import MAX_TWO_LINE_ASPECT, could_be_two_line
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "expected"),
+    [
+        (100, 200, True),  # Punjab two-line car plate, about 2:1
+        (100, 120, True),  # motorcycle plate
+        (30, 130, False),  # EU one-line, 4.3:1
+        (31, 96, False),  # Brazilian one-line, 3.1:1
+        (0, 10, True),  # degenerate: let the reader decide (it returns nothing)
+    ],
+)
+def test_two_line_hypothesis_only_for_plates_that_could_be_two_line(height, width, expected):
+    assert could_be_two_line(np.zeros((height, width, 3), np.uint8)) is expected
+
+
+def test_threshold_sits_between_the_measured_layouts():
+    assert 2.01 < MAX_TWO_LINE_ASPECT < 3.08
