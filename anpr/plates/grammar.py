@@ -14,12 +14,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from itertools import product
 
 CLASS_REGEX = {"L": "[A-Z]", "D": "[0-9]", "A": "[A-Z0-9]"}
 FIELDS = ("series", "year", "number", "suffix")
 LINE_BREAK = "/"
+# Two-digit registration years a plate can carry: Pakistani legacy series run from the 1970s to the
+# present (pk-plates-dev: 2007-2020). "47" in "BS 47040" is a number, not a year.
+FIRST_YEAR = 1970
+
+
+def plausible_year(year: str, today: date | None = None) -> bool:
+    """Whether a two-digit year (its last two digits) can be a registration year up to next year."""
+    if len(year) != 2 or not year.isdigit():
+        return False
+    last = ((today or date.today()).year + 1) % 100
+    value = int(year)
+    return value <= last or value >= FIRST_YEAR % 100
+
+
 _TOKEN = re.compile(r"^(?P<cls>[LDAY])(?:\{(?P<lo>\d+)(?:,(?P<hi>\d+))?\})?(?:=(?P<field>\w+))?$")
 
 
@@ -97,6 +112,8 @@ class Layout:
             if token.cls == LINE_BREAK:
                 continue
             value = match[f"t{i}"][-2:] if token.cls == "Y" else match[f"t{i}"]
+            if token.field == "year" and not plausible_year(value):
+                return None
             out[token.field] += value
             if token.field in ("series", "number"):
                 out["text"] += value

@@ -265,3 +265,19 @@ def test_every_openalpr_label_parses_in_its_region(datasets):
     assert unparsed == []
     brazil = [parse(photo.text, "br").format for photo in photos if photo.region == "br"]
     assert set(brazil) == {"br-old"}
+
+
+def test_only_plausible_registration_years_are_years():
+    """EU "BS 47040" once parsed as Punjab series BS, year 47, number 040 with region auto."""
+    from datetime import date
+
+    from anpr.plates.grammar import plausible_year
+
+    assert parse(("BS47040",), "auto").year is None
+    assert parse(("BS47040",), "auto").text == "BS47040"
+    assert parse(("LEH50", "5789"), "pk") is None
+    assert parse(("LEH99", "5789"), "pk").year == "99"
+    assert parse(("LEH07", "5789"), "pk").year == "07"
+    assert plausible_year("27", date(2026, 11, 25)) and not plausible_year("28", date(2026, 11, 25))
+    assert plausible_year("70", date(2026, 11, 25)) and not plausible_year("69", date(2026, 11, 25))
+    assert not plausible_year("7", date(2026, 11, 25)) and not plausible_year("O7", date(2026, 11, 25))
