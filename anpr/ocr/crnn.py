@@ -100,26 +100,54 @@ def beam_decode(
     return [(text, float(p)) for text, p in out[:k]]
 
 
-def ctc_probability(logp: np.ndarray, text: str) -> float:
-    """P(text | line) over all CTC alignments (the forward algorithm): how much the model believes a
-    text it did not necessarily rank, e.g. a confusable-character variant a plate format asks for."""
-    if any(c not in ALPHABET for c in text):
-        return 0.0
-    if not text:
-        return float(np.exp(logp[:, 0].sum()))
-    ext = [0]
-    for char in text:
-        ext += [ALPHABET.index(char) + 1, 0]
-    ext = np.array(ext)
-    can_skip = np.zeros(len(ext), bool)
-    can_skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
-    alpha = np.full(len(ext), -np.inf)
-    alpha[:2] = logp[0, ext[:2]]
+def ctc_probabilities(logp: np.ndarray, texts: list[str]) -> np.ndarray:
+    """P(text | line) for each text over all CTC alignments (the forward algorithm, all texts at
+    once): how much the model believes texts it did not necessarily rank, such as another member's
+    candidates or a confusable-character variant a plate format asks for. Texts are padded with blanks
+    past their end; nothing flows back from there, so each is read at its own last symbol."""
+    out = np.zeros(len(texts))
+    valid = [k for k, text in enumerate(texts) if all(c in ALPHABET for c in text)]
+    if not valid:
+        return out
+    size = max(3, 2 * max(len(texts[k]) for k in valid) + 1)
+    ext = np.zeros((len(valid), size), int)  # blank, c1, blank, c2, ... padded with blanks
+    ends = np.zeros(len(valid), int)  # index of the last extended symbol of each text
+    for row, k in enumerate(valid):
+        ext[row, 1 : 2 * len(texts[k]) : 2] = [ALPHABET.index(c) + 1 for c in texts[k]]
+        ends[row] = 2 * len(texts[k])
+    can_skip = np.zeros(ext.shape, bool)
+    can_skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    alpha = np.full(ext.shape, -np.inf)
+    alpha[:, :2] = logp[0, ext[:, :2]]
+    pad1, pad2 = np.full((len(valid), 1), -np.inf), np.full((len(valid), 2), -np.inf)
     for t in range(1, logp.shape[0]):
-        stay_or_step = np.logaddexp(alpha, np.concatenate(([-np.inf], alpha[:-1])))
-        skip = np.concatenate(([-np.inf, -np.inf], alpha[:-2]))
+        stay_or_step = np.logaddexp(alpha, np.hstack((pad1, alpha[:, :-1])))
+        skip = np.hstack((pad2, alpha[:, :-2]))
         alpha = np.where(can_skip, np.logaddexp(stay_or_step, skip), stay_or_step) + logp[t, ext]
-    return float(np.exp(np.logaddexp(alpha[-1], alpha[-2])))
+    rows = np.arange(len(valid))
+    last = alpha[rows, ends]
+    before = np.where(ends > 0, alpha[rows, np.maximum(ends - 1, 0)], -np.inf)
+    out[valid] = np.exp(np.logaddexp(last, before))
+    return out
+
+
+def ctc_probability(logp: np.ndarray, text: str) -> float:
+    """P(text | line) over all CTC alignments (see ctc_probabilities)."""
+    return float(ctc_probabilities(logp, [text])[0])
+
+
+def pooled_line(rows: list[np.ndarray], k: int = TOP_K) -> tuple[list[tuple[str, float]], Callable]:
+    """Candidates for one line read by several models (the members of an ensemble): each member's
+    candidates, every one scored by its probability averaged over the members, best first; and the
+    averaged probability of any text (for the format's confusable variants). Scores are exact sums
+    over all alignments, for one member too (the beam's own are pruned)."""
+    texts = list(dict.fromkeys(text for row in rows for text, _ in decode_line(row, k)))
+    probability = lambda text: float(np.mean([ctc_probability(row, text) for row in rows]))  # noqa: E731
+    if not texts:
+        return [], probability
+    scores = np.mean([ctc_probabilities(row, texts) for row in rows], axis=0)
+    order = np.argsort(-scores)[:k]
+    return [(texts[i], float(scores[i])) for i in order], probability
 
 
 def decode_line(logp: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
@@ -164,22 +192,30 @@ class CrnnReader(PlateReader):
         return self.read_batch([crop], region)[0]
 
     def read_batch(self, crops: list[np.ndarray], region: str = "auto", chunk: int = 256) -> list[PlateRead]:
+        """Each crop is read by every member of the model file (one, or an ensemble); a line's
+        candidates are scored by their probability averaged over the members."""
         inputs, owners = [], []
         for index, crop in enumerate(crops):
-            for image in hypotheses_inputs(crop):
+            for line, image in enumerate(hypotheses_inputs(crop)):
                 inputs.append(image)
-                owners.append(index)
-        line_logp: list[list[np.ndarray]] = [[] for _ in crops]
+                owners.append((index, line))
+        line_logp: list[list[list[np.ndarray]]] = [[[], [], []] for _ in crops]
         for start in range(0, len(inputs), chunk):
             batch = np.stack(inputs[start : start + chunk]).astype(np.float32)
             logp = self._log_probs(batch.reshape(-1, 1, LINE_H, LINE_W))
-            for row, owner in zip(logp, owners[start : start + chunk], strict=True):
-                line_logp[owner].append(row)
+            if logp.ndim == 3:  # one model: (N, T, C); an ensemble file gives (N, members, T, C)
+                logp = logp[:, None]
+            for rows, (owner, line) in zip(logp, owners[start : start + chunk], strict=True):
+                line_logp[owner][line].extend(rows)
         results = []
-        for crop, rows in zip(crops, line_logp, strict=True):
-            reads = [decode_line(row) for row in rows]
-            if len(reads) == 3 and not could_be_two_line(crop):
+        for crop, lines in zip(crops, line_logp, strict=True):
+            if not lines[0]:
+                results.append(choose_read([], region))
+                continue
+            pooled = [pooled_line(rows) for rows in lines]
+            reads = [candidates for candidates, _ in pooled]
+            if not could_be_two_line(crop):
                 reads = [reads[0], [], []]  # too wide for a two-line plate: the whole read only
-            probability = lambda k, text, rows=rows: ctc_probability(rows[k], text)  # noqa: E731
+            probability = lambda k, text, pooled=pooled: pooled[k][1](text)  # noqa: E731
             results.append(choose_read(reads, region, probability))
         return results

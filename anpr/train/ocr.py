@@ -163,7 +163,7 @@ def report(args: argparse.Namespace) -> dict:
     result = evaluate(CrnnReader(onnx_path, threads=1), val_items())
     result |= training | {"sha256": sha256_of(onnx_path), "bytes": onnx_path.stat().st_size}
     (Path(args.work) / "result.json").write_text(json.dumps(result, indent=1))
-    write_card(result, Path(args.out) / f"{MODEL_NAME}.md")
+    write_card(result, Path(args.out) / f"{MODEL_NAME}.md", [training])
     return result
 
 

@@ -16,17 +16,17 @@ CONFIDENCE_BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
 CARD = """# plate-reader-crnn
 
-The project's own number-plate text recognizer: a CRNN (6 conv layers, BiLSTM, CTC) that reads one
-line of plate text from a 32x128 grey image, alphabet 0-9 A-Z. `anpr.ocr.crnn.CrnnReader` runs it
-with onnxruntime (no torch) and handles two-line plates (anpr.ocr.lines): each crop is read whole and
-cut into its two lines; every candidate of both layouts (CTC beam, top 5 per line) is scored model
-probability x format prior (anpr.plates.formats) and the best registration wins. Pakistani two-line
-plates give `text` (series + number) and `year`. Confidence: the winner's share of the scored
-probability mass (low means "send to a human"; see the reliability table).
+The project's own number-plate text recognizer: {member_words} (6 conv layers, BiLSTM, CTC) that
+reads one line of plate text from a 32x128 grey image, alphabet 0-9 A-Z. `anpr.ocr.crnn.CrnnReader`
+runs it with onnxruntime (no torch) and handles two-line plates (anpr.ocr.lines): each crop is read
+whole and cut into its two lines; every candidate of both layouts (CTC beam, top 5 per line{pooling})
+is scored model probability x format prior (anpr.plates.formats) and the best registration wins.
+Pakistani two-line plates give `text` (series + number) and `year`. Confidence: the winner's share
+of the scored probability mass (low means "send to a human"; see the reliability table).
 
 - File: `models/plate-reader-crnn.onnx`, {mb:.2f} MB, SHA-256 `{sha256}`
 - Parameters: {params:,}; input `image` (N, 1, 32, 128) float32, each image standardised (zero mean,
-  unit standard deviation, floor 8 grey levels); output `log_probs` (N, 32, 37), class 0 the CTC blank
+  unit standard deviation, floor 8 grey levels); output `log_probs` {output_shape}, class 0 the CTC blank
 - Licence: AGPL-3.0-or-later (trained by this project; the openalpr-dev training photos are AGPL-3.0)
 
 ## Data
@@ -41,12 +41,14 @@ probability mass (low means "send to a human"; see the reliability table).
   blur, motion blur, contrast, gamma, noise, JPEG, inverted polarity (5 %).
 
 ## Recipe
-AdamW (weight decay 1e-4), one-cycle learning rate to {lr} (cosine, 8 % warm-up) over at most
-{steps} batches of {batch} or {minutes} minutes, whichever ends first (the schedule follows the one
-further along), gradient clip 5, CTC loss, bfloat16 autocast. Trained on CPU (1 torch thread + 1
-data process, two cores shared with other jobs): {steps_done} batches in {train_minutes} minutes.
+AdamW (weight decay 1e-4), one-cycle learning rate (cosine, 8 % warm-up) over at most `--steps`
+batches or `--minutes` minutes, whichever ends first (the schedule follows the one further along),
+gradient clip 5, CTC loss, bfloat16 autocast. Trained on CPU (1 torch thread + 1 data process, two
+cores shared with other jobs). `make train-ocr` runs these commands{join_words}:
 
-    {command}
+| member | batches done | minutes | its own validation (overall) | command |
+| --- | ---: | ---: | ---: | --- |
+{member_rows}
 
 ## Validation (held-back splits, never trained on)
 Exact read: text equal to the label and, for a Pakistani plate with a printed year, the year too.
@@ -154,9 +156,19 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 
 
-def write_card(result: dict, path: Path) -> None:
-    """The model card: measured numbers from `result`; a hand-written '## Notes' section already in
-    the card is kept."""
+def member_command(training: dict) -> str:
+    """The command line that trained one member (its recorded arguments)."""
+    args = argparse.Namespace(**training["args"])
+    return (
+        f"python -m anpr.train.ocr --out OUT --steps {args.steps} --minutes {getattr(args, 'minutes', None)} "
+        f"--batch {args.batch} --lr {args.lr} --real-share {args.real_share} --seed {args.seed} "
+        f"--device {args.device}"
+    )
+
+
+def write_card(result: dict, path: Path, members: list[dict]) -> None:
+    """The model card: measured numbers from `result`, how each member (its training.json) was
+    trained; a hand-written '## Notes' section already in the card is kept."""
     notes = ""
     if path.is_file() and "\n## Notes" in path.read_text():
         notes = "## Notes" + path.read_text().split("\n## Notes", 1)[1]
@@ -168,27 +180,32 @@ def write_card(result: dict, path: Path) -> None:
     misread_rows = "\n".join(
         f"| {m['source']} | {m['truth']} | {m['read']} | {m['confidence']} |" for m in result["misreads"]
     )
-    args = argparse.Namespace(**result["args"])
-    minutes = getattr(args, "minutes", None)
-    command = (
-        f"python -m anpr.train.ocr --out models --steps {args.steps} --minutes {minutes} "
-        f"--batch {args.batch} --lr {args.lr} --real-share {args.real_share} --seed {args.seed} "
-        f"--device {args.device}"
+    member_rows = "\n".join(
+        f"| {k + 1} | {m.get('steps_done', '-')} | {m.get('train_minutes', '-')} | "
+        f"{_percent(m['history'][-1].get('read/overall')) if m.get('history') else '-'} | "
+        f"`{member_command(m)}` |"
+        for k, m in enumerate(members)
     )
+    many = len(members) > 1
     path.write_text(
         CARD.format(
-            **(result | {"steps_done": result.get("steps_done", args.steps)}),
+            **result,
             rows=rows,
             bins=bins,
             misread_rows=misread_rows or "| - | - | - | - |",
-            command=command,
-            real_share=args.real_share,
-            steps=args.steps,
-            batch=args.batch,
+            member_rows=member_rows,
+            member_words=f"an ensemble of {len(members)} CRNNs" if many else "a CRNN",
+            pooling=", scored by the members' mean probability" if many else "",
+            output_shape=f"(N, {len(members)}, 32, 37), one row per member" if many else "(N, 32, 37)",
+            join_words=(
+                " (each member with its own seed, `--out` a folder per member), then "
+                "`python -m anpr.train.ensemble` joins them into the one file"
+                if many
+                else ""
+            ),
+            real_share=members[0]["args"]["real_share"],
             mb=result["bytes"] / 1e6,
-            lr=args.lr,
             notes=notes,
             auto_percent=_percent(result.get("overall_region_auto")),
-            minutes=minutes,
         )
     )

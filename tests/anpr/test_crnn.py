@@ -9,7 +9,16 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr.ocr.crnn import ALPHABET, CrnnReader, beam_decode, ctc_probability, decode_line, greedy_decode
+from anpr.ocr.crnn import (
+    ALPHABET,
+    CrnnReader,
+    beam_decode,
+    ctc_probabilities,
+    ctc_probability,
+    decode_line,
+    greedy_decode,
+    pooled_line,
+)
 from anpr.ocr.lines import cut_row, hypotheses_inputs
 from anpr.weights import weight_path
 
@@ -46,6 +55,35 @@ def test_ctc_probability_sums_every_alignment():
     assert ctc_probability(table, "a?") == 0.0
 
 
+def test_ctc_probabilities_of_many_texts_match_one_at_a_time():
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(32, len(ALPHABET) + 1)) * 3
+    table = raw - np.log(np.exp(raw).sum(-1, keepdims=True))
+    texts = ["AB", "LEH5789", "", "77", "Z9Z9Z9Z9Z9Z9", "a?"]
+    together = ctc_probabilities(table, texts)
+    for text, p in zip(texts, together, strict=True):
+        assert p == pytest.approx(ctc_probability(table, text), rel=1e-9)
+    assert together[-1] == 0.0
+    # every text of length <= T has some probability and all of them sum to at most 1
+    assert ctc_probabilities(log_probs("AB"), ["AB", "A", "B", "BA", "AA", "BB", ""]).sum() <= 1 + 1e-9
+
+
+def test_ensemble_members_pool_candidates_by_mean_probability():
+    """Two members that disagree: each one's text is a candidate, scored by the mean of both."""
+    first, second = log_probs("-A-B-7-"), log_probs("-A-B-1-")
+    candidates, probability = pooled_line([first, second])
+    scores = dict(candidates)
+    assert {"AB7", "AB1"} <= set(scores)
+    for text in ("AB7", "AB1"):
+        mean = (ctc_probability(first, text) + ctc_probability(second, text)) / 2
+        assert scores[text] == pytest.approx(mean)
+        assert probability(text) == pytest.approx(mean)
+    assert [p for _, p in candidates] == sorted(scores.values(), reverse=True)
+    alone, _ = pooled_line([first])
+    assert {t for t, _ in alone} == {t for t, _ in decode_line(first)}
+    assert all(p == pytest.approx(ctc_probability(first, t)) for t, p in alone)
+
+
 def test_decode_line_keeps_greedy_text_first_when_it_is_best():
     candidates = decode_line(log_probs("5-7-8-9"))
     assert candidates[0][0] == "5789"
@@ -68,6 +106,29 @@ def test_unusable_crops_give_no_model_input(crop):
 def reader():
     path = weight_path("plate-reader-crnn")  # verifies the committed file's SHA-256
     return CrnnReader(path)
+
+
+def test_a_file_of_identical_members_reads_as_the_single_model(reader):
+    """An ensemble file gives (N, members, T, C); two copies of one member must read as that member."""
+    from anpr.synth import render_plate
+
+    def first_member(batch):
+        out = reader._log_probs(batch)
+        return out[:, 0] if out.ndim == 4 else out
+
+    single = CrnnReader(log_probs=first_member)
+    twice = CrnnReader(log_probs=lambda batch: np.stack([first_member(batch)] * 2, axis=1))
+    plates = [render_plate(np.random.default_rng(seed)).image for seed in range(6)]
+    for ours, theirs in zip(twice.read_batch(plates, "auto"), single.read_batch(plates, "auto"), strict=True):
+        assert (ours.text, ours.year, ours.layout) == (theirs.text, theirs.year, theirs.layout)
+        assert ours.confidence == pytest.approx(theirs.confidence, rel=1e-6)
+
+
+def test_the_committed_reader_is_an_ensemble_of_differing_members(reader):
+    batch = np.random.default_rng(0).normal(size=(2, 1, 32, 128)).astype(np.float32)
+    out = reader._log_probs(batch)
+    assert out.shape == (2, 2, 32, 37)
+    assert not np.allclose(out[:, 0], out[:, 1])  # two trained models, not one copied
 
 
 @pytest.mark.parametrize(

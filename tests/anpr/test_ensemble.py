@@ -1,0 +1,38 @@
+"""Joining trained readers into one ONNX file (anpr.train.ensemble), run with onnxruntime."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from anpr.train.ensemble import join
+from anpr.weights import weight_path
+
+
+def run(path, batch: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"image": batch})[0]
+
+
+def test_joined_file_stacks_every_member_output(tmp_path):
+    single = weight_path("plate-reader-crnn")
+    out = tmp_path / "pair.onnx"
+    onnx.save(join([single, single]), str(out))
+    batch = np.random.default_rng(0).normal(size=(3, 1, 32, 128)).astype(np.float32)
+    alone, joined = run(single, batch), run(out, batch)
+    assert joined.shape == (3, 2, *alone.shape[1:])
+    np.testing.assert_allclose(joined[:, 0], alone, atol=1e-6)
+    np.testing.assert_allclose(joined[:, 1], alone, atol=1e-6)
+
+
+def test_a_member_with_other_names_is_refused(tmp_path):
+    model = onnx.load(str(weight_path("plate-reader-crnn")))
+    model.graph.output[0].name = "logits"
+    for node in model.graph.node:
+        node.output[:] = ["logits" if name == "log_probs" else name for name in node.output]
+    odd = tmp_path / "odd.onnx"
+    onnx.save(model, str(odd))
+    with pytest.raises(ValueError, match="expected input 'image' and output 'log_probs'"):
+        join([weight_path("plate-reader-crnn"), odd])
