@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from anpr.cli import bench, challan, demo, models, officer, process, read, registry, serve
+from anpr.cli import batch, bench, challan, demo, models, officer, process, read, registry, serve
 
 cli = typer.Typer(
     name="anpr",
@@ -21,6 +21,8 @@ cli = typer.Typer(
 )
 cli.command("read")(read.read)
 cli.command("process")(process.process)
+cli.command("batch")(batch.batch)
+cli.command("worker")(batch.worker)
 cli.command("demo")(demo.demo)
 cli.add_typer(challan.app, name="challan")
 cli.add_typer(registry.app, name="registry")

@@ -156,11 +156,11 @@ def test_lamp_radar_and_stop_line_on_a_sample_clip_with_perfect_boxes(tmp_path):
     found_codes = []
 
     def judge(event):
-        from anpr.cli.process import _site_rules
+        from anpr.cli.jobs import site_rules
         from challan.rules import evaluate_all
 
         found_codes.append(event.track_id)
-        return evaluate_all(event, _site_rules(site))
+        return evaluate_all(event, site_rules(site))
 
     processor = VideoProcessor(
         site,
