@@ -1,27 +1,30 @@
-"""The project's own plate recognizer: a compact CRNN trained with CTC on text lines (32x128 grey).
+"""The project's own plate recognizer: line models trained with CTC on plate text lines, read
+together. A compact CRNN trained from scratch (32x128 grey) and PP-OCRv4 fine-tuned on plates (48x192,
+anpr.train.ppocr), both exported to ONNX.
 
-`build_model()` is the torch definition (training only); `CrnnReader` runs the exported ONNX file
-through onnxruntime and needs no torch. A plate is read as one line and, cut at the gap between its
-lines, as two; the hypothesis with the better confidence times format prior wins (anpr.ocr.lines)."""
+`build_model()` is the CRNN's torch definition (training only); `CrnnReader` runs the exported ONNX
+files through onnxruntime and needs no torch. A plate is read as one line and, cut at the gap between
+its lines, as two; the hypothesis with the better confidence times format prior wins
+(anpr.ocr.lines)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from anpr.ocr.base import PlateReader
-from anpr.ocr.lines import LINE_H, LINE_W, choose_read, could_be_two_line, hypotheses_inputs
+from anpr.ocr.lines import choose_read, could_be_two_line, hypotheses_strips, model_input, wide_input
 from anpr.types import PlateRead
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # class 0 is the CTC blank, class i is ALPHABET[i-1]
 MODEL_NAME = "plate-reader-crnn"
 TOP_K = 5
 
-# (N, 1, LINE_H, LINE_W) float32 -> (N, T, len(ALPHABET) + 1) log-probabilities
+# (N, C, H, W) float32 -> (N, T, len(ALPHABET) + 1) log-probabilities
 LogProbFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -136,16 +139,24 @@ def ctc_probability(logp: np.ndarray, text: str) -> float:
     return float(ctc_probabilities(logp, [text])[0])
 
 
-def pooled_line(rows: list[np.ndarray], k: int = TOP_K) -> tuple[list[tuple[str, float]], Callable]:
-    """Candidates for one line read by several models (the members of an ensemble): each member's
-    candidates, every one scored by its probability averaged over the members, best first; and the
-    averaged probability of any text (for the format's confusable variants). Scores are exact sums
-    over all alignments, for one member too (the beam's own are pruned)."""
-    texts = list(dict.fromkeys(text for row in rows for text, _ in decode_line(row, k)))
-    probability = lambda text: float(np.mean([ctc_probability(row, text) for row in rows]))  # noqa: E731
+def pooled_line(
+    rows: list[tuple[np.ndarray, float]], k: int = TOP_K
+) -> tuple[list[tuple[str, float]], Callable]:
+    """Candidates for one line read by several models (networks, members of an ensemble), given as
+    (log-probabilities, weight) rows: each row's candidates, every one scored by its probability
+    averaged over the rows (weighted), best first; and the averaged probability of any text (for the
+    format's confusable variants). Scores are exact sums over all alignments, for one row too (the
+    beam's own are pruned). Rows may differ in length (networks with other input widths)."""
+    weights = np.array([weight for _, weight in rows], float)
+    weights = weights / weights.sum()
+    texts = list(dict.fromkeys(text for row, _ in rows for text, _ in decode_line(row, k)))
+
+    def probability(text: str) -> float:
+        return float(sum(w * ctc_probability(row, text) for (row, _), w in zip(rows, weights, strict=True)))
+
     if not texts:
         return [], probability
-    scores = np.mean([ctc_probabilities(row, texts) for row in rows], axis=0)
+    scores = weights @ np.array([ctc_probabilities(row, texts) for row, _ in rows])
     order = np.argsort(-scores)[:k]
     return [(texts[i], float(scores[i])) for i in order], probability
 
@@ -160,55 +171,114 @@ def decode_line(logp: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
     return out
 
 
+@dataclass(frozen=True)
+class LineModel:
+    """One network that reads a line strip: how a grey strip becomes its input, and the network
+    (N, C, H, W) -> log-probabilities (N, T, 37), or (N, members, T, 37) for a joined ensemble file.
+    `weight` is its share in the pooled probability of a line's candidates, split evenly among its
+    members (by default every network counts the same)."""
+
+    prepare: Callable[[np.ndarray], np.ndarray]
+    log_probs: LogProbFn
+    weight: float = 1.0
+
+
+# The committed line models the reader combines when it is given none: the CRNN pair trained from
+# scratch (32x128 grey) and PP-OCRv4 fine-tuned on plates (48x192), each (manifest name, input).
+COMMITTED = (("plate-reader-crnn", model_input), ("plate-reader-ppocr", wide_input))
+
+
+def onnx_log_probs(path: Path | str, threads: int | None = None) -> LogProbFn:
+    """A LogProbFn over an ONNX file; the onnxruntime session is made on the first call."""
+    session = None
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        nonlocal session
+        if session is None:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return session.run(None, {session.get_inputs()[0].name: batch})[0]
+
+    return run
+
+
+def committed_models(threads: int | None = None) -> list[LineModel]:
+    """The committed line models listed in the manifest (each file verified on first use)."""
+    from anpr.weights import load_manifest, weight_path
+
+    listed = load_manifest()
+    return [
+        LineModel(prepare, _lazy(lambda name=name: onnx_log_probs(weight_path(name), threads)))
+        for name, prepare in COMMITTED
+        if name in listed
+    ]
+
+
+def _lazy(make: Callable[[], LogProbFn]) -> LogProbFn:
+    """A LogProbFn built on its first call (a missing weight file is reported when reading starts)."""
+    made: list[LogProbFn] = []
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        if not made:
+            made.append(make())
+        return made[0](batch)
+
+    return run
+
+
 class CrnnReader(PlateReader):
-    """Reads plate crops with the committed ONNX model (onnxruntime, CPU). Thread-compatible: one
-    onnxruntime session per reader."""
+    """The project's trained reader. Each crop is cut into its line strips (whole, top, bottom); every
+    line model reads every strip; a line's candidates are scored by their probability averaged over
+    all the models' rows (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format
+    (anpr.ocr.lines.choose_read). By default the committed models: the CRNN pair and the fine-tuned
+    PP-OCRv4 line model, whose mistakes differ. One model: `model_path` or `log_probs` with its
+    `prepare`. Thread-compatible: one onnxruntime session per model per reader."""
 
     name = "crnn"
 
     def __init__(
-        self, model_path: Path | None = None, log_probs: LogProbFn | None = None, threads: int | None = None
+        self,
+        model_path: Path | None = None,
+        log_probs: LogProbFn | None = None,
+        threads: int | None = None,
+        prepare: Callable[[np.ndarray], np.ndarray] = model_input,
+        models: list[LineModel] | None = None,
     ) -> None:
-        self._model_path = model_path
-        self._threads = threads
-        if log_probs is not None:
-            self._log_probs = log_probs
-
-    @cached_property
-    def _log_probs(self) -> LogProbFn:
-        import onnxruntime as ort
-
-        from anpr.weights import weight_path
-
-        options = ort.SessionOptions()
-        if self._threads:
-            options.intra_op_num_threads = self._threads
-        path = self._model_path or weight_path(MODEL_NAME)
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        return lambda batch: session.run(None, {name: batch})[0]
+        if models is None and (model_path is not None or log_probs is not None):
+            models = [LineModel(prepare, log_probs or onnx_log_probs(model_path, threads))]
+        self.models = models if models is not None else committed_models(threads)
 
     def read(self, crop: np.ndarray, region: str = "auto") -> PlateRead:
         return self.read_batch([crop], region)[0]
 
-    def read_batch(self, crops: list[np.ndarray], region: str = "auto", chunk: int = 256) -> list[PlateRead]:
-        """Each crop is read by every member of the model file (one, or an ensemble); a line's
-        candidates are scored by their probability averaged over the members."""
-        inputs, owners = [], []
-        for index, crop in enumerate(crops):
-            for line, image in enumerate(hypotheses_inputs(crop)):
-                inputs.append(image)
-                owners.append((index, line))
-        line_logp: list[list[list[np.ndarray]]] = [[[], [], []] for _ in crops]
-        for start in range(0, len(inputs), chunk):
-            batch = np.stack(inputs[start : start + chunk]).astype(np.float32)
-            logp = self._log_probs(batch.reshape(-1, 1, LINE_H, LINE_W))
-            if logp.ndim == 3:  # one model: (N, T, C); an ensemble file gives (N, members, T, C)
-                logp = logp[:, None]
-            for rows, (owner, line) in zip(logp, owners[start : start + chunk], strict=True):
-                line_logp[owner][line].extend(rows)
+    def line_rows(self, crops: list[np.ndarray], chunk: int = 256) -> list[list[list[tuple]]]:
+        """For each crop, for each line input (whole, top, bottom): (log-probabilities, weight) rows,
+        one per member of each model; empty lists for a crop that cannot be read."""
+        strips = [hypotheses_strips(crop) for crop in crops]
+        rows: list[list[list[tuple]]] = [[[], [], []] for _ in crops]
+        for model in self.models:
+            inputs, owners = [], []
+            for index, lines in enumerate(strips):
+                for line, strip in enumerate(lines):
+                    inputs.append(model.prepare(strip))
+                    owners.append((index, line))
+            for start in range(0, len(inputs), chunk):
+                batch = np.stack(inputs[start : start + chunk]).astype(np.float32)
+                logp = model.log_probs(batch[:, None] if batch.ndim == 3 else batch)
+                if logp.ndim == 3:  # one network: (N, T, C); an ensemble file: (N, members, T, C)
+                    logp = logp[:, None]
+                for members, (owner, line) in zip(logp, owners[start : start + chunk], strict=True):
+                    share = model.weight / len(members)  # an ensemble file counts as one network
+                    rows[owner][line].extend((member, share) for member in members)
+        return rows
+
+    def read_batch(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
         results = []
-        for crop, lines in zip(crops, line_logp, strict=True):
+        for crop, lines in zip(crops, self.line_rows(crops), strict=True):
             if not lines[0]:
                 results.append(choose_read([], region))
                 continue

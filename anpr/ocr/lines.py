@@ -16,6 +16,7 @@ import numpy as np
 from anpr.types import Candidate, PlateRead
 
 LINE_H, LINE_W = 32, 128
+WIDE_H, WIDE_W = 48, 192  # the fine-tuned PP-OCRv4 line model's input (anpr.train.ppocr)
 MIN_CROP = (8, 16)  # height, width below which nothing is read
 LINE_OVERLAP = 0.04  # each strip reaches this fraction of the plate height past the cut
 CUT_RANGE = (0.3, 0.7)  # where the gap between the lines is searched, fraction of the height
@@ -80,13 +81,29 @@ def model_input(strip: np.ndarray) -> np.ndarray:
     return (image - image.mean()) / max(float(image.std()), 8.0)
 
 
-def hypotheses_inputs(crop: np.ndarray | None) -> list[np.ndarray]:
-    """[whole, top, bottom] model inputs of one crop, or [] when the crop cannot be read."""
+def wide_input(strip: np.ndarray) -> np.ndarray:
+    """A grey strip as the PP-OCRv4-based line model sees it: 3 x WIDE_H x WIDE_W float32 in [-1, 1],
+    its aspect kept up to WIDE_W (wider strips are squeezed), the rest zero (PaddleOCR's padding)."""
+    h, w = strip.shape[:2]
+    width = min(WIDE_W, max(8, round(WIDE_H * w / max(1, h))))
+    shrink = h > WIDE_H and w > width
+    image = cv2.resize(strip, (width, WIDE_H), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    out = np.zeros((3, WIDE_H, WIDE_W), np.float32)
+    out[:, :, :width] = image.astype(np.float32) / 127.5 - 1.0
+    return out
+
+
+def hypotheses_strips(crop: np.ndarray | None) -> list[np.ndarray]:
+    """[whole, top, bottom] grey strips of one crop, or [] when the crop cannot be read."""
     grey = to_grey(crop)
     if grey is None:
         return []
-    top, bottom = line_strips(grey)
-    return [model_input(grey), model_input(top), model_input(bottom)]
+    return [grey, *line_strips(grey)]
+
+
+def hypotheses_inputs(crop: np.ndarray | None, prepare: Callable = model_input) -> list[np.ndarray]:
+    """[whole, top, bottom] model inputs of one crop, or [] when the crop cannot be read."""
+    return [prepare(strip) for strip in hypotheses_strips(crop)]
 
 
 def _formats():

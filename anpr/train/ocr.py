@@ -18,26 +18,43 @@ from pathlib import Path
 
 import numpy as np
 
-from anpr.ocr.crnn import MODEL_NAME, CrnnReader, build_model
-from anpr.ocr.lines import LINE_H, LINE_W
+from anpr.ocr.crnn import CrnnReader
+from anpr.ocr.lines import LINE_H, LINE_W, WIDE_H, WIDE_W, model_input, wide_input
 from anpr.train.ocr_data import ValItem, training_samples, val_items
 from anpr.train.ocr_report import evaluate, line_accuracy, write_card
 from anpr.weights import sha256_of
 
 log = logging.getLogger("anpr.train.ocr")
 
+# --arch: what is trained. "crnn" is the project's own network from scratch (anpr.ocr.crnn);
+# "ppocr" fine-tunes PaddleOCR's PP-OCRv4 recognizer (anpr.train.ppocr). Each has its own input.
+ARCHES = {
+    "crnn": {"name": "plate-reader-crnn", "prepare": model_input, "shape": (1, LINE_H, LINE_W)},
+    "ppocr": {"name": "plate-reader-ppocr", "prepare": wide_input, "shape": (3, WIDE_H, WIDE_W)},
+}
 
-def batches(seed: int, batch: int, real_share: float, workers: int):
+
+def build(arch: str):
+    if arch == "ppocr":
+        from anpr.train.ppocr import build_model
+    else:
+        from anpr.ocr.crnn import build_model
+    return build_model()
+
+
+def batches(seed: int, batch: int, real_share: float, workers: int, arch: str = "crnn"):
     import torch
     from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
     class Stream(IterableDataset):
         def __iter__(self):
             info = get_worker_info()
-            return training_samples(seed + (info.id if info else 0), real_share, batch=batch)
+            seed_here = seed + (info.id if info else 0)
+            return training_samples(seed_here, real_share, batch=batch, prepare=ARCHES[arch]["prepare"])
 
     def collate(samples):
-        images = torch.from_numpy(np.stack([s[0] for s in samples])[:, None])
+        images = np.stack([s[0] for s in samples])
+        images = torch.from_numpy(images[:, None] if images.ndim == 3 else images)
         labels = torch.tensor([c for s in samples for c in s[1]], dtype=torch.long)
         lengths = torch.tensor([len(s[1]) for s in samples], dtype=torch.long)
         return images, labels, lengths
@@ -65,11 +82,11 @@ def torch_log_probs(model, device: str):
     return run
 
 
-def export_onnx(model, path: Path) -> None:
+def export_onnx(model, path: Path, arch: str = "crnn") -> None:
     import torch
 
     model.eval().cpu()
-    dummy = torch.zeros(2, 1, LINE_H, LINE_W)
+    dummy = torch.zeros(2, *ARCHES[arch]["shape"])
     torch.onnx.export(
         model,
         dummy,
@@ -101,7 +118,7 @@ def train(args: argparse.Namespace) -> dict:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
-    model = build_model().to(args.device)
+    model = build(args.arch).to(args.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step, history, seconds = 0, [], 0.0
     if args.resume and checkpoint.is_file():
@@ -111,7 +128,7 @@ def train(args: argparse.Namespace) -> dict:
         step, history, seconds = state["step"], state["history"], state["seconds"]
         log.info("resumed at step %d after %.1f minutes", step, seconds / 60)
     items = val_items()
-    stream = batches(args.seed + step, args.batch, args.real_share, args.workers)
+    stream = batches(args.seed + step, args.batch, args.real_share, args.workers, args.arch)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     started, losses = time.time() - seconds, []
 
@@ -142,14 +159,15 @@ def train(args: argparse.Namespace) -> dict:
             state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step}
             torch.save(state | {"history": history, "seconds": seconds}, checkpoint)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    export_onnx(model, Path(args.out) / f"{MODEL_NAME}.onnx")
+    export_onnx(model, Path(args.out) / f"{ARCHES[args.arch]['name']}.onnx", args.arch)
     training = {
         "params": sum(p.numel() for p in model.parameters()),
         "train_minutes": round((time.time() - started) / 60, 1),
         "steps_done": step,
         "history": history,
         "args": {
-            k: getattr(args, k) for k in ("steps", "minutes", "batch", "lr", "real_share", "seed", "device")
+            k: getattr(args, k)
+            for k in ("arch", "steps", "minutes", "batch", "lr", "real_share", "seed", "device")
         },
     }
     (work / "training.json").write_text(json.dumps(training, indent=1))
@@ -158,22 +176,28 @@ def train(args: argparse.Namespace) -> dict:
 
 def report(args: argparse.Namespace) -> dict:
     """Evaluate the exported ONNX model in --out on the val splits; write result.json and the card."""
-    onnx_path = Path(args.out) / f"{MODEL_NAME}.onnx"
+    name, prepare = ARCHES[args.arch]["name"], ARCHES[args.arch]["prepare"]
+    onnx_path = Path(args.out) / f"{name}.onnx"
     training = json.loads((Path(args.work) / "training.json").read_text())
-    result = evaluate(CrnnReader(onnx_path, threads=1), val_items())
+    result = evaluate(CrnnReader(onnx_path, threads=1, prepare=prepare), val_items())
     result |= training | {"sha256": sha256_of(onnx_path), "bytes": onnx_path.stat().st_size}
     (Path(args.work) / "result.json").write_text(json.dumps(result, indent=1))
-    write_card(result, Path(args.out) / f"{MODEL_NAME}.md", [training])
+    if args.arch == "crnn":
+        write_card(result, Path(args.out) / f"{name}.md", [training])
+    else:
+        from anpr.train import ppocr
+
+        ppocr.write_card(result, Path(args.out) / f"{name}.md")
     return result
 
 
 def validate(model, args, items: list[ValItem], step: int, loss: float, seconds: float) -> dict:
-    log_probs = torch_log_probs(model, args.device)
+    log_probs, prepare = torch_log_probs(model, args.device), ARCHES[args.arch]["prepare"]
     row = {"step": step, "loss": round(loss, 4), "minutes": round(seconds / 60, 1)}
     for name in ("openalpr-dev", "pk-plates-dev"):
         chosen = [i for i in items if i.source.startswith(name)]
-        row[f"lines/{name}"] = round(line_accuracy(log_probs, chosen), 4)
-    full = evaluate(CrnnReader(log_probs=log_probs), items)["accuracy"]
+        row[f"lines/{name}"] = round(line_accuracy(log_probs, chosen, prepare), 4)
+    full = evaluate(CrnnReader(log_probs=log_probs, prepare=prepare), items)["accuracy"]
     row |= {f"read/{k}": v["exact"] for k, v in full.items() if "/" not in k}
     log.info("%s", json.dumps(row))
     return row
@@ -182,6 +206,7 @@ def validate(model, args, items: list[ValItem], step: int, loss: float, seconds:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m anpr.train.ocr", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="models", help="folder for the ONNX model")
+    parser.add_argument("--arch", choices=sorted(ARCHES), default="crnn", help="network to train")
     parser.add_argument(
         "--work",
         default=os.environ.get("ANPR_TRAIN_DIR", "/tmp/anpr-train-ocr"),

@@ -9,7 +9,7 @@ refreshed a few plates per batch and sampled with fresh augmentation."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -264,9 +264,11 @@ def training_samples(
     pool_start: int = 1500,
     refresh_per_batch: int = 4,
     batch: int = 64,
+    prepare: Callable[[np.ndarray], np.ndarray] = model_input,
 ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Endless (model input, label) pairs: synthetic plates from the pool and the real training
-    splits, oversampled to `real_share` of the samples, all freshly augmented."""
+    splits, oversampled to `real_share` of the samples, all freshly augmented; `prepare` turns a
+    grey line strip into the model's input."""
     rng = np.random.default_rng(seed)
     photos, crops = real_items("train")
     pool = SyntheticPool(rng, pool_size, pool_start) if real_share < 1 else None
@@ -298,4 +300,4 @@ def training_samples(
             label = encode(text)
             if label and image.shape[0] >= 4 and image.shape[1] >= 8:
                 emitted += 1
-                yield model_input(image), label
+                yield prepare(image), label

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from anpr.ocr.crnn import CrnnReader, greedy_decode
-from anpr.ocr.lines import hypotheses_inputs
+from anpr.ocr.lines import hypotheses_inputs, model_input
 from anpr.train.ocr_data import ValItem
 
 CONFIDENCE_BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001)
@@ -84,14 +84,14 @@ def is_exact(read, item: ValItem) -> bool:
     return read.text == item.text and (item.year is None or read.year == item.year)
 
 
-def line_accuracy(log_probs, items: list[ValItem]) -> float:
+def line_accuracy(log_probs, items: list[ValItem], prepare=model_input) -> float:
     """Share of plates whose lines the model reads exactly when told the layout: the model alone,
     without the layout choice or the format prior."""
     good = 0
     for item in items:
-        inputs = hypotheses_inputs(item.crop)
-        chosen = inputs[:1] if len(item.lines) == 1 else inputs[1:]
-        logp = log_probs(np.stack(chosen)[:, None].astype(np.float32))
+        inputs = hypotheses_inputs(item.crop, prepare)
+        chosen = np.stack(inputs[:1] if len(item.lines) == 1 else inputs[1:]).astype(np.float32)
+        logp = log_probs(chosen[:, None] if chosen.ndim == 3 else chosen)
         good += tuple(greedy_decode(row)[0] for row in logp) == item.lines
     return good / max(1, len(items))
 

@@ -71,7 +71,7 @@ def test_ctc_probabilities_of_many_texts_match_one_at_a_time():
 def test_ensemble_members_pool_candidates_by_mean_probability():
     """Two members that disagree: each one's text is a candidate, scored by the mean of both."""
     first, second = log_probs("-A-B-7-"), log_probs("-A-B-1-")
-    candidates, probability = pooled_line([first, second])
+    candidates, probability = pooled_line([(first, 1.0), (second, 1.0)])
     scores = dict(candidates)
     assert {"AB7", "AB1"} <= set(scores)
     for text in ("AB7", "AB1"):
@@ -79,9 +79,21 @@ def test_ensemble_members_pool_candidates_by_mean_probability():
         assert scores[text] == pytest.approx(mean)
         assert probability(text) == pytest.approx(mean)
     assert [p for _, p in candidates] == sorted(scores.values(), reverse=True)
-    alone, _ = pooled_line([first])
+    alone, _ = pooled_line([(first, 1.0)])
     assert {t for t, _ in alone} == {t for t, _ in decode_line(first)}
     assert all(p == pytest.approx(ctc_probability(first, t)) for t, p in alone)
+
+
+def test_weighted_rows_of_different_lengths_pool_by_weighted_mean():
+    """A network with a wider input gives longer rows; a weight of 3 counts its row three times."""
+    short, long = log_probs("-A-B-7-"), log_probs("--A--B--1--")
+    candidates, probability = pooled_line([(short, 1.0), (long, 3.0)])
+    scores = dict(candidates)
+    for text in ("AB7", "AB1"):
+        weighted = (ctc_probability(short, text) + 3 * ctc_probability(long, text)) / 4
+        assert scores[text] == pytest.approx(weighted)
+        assert probability(text) == pytest.approx(weighted)
+    assert candidates[0][0] == "AB1"
 
 
 def test_decode_line_keeps_greedy_text_first_when_it_is_best():
@@ -104,16 +116,20 @@ def test_unusable_crops_give_no_model_input(crop):
 
 @pytest.fixture(scope="module")
 def reader():
-    path = weight_path("plate-reader-crnn")  # verifies the committed file's SHA-256
-    return CrnnReader(path)
+    return CrnnReader()  # the committed line models (each file's SHA-256 verified on first use)
 
 
-def test_a_file_of_identical_members_reads_as_the_single_model(reader):
+@pytest.fixture(scope="module")
+def crnn_pair():
+    return CrnnReader(weight_path("plate-reader-crnn"))
+
+
+def test_a_file_of_identical_members_reads_as_the_single_model(crnn_pair):
     """An ensemble file gives (N, members, T, C); two copies of one member must read as that member."""
     from anpr.synth import render_plate
 
     def first_member(batch):
-        out = reader._log_probs(batch)
+        out = crnn_pair.models[0].log_probs(batch)
         return out[:, 0] if out.ndim == 4 else out
 
     single = CrnnReader(log_probs=first_member)
@@ -124,9 +140,9 @@ def test_a_file_of_identical_members_reads_as_the_single_model(reader):
         assert ours.confidence == pytest.approx(theirs.confidence, rel=1e-6)
 
 
-def test_the_committed_reader_is_an_ensemble_of_differing_members(reader):
+def test_the_committed_crnn_is_an_ensemble_of_differing_members(crnn_pair):
     batch = np.random.default_rng(0).normal(size=(2, 1, 32, 128)).astype(np.float32)
-    out = reader._log_probs(batch)
+    out = crnn_pair.models[0].log_probs(batch)
     assert out.shape == (2, 2, 32, 37)
     assert not np.allclose(out[:, 0], out[:, 1])  # two trained models, not one copied
 

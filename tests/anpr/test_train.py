@@ -36,3 +36,44 @@ def test_a_member_trains_joins_and_gets_a_card(datasets, tmp_path, monkeypatch):
     assert "an ensemble of 2 CRNNs" in card
     assert card.count("--seed 3") == 2
     assert "| pk-plates-dev |" in card  # measured on the held-back split
+
+
+def test_the_converted_pp_ocr_head_reads_as_the_original_restricted_to_our_alphabet():
+    """Before any training the torch module is PP-OCRv4 itself: its 37 logits are the original's
+    logits for blank and 0-9 A-Z (conversion, batch-norm folding and head cut change nothing)."""
+    import torch
+
+    from anpr.ocr.crnn import ALPHABET
+    from anpr.train.ppocr import build_model
+    from anpr.weights import weight_path
+
+    path = weight_path("rapidocr-recognizer")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    characters = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+    rows = [0] + [characters.index(c) + 1 for c in ALPHABET]
+    image = np.random.default_rng(0).uniform(-1, 1, (2, 3, 48, 192)).astype(np.float32)
+    original = session.run(None, {session.get_inputs()[0].name: image})[0][:, :, rows]  # softmax
+    model = build_model().eval()
+    with torch.no_grad():
+        ours = model(torch.from_numpy(image)).exp().numpy()  # softmax over our 37 classes only
+    np.testing.assert_allclose(ours, original / original.sum(-1, keepdims=True), rtol=1e-3, atol=1e-5)
+
+
+def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANPR_DATASETS", str(datasets))
+    out = tmp_path / "ppocr"
+    ocr.main(
+        [
+            *("--arch", "ppocr", "--out", str(out), "--work", str(out), "--steps", "3", "--batch", "4"),
+            *("--seed", "3", "--workers", "0", "--no-bf16", "--lr", "1e-4"),
+        ]
+    )
+    training = json.loads((out / "training.json").read_text())
+    assert training["steps_done"] == 3 and training["args"]["arch"] == "ppocr"
+    session = ort.InferenceSession(str(out / "plate-reader-ppocr.onnx"), providers=["CPUExecutionProvider"])
+    logp = session.run(None, {"image": np.zeros((2, 3, 48, 192), np.float32)})[0]
+    assert logp.shape == (2, 24, 37)
+    np.testing.assert_allclose(np.exp(logp).sum(-1), 1.0, rtol=1e-4)
+    card = (out / "plate-reader-ppocr.md").read_text()
+    assert "--arch ppocr" in card and "--seed 3" in card
+    assert "| pk-plates-dev |" in card
