@@ -141,13 +141,19 @@ Misreads of this model alone:
 | set | truth | read | confidence |
 | --- | --- | --- | ---: |
 {misread_rows}
+
+{notes}
 """
 
 
 def write_card(result: dict, path) -> None:
-    """The model card of a fine-tuned line model from its evaluation and training record."""
+    """The model card of a fine-tuned line model from its evaluation and training record; a
+    hand-written '## Notes' section already in the card is kept."""
     from anpr.train.ocr_report import _percent
 
+    notes = ""
+    if path.is_file() and "\n## Notes" in path.read_text():
+        notes = "## Notes" + path.read_text().split("\n## Notes", 1)[1]
     args = result["args"]
     history_rows = "\n".join(
         f"| {h['step']} | {h['loss']} | {_percent(h.get('read/overall'))} | "
@@ -185,5 +191,7 @@ def write_card(result: dict, path) -> None:
                 for m in result["misreads"]
             )
             or "| - | - | - | - |",
-        )
+            notes=notes,
+        ).rstrip()
+        + "\n"
     )

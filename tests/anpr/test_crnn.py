@@ -19,7 +19,7 @@ from anpr.ocr.crnn import (
     greedy_decode,
     pooled_line,
 )
-from anpr.ocr.lines import cut_row, hypotheses_inputs
+from anpr.ocr.lines import cut_row, hypotheses_inputs, model_input, wide_input
 from anpr.weights import weight_path
 
 
@@ -122,6 +122,10 @@ def reader():
 @pytest.fixture(scope="module")
 def crnn_pair():
     return CrnnReader(weight_path("plate-reader-crnn"))
+
+
+def test_the_default_reader_combines_the_committed_line_models(reader):
+    assert [m.prepare for m in reader.models] == [model_input, wide_input]
 
 
 def test_a_file_of_identical_members_reads_as_the_single_model(crnn_pair):
