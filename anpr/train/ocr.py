@@ -83,20 +83,26 @@ def torch_log_probs(model, device: str):
 
 
 def export_onnx(model, path: Path, arch: str = "crnn") -> None:
+    """The model as ONNX with a free batch size. The tracer's warnings about shapes are expected:
+    only the batch size varies at run time (the tests run other batch sizes through the file)."""
+    import warnings
+
     import torch
 
     model.eval().cpu()
     dummy = torch.zeros(2, *ARCHES[arch]["shape"])
-    torch.onnx.export(
-        model,
-        dummy,
-        str(path),
-        input_names=["image"],
-        output_names=["log_probs"],
-        dynamic_axes={"image": {0: "n"}, "log_probs": {0: "n"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            dummy,
+            str(path),
+            input_names=["image"],
+            output_names=["log_probs"],
+            dynamic_axes={"image": {0: "n"}, "log_probs": {0: "n"}},
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def one_cycle(progress: float, peak: float, warmup: float = 0.08) -> float:
