@@ -188,8 +188,9 @@ class LineModel:
 COMMITTED = (("plate-reader-crnn", model_input), ("plate-reader-ppocr", wide_input))
 
 
-def onnx_log_probs(path: Path | str, threads: int | None = None) -> LogProbFn:
-    """A LogProbFn over an ONNX file; the onnxruntime session is made on the first call."""
+def onnx_log_probs(path: Path | str | Callable[[], Path], threads: int | None = None) -> LogProbFn:
+    """A LogProbFn over an ONNX file, given or located by a callable (a weight file verified when
+    reading starts); the onnxruntime session is made on the first call."""
     session = None
 
     def run(batch: np.ndarray) -> np.ndarray:
@@ -200,7 +201,8 @@ def onnx_log_probs(path: Path | str, threads: int | None = None) -> LogProbFn:
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            located = path() if callable(path) else path
+            session = ort.InferenceSession(str(located), options, providers=["CPUExecutionProvider"])
         return session.run(None, {session.get_inputs()[0].name: batch})[0]
 
     return run
@@ -212,22 +214,10 @@ def committed_models(threads: int | None = None) -> list[LineModel]:
 
     listed = load_manifest()
     return [
-        LineModel(prepare, _lazy(lambda name=name: onnx_log_probs(weight_path(name), threads)))
+        LineModel(prepare, onnx_log_probs(lambda name=name: weight_path(name), threads))
         for name, prepare in COMMITTED
         if name in listed
     ]
-
-
-def _lazy(make: Callable[[], LogProbFn]) -> LogProbFn:
-    """A LogProbFn built on its first call (a missing weight file is reported when reading starts)."""
-    made: list[LogProbFn] = []
-
-    def run(batch: np.ndarray) -> np.ndarray:
-        if not made:
-            made.append(make())
-        return made[0](batch)
-
-    return run
 
 
 class CrnnReader(PlateReader):

@@ -159,27 +159,42 @@ def _percent(value: float | None) -> str:
 def member_command(training: dict) -> str:
     """The command line that trained one member (its recorded arguments)."""
     args = argparse.Namespace(**training["args"])
+    arch = f" --arch {args.arch}" if getattr(args, "arch", "crnn") != "crnn" else ""
     return (
-        f"python -m anpr.train.ocr --out OUT --steps {args.steps} --minutes {getattr(args, 'minutes', None)} "
-        f"--batch {args.batch} --lr {args.lr} --real-share {args.real_share} --seed {args.seed} "
-        f"--device {args.device}"
+        f"python -m anpr.train.ocr{arch} --out OUT --steps {args.steps} "
+        f"--minutes {getattr(args, 'minutes', None)} --batch {args.batch} --lr {args.lr} "
+        f"--real-share {args.real_share} --seed {args.seed} --device {args.device}"
     )
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written '## Notes' section of an existing card (kept when the card is rewritten)."""
+    if path.is_file() and "\n## Notes" in path.read_text():
+        return "## Notes" + path.read_text().split("\n## Notes", 1)[1]
+    return ""
+
+
+def result_tables(result: dict) -> dict[str, str]:
+    """The card's measured tables as Markdown rows: `rows` (exact reads per set), `bins`
+    (reliability) and `misread_rows`."""
+    return {
+        "rows": "\n".join(
+            f"| {name} | {v['plates']} | {100 * v['exact']:.1f} % |" for name, v in result["accuracy"].items()
+        ),
+        "bins": "\n".join(
+            f"| {b['confidence']} | {b['plates']} | {_percent(b['accuracy'])} |"
+            for b in result["reliability"]
+        ),
+        "misread_rows": "\n".join(
+            f"| {m['source']} | {m['truth']} | {m['read']} | {m['confidence']} |" for m in result["misreads"]
+        )
+        or "| - | - | - | - |",
+    }
 
 
 def write_card(result: dict, path: Path, members: list[dict]) -> None:
     """The model card: measured numbers from `result`, how each member (its training.json) was
     trained; a hand-written '## Notes' section already in the card is kept."""
-    notes = ""
-    if path.is_file() and "\n## Notes" in path.read_text():
-        notes = "## Notes" + path.read_text().split("\n## Notes", 1)[1]
-    acc = result["accuracy"]
-    rows = "\n".join(f"| {name} | {v['plates']} | {100 * v['exact']:.1f} % |" for name, v in acc.items())
-    bins = "\n".join(
-        f"| {b['confidence']} | {b['plates']} | {_percent(b['accuracy'])} |" for b in result["reliability"]
-    )
-    misread_rows = "\n".join(
-        f"| {m['source']} | {m['truth']} | {m['read']} | {m['confidence']} |" for m in result["misreads"]
-    )
     member_rows = "\n".join(
         f"| {k + 1} | {m.get('steps_done', '-')} | {m.get('train_minutes', '-')} | "
         f"{_percent(m['history'][-1].get('read/overall')) if m.get('history') else '-'} | "
@@ -190,9 +205,7 @@ def write_card(result: dict, path: Path, members: list[dict]) -> None:
     path.write_text(
         CARD.format(
             **result,
-            rows=rows,
-            bins=bins,
-            misread_rows=misread_rows or "| - | - | - | - |",
+            **result_tables(result),
             member_rows=member_rows,
             member_words=f"an ensemble of {len(members)} CRNNs" if many else "a CRNN",
             pooling=", scored by the members' mean probability" if many else "",
@@ -205,7 +218,7 @@ def write_card(result: dict, path: Path, members: list[dict]) -> None:
             ),
             real_share=members[0]["args"]["real_share"],
             mb=result["bytes"] / 1e6,
-            notes=notes,
+            notes=kept_notes(path),
             auto_percent=_percent(result.get("overall_region_auto")),
         )
     )

@@ -149,49 +149,28 @@ Misreads of this model alone:
 def write_card(result: dict, path) -> None:
     """The model card of a fine-tuned line model from its evaluation and training record; a
     hand-written '## Notes' section already in the card is kept."""
-    from anpr.train.ocr_report import _percent
+    from anpr.train.ocr_report import _percent, kept_notes, member_command, result_tables
 
-    notes = ""
-    if path.is_file() and "\n## Notes" in path.read_text():
-        notes = "## Notes" + path.read_text().split("\n## Notes", 1)[1]
     args = result["args"]
     history_rows = "\n".join(
         f"| {h['step']} | {h['loss']} | {_percent(h.get('read/overall'))} | "
         f"{_percent(h.get('read/openalpr-dev'))} | {_percent(h.get('read/pk-plates-dev'))} |"
         for h in result.get("history", [])
     )
-    command = (
-        f"python -m anpr.train.ocr --arch ppocr --out OUT --steps {args['steps']} "
-        f"--minutes {args['minutes']} --batch {args['batch']} --lr {args['lr']} "
-        f"--real-share {args['real_share']} --seed {args['seed']} "
-        f"--device {args['device']} --threads 2 --no-bf16"
-    )
     path.write_text(
         CARD.format(
+            **result_tables(result),
             mb=result["bytes"] / 1e6,
             sha256=result["sha256"],
             params=result["params"],
             real_share=args["real_share"],
-            command=command,
+            command=member_command(result) + " --threads 2 --no-bf16",
             steps_done=result["steps_done"],
             batch=args["batch"],
             train_minutes=result["train_minutes"],
             device_words="2 shared CPU cores" if args["device"] == "cpu" else args["device"],
             history_rows=history_rows or "| - | - | - | - | - |",
-            rows="\n".join(
-                f"| {name} | {v['plates']} | {100 * v['exact']:.1f} % |"
-                for name, v in result["accuracy"].items()
-            ),
-            bins="\n".join(
-                f"| {b['confidence']} | {b['plates']} | {_percent(b['accuracy'])} |"
-                for b in result["reliability"]
-            ),
-            misread_rows="\n".join(
-                f"| {m['source']} | {m['truth']} | {m['read']} | {m['confidence']} |"
-                for m in result["misreads"]
-            )
-            or "| - | - | - | - |",
-            notes=notes,
+            notes=kept_notes(path),
         ).rstrip()
         + "\n"
     )
