@@ -25,20 +25,24 @@ class Tally:
     correct: Counter = field(default_factory=Counter)
     scored: list[tuple[float, bool]] = field(default_factory=list)
     confusions: Counter = field(default_factory=Counter)
+    corrected: Counter = field(default_factory=Counter)  # exact against OPENALPR_ERRATA's corrections
     seconds: float = 0.0
     reads: int = 0
 
-    def add(self, groups: list[str], truth: str, read: str, confidence: float) -> None:
+    def add(self, groups: list[str], truth: str, read: str, confidence: float, printed: str = "") -> None:
+        """One read; `printed` is what the plate shows where the published label `truth` is wrong."""
         ok = read == truth
         for group in groups:
             self.total[group] += 1
             self.correct[group] += ok
+            self.corrected[group] += read == (printed or truth)
         self.scored.append((confidence, ok))
         if not ok and len(read) == len(truth):
             self.confusions.update(f"{t}->{r}" for t, r in zip(truth, read, strict=True) if t != r)
 
-    def accuracy(self, group: str) -> float:
-        return self.correct[group] / self.total[group] if self.total[group] else float("nan")
+    def accuracy(self, group: str, corrected: bool = False) -> float:
+        right = (self.corrected if corrected else self.correct)[group]
+        return right / self.total[group] if self.total[group] else float("nan")
 
 
 def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]]:
@@ -75,7 +79,7 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
         read = recognizer.reader.read(crop(image, photo.box, *PLATE_PAD), photo.region)
         crops.seconds += time.perf_counter() - start
         crops.reads += 1
-        crops.add(["all", photo.region], photo.text, read.text, read.confidence)
+        crops.add(["all", photo.region], photo.text, read.text, read.confidence, photo.printed)
         start = time.perf_counter()
         result = recognizer.read_image(image, photo.region)
         pipeline.seconds += time.perf_counter() - start
@@ -85,7 +89,11 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
         found[photo.region] += bool(matches)
         best = max(matches, key=lambda p: _iou(p.box, photo.box)) if matches else None
         pipeline.add(
-            ["all", photo.region], photo.text, best.text if best else "", best.confidence if best else 0.0
+            ["all", photo.region],
+            photo.text,
+            best.text if best else "",
+            best.confidence if best else 0.0,
+            photo.printed,
         )
         progress()
     return crops, pipeline, found

@@ -44,6 +44,7 @@ class ValItem:
     lines: tuple[str, ...]
     source: str  # "openalpr-dev/us", "pk-plates-dev", ...
     region: str  # the region hint a deployment would give: "us", "eu", "br", "pk"
+    printed: str = ""  # what the plate shows where the published `text` is wrong (OPENALPR_ERRATA)
 
 
 def pk_lines(text: str, year: str | None, layout: str, series_len: int) -> tuple[str, ...]:
@@ -59,7 +60,7 @@ def real_items(split: str) -> tuple[list[tuple[np.ndarray, tuple[int, int, int, 
     for photo in openalpr_photos():
         if photo.split == split:
             image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
-            photos.append((image, photo.box, photo.text))
+            photos.append((image, photo.box, photo.printed))
     crops = []
     for crop in pk_crops():
         if crop.split == split:
@@ -86,6 +87,7 @@ def val_items() -> list[ValItem]:
                     (photo.text,),
                     f"openalpr-dev/{photo.region}",
                     photo.region,
+                    photo.printed,
                 )
             )
     for crop in pk_crops():

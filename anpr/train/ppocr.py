@@ -124,10 +124,11 @@ AdamW, one-cycle learning rate:
 {history_rows}
 
 ## Validation (held-back splits, never trained on), this model alone
-Exact read as in `plate-reader-crnn.md` (text, and the year of a Pakistani plate that prints one).
+Exact read as in `plate-reader-crnn.md` (text, and the year of a Pakistani plate that prints one;
+"labels corrected" against what the photo shows where a published label is plainly wrong).
 
-| set | plates | exact |
-| --- | ---: | ---: |
+| set | plates | exact | labels corrected |
+| --- | ---: | ---: | ---: |
 {rows}
 
 Reliability of this model alone:

@@ -281,3 +281,19 @@ def test_only_plausible_registration_years_are_years():
     assert plausible_year("27", date(2026, 11, 25)) and not plausible_year("28", date(2026, 11, 25))
     assert plausible_year("70", date(2026, 11, 25)) and not plausible_year("69", date(2026, 11, 25))
     assert not plausible_year("7", date(2026, 11, 25)) and not plausible_year("O7", date(2026, 11, 25))
+
+
+def test_openalpr_errata_match_the_published_labels_and_fit_their_formats(datasets):
+    """Each correction names a label the dataset really publishes (a stale erratum would silently
+    change nothing), and the corrected Slovak and GB plates fit their national layout where the
+    published ones fit only the catch-all."""
+    from anpr.datasets import OPENALPR_ERRATA, openalpr_photos
+
+    by_image = {str(p.path.relative_to(datasets / "openalpr-dev")): p for p in openalpr_photos(datasets)}
+    for image, (published, printed, why) in OPENALPR_ERRATA.items():
+        photo = by_image[image]
+        assert (photo.text, photo.printed) == (published, printed) and why
+        if photo.region == "eu":
+            assert parse(published, "eu").format == "eu-generic"
+            assert parse(printed, "eu").format != "eu-generic"
+    assert all(p.printed == p.text for i, p in by_image.items() if i not in OPENALPR_ERRATA)
