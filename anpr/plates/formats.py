@@ -56,9 +56,10 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("us-california", "D L{3} D{3}", 0.6),
     Layout("us-3l4d", "L{3}=series D{4}", 0.5),
     Layout("us-generic", "A{2,8}", 0.3),
-    # Europe: France (SIV) / Italy / Slovakia AB123CD, UK AB12CDE, Spain 1234BCD, Czechia 1A23456
+    # Europe: France (SIV) / Italy / Slovakia AB123CD, UK AB12CDE, Spain 1234BCD, Czechia 1A23456.
+    # A GB plate's two digits are an age identifier (OY09 FEU): RK34OAO is no GB plate.
     Layout("eu-2l3d2l", "L{2}=series D{3} L{2}", 0.8),
-    Layout("eu-uk", "L{2}=series D{2} L{3}", 0.8),
+    Layout("eu-uk", "L{2}=series D{2}=age L{3}", 0.8),
     Layout("eu-es", "D{4} L{3}", 0.7),
     Layout("eu-cz", "D L A D{4}", 0.6),
     Layout("eu-generic", "A{4,8}", 0.3),

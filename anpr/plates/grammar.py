@@ -5,9 +5,10 @@ A pattern is tokens separated by spaces, with "/" between printed lines (top to 
     "L{2,3}=series D{2}=year / D{1,4}=number L{0,1}=suffix"
 
 Classes: L a letter, D a digit, A either, Y a registration year (2 digits, or 4 starting 19/20; the
-field keeps the last two). `=field` names what the characters are: series, year, number (the default)
-or suffix (printed after the number but not part of the registration). The registration text is the
-series and number characters in printed order.
+field keeps the last two). `=field` names what the characters are: series, year, number (the default),
+suffix (printed after the number but not part of the registration) or age (a GB age identifier,
+checked against the date and kept as the start of the number). The registration text is the
+series, age and number characters in printed order.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from functools import cache
 from itertools import product
 
 CLASS_REGEX = {"L": "[A-Z]", "D": "[0-9]", "A": "[A-Z0-9]"}
-FIELDS = ("series", "year", "number", "suffix")
+FIELDS = ("series", "year", "number", "suffix", "age")
 LINE_BREAK = "/"
 # Two-digit registration years a plate can carry: Pakistani legacy series run from the 1970s to the
 # present (pk-plates-dev: 2007-2020). "47" in "BS 47040" is a number, not a year.
@@ -33,6 +34,18 @@ def plausible_year(year: str, today: date | None = None) -> bool:
     last = ((today or date.today()).year + 1) % 100
     value = int(year)
     return value <= last or value >= FIRST_YEAR % 100
+
+
+def plausible_gb_age(age: str, today: date | None = None) -> bool:
+    """Whether two digits are a GB age identifier issued by `today` (DVLA, since September 2001):
+    the year's last two digits from March (02 to 26 by 2026), the year + 50 from September (51 on)."""
+    if len(age) != 2 or not age.isdigit():
+        return False
+    today = today or date.today()
+    value, year = int(age), today.year % 100
+    march = year if today.month >= 3 else year - 1
+    september = 50 + (year if today.month >= 9 else year - 1)
+    return 2 <= value <= march or 51 <= value <= september
 
 
 _TOKEN = re.compile(r"^(?P<cls>[LDAY])(?:\{(?P<lo>\d+)(?:,(?P<hi>\d+))?\})?(?:=(?P<field>\w+))?$")
@@ -114,8 +127,10 @@ class Layout:
             value = match[f"t{i}"][-2:] if token.cls == "Y" else match[f"t{i}"]
             if token.field == "year" and not plausible_year(value):
                 return None
-            out[token.field] += value
-            if token.field in ("series", "number"):
+            if token.field == "age" and not plausible_gb_age(value):
+                return None
+            out["number" if token.field == "age" else token.field] += value  # AB 12CDE: 12 opens it
+            if token.field in ("series", "age", "number"):
                 out["text"] += value
         return out
 

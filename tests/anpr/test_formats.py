@@ -297,3 +297,18 @@ def test_openalpr_errata_match_the_published_labels_and_fit_their_formats(datase
             assert parse(published, "eu").format == "eu-generic"
             assert parse(printed, "eu").format != "eu-generic"
     assert all(p.printed == p.text for i, p in by_image.items() if i not in OPENALPR_ERRATA)
+
+
+def test_gb_age_identifiers_are_checked_against_the_date():
+    from datetime import date
+
+    from anpr.plates.grammar import plausible_gb_age
+
+    today = date(2026, 12, 1)
+    assert plausible_gb_age("09", today) and plausible_gb_age("26", today) and plausible_gb_age("76", today)
+    assert not plausible_gb_age("27", today) and not plausible_gb_age("77", today)
+    assert not plausible_gb_age("01", today) and not plausible_gb_age("34", today)
+    assert not plausible_gb_age("50", today)  # September 2000 plates had the old prefix format
+    assert not plausible_gb_age("26", date(2026, 2, 1)) and not plausible_gb_age("76", date(2026, 8, 1))
+    assert parse("OY09FEU", "eu").format == "eu-uk" and parse("OY09FEU", "eu").text == "OY09FEU"
+    assert parse("RK34OAO", "eu").format == "eu-generic"
