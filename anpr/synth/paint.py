@@ -234,27 +234,24 @@ def fasteners(canvas: Canvas, rng: np.random.Generator, kind: str | None = None)
         ys.append(h * rng.uniform(0.88, 0.94))
     for fy in ys:
         for fx in xs:
-            c = (round(w * (fx + rng.normal(0, 0.02))), round(fy))
-            if kind == "hole":
-                cv2.circle(
-                    canvas.image,
-                    c,
-                    round(r),
-                    jitter(rng, (45.0 + rng.normal(0, 12),) * 3, 3),
-                    -1,
-                    cv2.LINE_AA,
-                )
-            else:
-                metal = jitter(rng, (150.0 + rng.normal(0, 30),) * 3, 4)
-                cv2.circle(canvas.image, c, round(r * 1.2), metal, -1, cv2.LINE_AA)
-                hi = tuple(min(255.0, v + 60) for v in metal)
-                cv2.circle(
-                    canvas.image, (c[0] - round(r * 0.3), c[1] - round(r * 0.3)), round(r * 0.4), hi, -1
-                )
-                if kind == "screw":
-                    a = rng.uniform(0, math.pi)
-                    dx, dy = round(math.cos(a) * r), round(math.sin(a) * r)
-                    cv2.line(canvas.image, (c[0] - dx, c[1] - dy), (c[0] + dx, c[1] + dy), (40, 40, 40), 1)
+            fastener(canvas, rng, (round(w * (fx + rng.normal(0, 0.02))), round(fy)), r, kind)
+
+
+def fastener(canvas: Canvas, rng: np.random.Generator, c: tuple[int, int], r: float, kind: str) -> None:
+    """One bolt hole, rivet or screw head of radius `r` centred at `c`."""
+    if kind == "hole":
+        cv2.circle(
+            canvas.image, c, round(r), jitter(rng, (45.0 + rng.normal(0, 12),) * 3, 3), -1, cv2.LINE_AA
+        )
+        return
+    metal = jitter(rng, (150.0 + rng.normal(0, 30),) * 3, 4)
+    cv2.circle(canvas.image, c, round(r * 1.2), metal, -1, cv2.LINE_AA)
+    hi = tuple(min(255.0, v + 60) for v in metal)
+    cv2.circle(canvas.image, (c[0] - round(r * 0.3), c[1] - round(r * 0.3)), round(r * 0.4), hi, -1)
+    if kind == "screw":
+        a = rng.uniform(0, math.pi)
+        dx, dy = round(math.cos(a) * r), round(math.sin(a) * r)
+        cv2.line(canvas.image, (c[0] - dx, c[1] - dy), (c[0] + dx, c[1] + dy), (40, 40, 40), 1)
 
 
 @dataclass

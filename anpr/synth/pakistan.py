@@ -11,6 +11,7 @@ from anpr.synth.paint import (
     Canvas,
     Drawn,
     border,
+    fastener,
     jitter,
     mosque_emblem,
     punjab_emblem,
@@ -20,6 +21,9 @@ from anpr.synth.paint import ajrak_band as ajrak
 
 GREEN = (70.0, 150.0, 45.0)
 BLUE = (165.0, 80.0, 25.0)
+# Share of plates with a printed year whose top-right bolt sits on a year digit, the outline of the
+# digit still showing around it (pk-plates-dev notes: LEE-11 and LED-10 are photographed so).
+YEAR_BOLT_P = 0.15
 YELLOWS = ((25.0, 205.0, 248.0), (30.0, 180.0, 240.0), (35.0, 150.0, 225.0), (50.0, 215.0, 240.0))
 
 
@@ -86,9 +90,14 @@ def _series_year(
     k = min(1.0, w / (sum(widths) + sum(gaps)))
     left = x if align == "left" else x + (w - (sum(widths) + sum(gaps)) * k) / 2
     for (text, height, dy, labelled), width, after in zip(runs, widths, gaps, strict=True):
-        c.text(
+        x1, y1, x2, y2, _ = c.text(
             font, text, (left, y + dy, width * k, height), colour, line if labelled else None, spacing=spacing
         )
+        if text == yr and height < h and rng.random() < YEAR_BOLT_P:
+            digit = int(rng.integers(len(yr)))  # the plate's top-right bolt sits on a year digit
+            centre = (round(x1 + (x2 - x1) * (digit + 0.5) / len(yr)), round((y1 + y2) / 2))
+            kind = str(rng.choice(["rivet", "screw", "hole"]))
+            fastener(c, rng, centre, (y2 - y1) * rng.uniform(0.15, 0.28), kind)
         left += (width + after) * k
 
 
