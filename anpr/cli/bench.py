@@ -27,8 +27,8 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
     if shared_datasets() is None:
         raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
     recognizer = PlateRecognizer(reader=get_reader(reader))
-    count = sum(1 for p in openalpr_photos() if split == "all" or p.split == split)
-    count += sum(1 for c in pk_crops() if (split == "all" or c.split == split) and c.legible)
+    photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
+    count = len(photos) + sum(1 for c in pk_crops() if (split == "all" or c.split == split) and c.legible)
     with Progress(transient=True) as progress:
         task = progress.add_task("benchmarking", total=count)
         step = lambda: progress.advance(task)  # noqa: E731
@@ -58,7 +58,7 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
             "-",
         )
     console.print(table)
-    wrong = sum(1 for p in openalpr_photos() if (split == "all" or p.split == split) and p.text != p.printed)
+    wrong = sum(1 for p in photos if p.text != p.printed)
     console.print(
         f"openalpr-dev: the first figure scores against the published labels; 'labels corrected' against "
         f"what the photo shows where {wrong} of them are plainly wrong (anpr.datasets.OPENALPR_ERRATA)."

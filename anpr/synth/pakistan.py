@@ -93,7 +93,7 @@ def _series_year(
         x1, y1, x2, y2, _ = c.text(
             font, text, (left, y + dy, width * k, height), colour, line if labelled else None, spacing=spacing
         )
-        if text == yr and height < h and rng.random() < YEAR_BOLT_P:
+        if yr and height == yh and rng.random() < YEAR_BOLT_P:  # the year run
             digit = int(rng.integers(len(yr)))  # the plate's top-right bolt sits on a year digit
             centre = (round(x1 + (x2 - x1) * (digit + 0.5) / len(yr)), round((y1 + y2) / 2))
             kind = str(rng.choice(["rivet", "screw", "hole"]))
