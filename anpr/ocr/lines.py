@@ -131,30 +131,36 @@ def layout_candidates(reads: list[LineCandidates]) -> list[tuple[str | tuple[str
     return [c for c in out[:MAX_CANDIDATES] if c[1] >= MIN_SHARE * out[0][1]]
 
 
-def variant_candidates(hypotheses, line_probability: LineProbability, region: str) -> list:
-    """Confusable-character variants that a plate format asks for (anpr.plates.formats: O->0 where a
-    digit belongs ...) of the best few hypotheses of each layout, each scored by the model itself
-    (its probability of the variant's lines), so that a swap wins only where the model was unsure."""
+def with_variants(hypotheses, line_probability: LineProbability, region: str) -> list:
+    """The hypotheses plus the confusable-character variants that a plate format asks for
+    (anpr.plates.formats: O->0 where a digit belongs ...) of the best few of each layout, each scored
+    by the model itself (its probability of the variant's lines), so that a swap wins only where the
+    model was unsure. Swaps between characters that many plate fonts draw alike (0 and O:
+    anpr.plates.confusables.SAME_GLYPH) are the exception: no reader can be sure of them, so such a
+    variant is worth at least its source's probability times the swap factor, and the format prior
+    decides (a Slovak BA-302OZ, read BA3020Z)."""
+    from anpr.plates.confusables import same_glyph_swaps
+
     formats = _formats()
-    seen = {lines for lines, _, _ in hypotheses}
-    out = []
+    out = {lines: [p, layout] for lines, p, layout in hypotheses}
     for layout, first_line in (("one-line", 0), ("two-line", 1)):
-        sources = [lines for lines, _, lay in hypotheses if lay == layout][:VARIANT_SOURCES]
-        for lines in sources:
+        sources = [(lines, p) for lines, p, lay in hypotheses if lay == layout][:VARIANT_SOURCES]
+        for lines, source_p in sources:
             line_tuple = (lines,) if isinstance(lines, str) else lines
-            for variant, _ in formats.confusable_variants("/".join(line_tuple), region, MAX_VARIANTS):
+            joined = "/".join(line_tuple)
+            for variant, factor in formats.confusable_variants(joined, region, MAX_VARIANTS):
                 parts = tuple(variant.split("/"))
                 if len(parts) != len(line_tuple):
                     continue
                 key = parts[0] if len(parts) == 1 else parts
-                if key in seen:
-                    continue
-                seen.add(key)
-                p = 1.0
-                for k, part in enumerate(parts):
-                    p *= line_probability(first_line + k, part)
-                out.append((key, p, layout))
-    return out
+                if key not in out:
+                    p = 1.0
+                    for k, part in enumerate(parts):
+                        p *= line_probability(first_line + k, part)
+                    out[key] = [p, layout]
+                if same_glyph_swaps(joined, variant):
+                    out[key][0] = max(out[key][0], source_p * factor)
+    return [(lines, p, layout) for lines, (p, layout) in out.items()]
 
 
 def choose_read(
@@ -165,14 +171,14 @@ def choose_read(
     registration pool their scores, which are then scaled to sum to the candidates' probability mass
     (at most 1) so that they read as probabilities. Confusable-character swaps are left to the model's
     own probabilities: `line_probability` scores the variants the formats ask for (see
-    variant_candidates). An empty read with zero confidence when there is nothing to read."""
+    with_variants). An empty read with zero confidence when there is nothing to read."""
     if len(reads) != 3:
         return PlateRead(text="", confidence=0.0)
     formats = _formats()
     pooled: dict[tuple[str, str | None], list] = {}  # (text, year) -> [score, best score, parsed, layout]
     hypotheses = layout_candidates(reads)
     if line_probability is not None:
-        hypotheses += variant_candidates(hypotheses, line_probability, region)
+        hypotheses = with_variants(hypotheses, line_probability, region)
     for lines, p, layout in hypotheses:
         line_tuple = (lines,) if isinstance(lines, str) else lines
         parsed = formats.parse(line_tuple, region)

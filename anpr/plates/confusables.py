@@ -42,6 +42,10 @@ AVOIDED_LOOKALIKE: dict[str, tuple[tuple[str, float], ...]] = {
     "U": (("V", 0.6),),
     "O": (("D", 0.5), ("Q", 0.3)),
 }
+# Pairs that many plate fonts print with one glyph (Slovak, Czech and several US states draw the
+# letter O and the digit zero alike): the pixels cannot tell them apart, so where a layout asks for
+# the other one the format decides, not the reader's certainty (anpr.ocr.lines.with_variants).
+SAME_GLYPH = frozenset({("0", "O"), ("O", "0")})
 MAX_SWAPS = 3  # more than this many changed characters is a different plate, not a misread
 
 
@@ -56,6 +60,14 @@ def _options(char: str, cls: str, field: str, avoid: str) -> list[tuple[str, flo
     if field == "series" and char in avoid:
         return [(char, 1.0), *AVOIDED_LOOKALIKE.get(char, ())]
     return [(char, 1.0)]
+
+
+def same_glyph_swaps(text: str, variant: str) -> bool:
+    """True when `variant` differs from `text` (same length) only by same-glyph swaps (SAME_GLYPH)."""
+    if len(text) != len(variant):
+        return False
+    pairs = [(a, b) for a, b in zip(text, variant, strict=True) if a != b]
+    return bool(pairs) and all(pair in SAME_GLYPH for pair in pairs)
 
 
 def substitutions(

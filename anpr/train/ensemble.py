@@ -55,6 +55,67 @@ def join(paths: list[Path]):
     return model
 
 
+def member_state(path: Path, member: int) -> dict:
+    """A torch state dict for anpr.ocr.crnn.build_model() holding member `member` of a joined file
+    (the inverse of join and of the ONNX export): each convolution with its batch norm folded in
+    (the norm an identity whose shift is the folded bias), the LSTM gates put back in torch's order
+    and the classifier transposed. Fine-tuning from it should keep the norms frozen (freeze_norms)."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from anpr.ocr.crnn import build_model
+
+    graph = onnx.load(str(path)).graph
+    prefix = f"m{member}/"
+    weights = {
+        i.name[len(prefix) :]: torch.from_numpy(numpy_helper.to_array(i).copy())
+        for i in graph.initializer
+        if i.name.startswith(prefix)
+    }
+    if not weights:
+        raise ValueError(f"{path}: no member {member}")
+    model = build_model()
+    state = model.state_dict()
+    convs = [(n, w) for n, w in weights.items() if n.startswith("onnx::Conv_")]
+    convs.sort(key=lambda item: int(item[0].rsplit("_", 1)[1]))
+    layers = [n[: -len(".weight")] for n in state if n.startswith("features.") and n.endswith(".weight")]
+    conv_layers, norm_layers = layers[0::2], layers[1::2]
+    for k, (conv, norm) in enumerate(zip(conv_layers, norm_layers, strict=True)):
+        weight, bias = convs[2 * k][1], convs[2 * k + 1][1]
+        state[f"{conv}.weight"] = weight
+        eps = dict(model.named_modules())[norm].eps
+        state[f"{norm}.weight"] = torch.ones_like(bias)
+        state[f"{norm}.bias"] = bias
+        state[f"{norm}.running_mean"] = torch.zeros_like(bias)
+        state[f"{norm}.running_var"] = torch.full_like(bias, 1 - eps)
+    lstm = sorted((n for n in weights if n.startswith("onnx::LSTM_")), key=lambda n: int(n.rsplit("_", 1)[1]))
+    bias, w_input, w_hidden = (weights[n] for n in lstm)  # B (2, 8H), W (2, 4H, in), R (2, 4H, H)
+    hidden = w_hidden.shape[-1]
+    order = torch.cat([torch.arange(g * hidden, (g + 1) * hidden) for g in (0, 2, 3, 1)])  # iofc -> ifco
+    for direction, suffix in ((0, ""), (1, "_reverse")):
+        state[f"rnn.weight_ih_l0{suffix}"] = w_input[direction][order]
+        state[f"rnn.weight_hh_l0{suffix}"] = w_hidden[direction][order]
+        state[f"rnn.bias_ih_l0{suffix}"] = bias[direction][: 4 * hidden][order]
+        state[f"rnn.bias_hh_l0{suffix}"] = bias[direction][4 * hidden :][order]
+    matmul = next(n for n in weights if n.startswith("onnx::MatMul_"))
+    state["classifier.weight"] = weights[matmul].T.contiguous()
+    state["classifier.bias"] = weights["classifier.bias"]
+    return state
+
+
+def freeze_norms(model) -> None:
+    """Batch norms in inference mode with fixed parameters: a model started from member_state keeps
+    its folded statistics (small fine-tuning batches would otherwise re-estimate them)."""
+    from torch import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.eval()
+            for parameter in module.parameters():
+                parameter.requires_grad_(False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Join the members into OUT/plate-reader-crnn.onnx, validate it and write its model card."""
     import json

@@ -34,6 +34,10 @@ ARCHES = {
 }
 
 
+# the arguments training.json records (the model card prints the command line back from them)
+RECORDED_ARGS = ("arch", "steps", "minutes", "batch", "lr", "real_share", "seed", "device", "init", "member")
+
+
 def build(arch: str):
     if arch == "ppocr":
         from anpr.train.ppocr import build_model
@@ -105,6 +109,15 @@ def export_onnx(model, path: Path, arch: str = "crnn") -> None:
         )
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Linux: AVX512-BF16 or AMX-BF16 flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def one_cycle(progress: float, peak: float, warmup: float = 0.08) -> float:
     """Learning rate at `progress` (0-1) of training: cosine up from peak/25, then down to ~0."""
     if progress < warmup:
@@ -124,7 +137,13 @@ def train(args: argparse.Namespace) -> dict:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
-    model = build(args.arch).to(args.device)
+    model = build(args.arch)
+    if args.init:  # fine-tune a member of a committed joined file (its norms stay as they were)
+        from anpr.train.ensemble import freeze_norms, member_state
+
+        model.load_state_dict(member_state(Path(args.init), args.member))
+        log.info("starting from member %d of %s", args.member, args.init)
+    model = model.to(args.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     step, history, seconds = 0, [], 0.0
     if args.resume and checkpoint.is_file():
@@ -143,6 +162,8 @@ def train(args: argparse.Namespace) -> dict:
 
     while progress() < 1:
         model.train()
+        if args.init:
+            freeze_norms(model)
         for group in optimiser.param_groups:
             group["lr"] = one_cycle(progress(), args.lr)
         images, labels, lengths = next(stream)
@@ -171,10 +192,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_minutes": round((time.time() - started) / 60, 1),
         "steps_done": step,
         "history": history,
-        "args": {
-            k: getattr(args, k)
-            for k in ("arch", "steps", "minutes", "batch", "lr", "real_share", "seed", "device")
-        },
+        "args": {k: getattr(args, k) for k in RECORDED_ARGS},
     }
     (work / "training.json").write_text(json.dumps(training, indent=1))
     return report(args)
@@ -229,16 +247,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="data processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--init",
+        help="fine-tune from a joined CRNN file (models/plate-reader-crnn.onnx) instead of from scratch",
+    )
+    parser.add_argument("--member", type=int, default=0, help="with --init: which member to start from")
+    parser.add_argument(
         "--bf16",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="bfloat16 autocast in training (about 1.8x faster on AVX512-BF16 CPUs)",
+        default=None,
+        help="bfloat16 autocast in training; by default only on CPUs with native bfloat16 (AVX512-BF16"
+        " or AMX: about 1.8x faster there, ten times slower where it is emulated)",
     )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --work")
     parser.add_argument(
         "--report-only", action="store_true", help="re-evaluate the model in --out, rewrite the card"
     )
     args = parser.parse_args(argv)
+    if args.init and args.arch != "crnn":
+        parser.error("--init starts a CRNN member; --arch ppocr always starts from PP-OCRv4")
+    if args.bf16 is None:
+        args.bf16 = args.device != "cpu" or native_bf16()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     result = report(args) if args.report_only else train(args)
     print(

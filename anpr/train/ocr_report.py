@@ -173,6 +173,7 @@ def member_command(training: dict) -> str:
         f"python -m anpr.train.ocr{arch} --out OUT --steps {args.steps} "
         f"--minutes {getattr(args, 'minutes', None)} --batch {args.batch} --lr {args.lr} "
         f"--real-share {args.real_share} --seed {args.seed} --device {args.device}"
+        + (f" --init {args.init} --member {args.member}" if getattr(args, "init", None) else "")
     )
 
 

@@ -1,9 +1,10 @@
-"""A crop too wide for a two-line plate is read as one line only."""
+"""How anpr.ocr.lines chooses a read: a crop too wide for a two-line plate is read as one line only;
+look-alike swaps a format asks for."""
 
 import numpy as np
 import pytest
 
-from anpr.ocr.lines import MAX_TWO_LINE_ASPECT, could_be_two_line
+from anpr.ocr.lines import MAX_TWO_LINE_ASPECT, choose_read, could_be_two_line
 
 
 @pytest.mark.parametrize(
@@ -22,3 +23,16 @@ def test_two_line_hypothesis_only_for_plates_that_could_be_two_line(height, widt
 
 def test_threshold_sits_between_the_measured_layouts():
     assert 2.01 < MAX_TWO_LINE_ASPECT < 3.08
+
+
+# A format-asked swap between look-alike characters: the model's own probability decides, except
+# for 0/O, which many plate fonts draw with one glyph (Slovak BA-302OZ); there the format decides.
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [("AB1230D", "AB123OD"), ("AB123C8", "AB123C8")],
+)
+def test_only_same_glyph_swaps_overrule_a_sure_model(read, expected):
+    sure = lambda line, text: 1.0 if text == read else 1e-6  # noqa: E731
+    got = choose_read([[(read, 0.9)], [], []], "eu", sure)
+    assert got.text == expected
+    assert {c.text for c in got.candidates} >= {read}
