@@ -43,8 +43,8 @@ of the scored probability mass (low means "send to a human"; see the reliability
 ## Recipe
 AdamW (weight decay 1e-4), one-cycle learning rate (cosine, 8 % warm-up) over at most `--steps`
 batches or `--minutes` minutes, whichever ends first (the schedule follows the one further along),
-gradient clip 5, CTC loss, bfloat16 autocast. Trained on CPU (1 torch thread + 1 data process, two
-cores shared with other jobs). `make train-ocr` runs these commands{join_words}:
+gradient clip 5, CTC loss, bfloat16 autocast where the CPU has it natively. Trained on CPU (1 torch
+thread + 1 data process, two cores shared with other jobs). `make train-ocr` runs these commands{join_words}:
 
 | member | batches done | minutes | its own validation (overall) | command |
 | --- | ---: | ---: | ---: | --- |
