@@ -73,7 +73,8 @@ bench: install models
 # The committed reader is an ensemble of two members trained at the same time on two CPU cores
 # (seeds 1 and 2), joined into one ONNX file and validated (models/plate-reader-crnn.md). The
 # schedule follows --minutes as well as --steps, so a faster machine does more steps in the same
-# time; DEVICE=cuda trains on a GPU.
+# time and a slower one fewer (2026-12-02: 21,000 against 29,000, a weaker pair): compare a re-run's
+# card with the committed one before it replaces it. DEVICE=cuda trains on a GPU.
 TRAIN_DIR ?= build/train-ocr
 TRAIN := $(BIN)/python -m anpr.train.ocr --batch 64 --lr 0.002 --real-share 0.3 --device $${DEVICE:-cpu}
 train-ocr: install
