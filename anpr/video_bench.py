@@ -148,6 +148,9 @@ def bench_photos(count: int = 10, seed: int = 0) -> list[dict]:
                 "plate": made.plate,
                 "read": read,
                 "read_ok": read == made.plate,
+                # what an officer reviewing the event can pick: the read or one of its alternatives
+                "in_candidates": bool(main and main.plate)
+                and made.plate in [c.text for c in main.plate.candidates],
                 "events": len(events),
                 "fps": round(frames / seconds, 2),
             }

@@ -1,6 +1,11 @@
 """One read per vehicle: the plate is read on many frames; the reads vote, each weighted by its own
 confidence. The consensus confidence is the winner's mean confidence times its share of the vote,
-so one lucky read, or a split vote, does not look certain."""
+so one lucky read, or a split vote, does not look certain.
+
+The alternatives an officer sees pool every frame's own candidates, not only the texts that won a
+frame: a character the reader always doubted (O or Q on a blurred plate) is offered even when no
+single frame chose it. They are ranked by their probability summed over the frames, each with the
+winner's confidence times its mass relative to the winner's (never more than the winner's)."""
 
 from __future__ import annotations
 
@@ -29,17 +34,32 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
     winner = ranked[0]
     share = weight[winner] / total
     mean_conf = weight[winner] / count[winner]
-    candidates = tuple(
-        Candidate(text, round(weight[text] / count[text] * weight[text] / total, 6)) for text in ranked
-    )[:MAX_CANDIDATES]
+    confidence = mean_conf * share
+    mass = probability_mass(texted)
+    others = sorted((t for t in mass if t != winner), key=lambda t: (-mass[t], t))[: MAX_CANDIDATES - 1]
+    candidates = (Candidate(winner, round(confidence, 6)),) + tuple(
+        Candidate(text, round(confidence * min(1.0, mass[text] / mass[winner]), 6)) for text in others
+    )
     best = max((r for r in texted if r.text == winner), key=lambda r: r.confidence)
     years = Counter(r.year for r in texted if r.text == winner and r.year)
     return replace(
         best,
-        confidence=mean_conf * share,
+        confidence=confidence,
         candidates=candidates,
         year=years.most_common(1)[0][0] if years else best.year,
     )
+
+
+def probability_mass(reads: Sequence[PlateRead]) -> dict[str, float]:
+    """Each text's probability summed over the frames: the frame's own read at its confidence, and
+    the other candidates it listed at theirs."""
+    mass: dict[str, float] = defaultdict(float)
+    for read in reads:
+        mass[read.text] += max(read.confidence, 1e-6)
+        for candidate in read.candidates:
+            if candidate.text and candidate.text != read.text:
+                mass[candidate.text] += max(candidate.confidence, 0.0)
+    return mass
 
 
 def vote_label(labels: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:

@@ -104,10 +104,12 @@ def video(
         typer.echo(json.dumps(row))
     errors = [abs(r["speed_error_pct"]) for r in rows if r["speed_error_pct"] is not None]
     reads = sum(r["read_ok"] for r in rows)
+    offered = sum(r["in_candidates"] for r in rows)
     typer.echo(
         f"photo clips: {len(rows)} vehicles, speed measured for {len(errors)}, mean |error| "
         f"{sum(errors) / max(1, len(errors)):.2f} %, max {max(errors, default=0):.2f} %; "
-        f"plates read exactly {reads}/{len(rows)}"
+        f"plates read exactly {reads}/{len(rows)}, the right plate among the alternatives "
+        f"{offered}/{len(rows)}"
     )
     if footage:
         for row in video_bench.bench_footage(root):

@@ -2,12 +2,18 @@
 
 import pytest
 
-from anpr.types import PlateRead
+from anpr.types import Candidate, PlateRead
 from anpr.vote import settled, vote_label, vote_plate
 
 
 def r(text, confidence, year=None):
     return PlateRead(text=text, confidence=confidence, year=year)
+
+
+def framed(text, confidence, *others):
+    """A frame's read with the reader's own candidates (text first, then the others)."""
+    listed = ((text, confidence), *others)
+    return PlateRead(text=text, confidence=confidence, candidates=tuple(Candidate(*c) for c in listed))
 
 
 def test_no_text_on_any_frame_is_no_read():
@@ -28,13 +34,43 @@ def test_the_weighted_majority_wins_and_a_split_vote_lowers_confidence():
     assert plate.text == "ABC123"
     assert plate.confidence == pytest.approx(0.9 * 2.7 / 4.3)
     assert [c.text for c in plate.candidates] == ["ABC123", "ABC128"]
-    assert plate.candidates[1].confidence == pytest.approx(0.8 * 1.6 / 4.3, abs=1e-6)
+    # the winner's confidence times ABC128's share of the probability mass relative to ABC123's
+    assert plate.candidates[1].confidence == pytest.approx(0.9 * 2.7 / 4.3 * 1.6 / 2.7, abs=1e-6)
 
 
 def test_many_weak_reads_beat_one_strong_one_and_empty_reads_do_not_vote():
     plate = vote_plate([r("AB1", 0.95), r("AB7", 0.4), r("AB7", 0.4), r("AB7", 0.4), r("", 0.0)])
     assert plate.text == "AB7"
     assert plate.confidence == pytest.approx(0.4 * 1.2 / 2.15)
+
+
+def test_a_runner_up_on_every_frame_is_offered_and_ranked_by_its_probability():
+    reads = [
+        framed("AWQ138", 0.8, ("AWO138", 0.15), ("AWD138", 0.05)),
+        framed("AWQ138", 0.7, ("AWO138", 0.2)),
+        framed("AWD138", 0.3, ("AWQ138", 0.25), ("AWO138", 0.1)),
+        r("AWQ138", 0.9),  # no candidates of its own
+    ]
+    plate = vote_plate(reads)
+    assert plate.text == "AWQ138"
+    assert plate.confidence == pytest.approx(0.8 * 2.4 / 2.7)  # the vote alone decides, as before
+    # AWO138 won no frame but holds more probability (0.45) than AWD138, which won one (0.35)
+    assert [c.text for c in plate.candidates] == ["AWQ138", "AWO138", "AWD138"]
+    assert plate.candidates[1].confidence == pytest.approx(plate.confidence * 0.45 / 2.65, abs=1e-6)
+    assert plate.candidates[2].confidence == pytest.approx(plate.confidence * 0.35 / 2.65, abs=1e-6)
+
+
+def test_an_alternative_never_looks_surer_than_the_winner():
+    plate = vote_plate([framed("XY1", 0.5, ("XY7", 0.45)), framed("XY1", 0.5, ("XY7", 0.45)), r("XY7", 0.9)])
+    assert plate.text == "XY1"
+    assert [c.text for c in plate.candidates] == ["XY1", "XY7"]
+    assert plate.candidates[1].confidence == plate.candidates[0].confidence
+
+
+def test_alternatives_stop_at_five():
+    many = tuple((f"AB{n}", 0.01 * n) for n in range(1, 10))
+    plate = vote_plate([framed("AB0", 0.9, *many)])
+    assert [c.text for c in plate.candidates] == ["AB0", "AB9", "AB8", "AB7", "AB6"]
 
 
 def test_ties_go_to_the_more_frequent_text_then_alphabetical():
