@@ -30,12 +30,15 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
         count[read.text] += 1
     total = sum(weight.values())
     # ties on weight go to the text read more often, then to the alphabetically first (stable)
-    ranked = sorted(weight, key=lambda t: (-weight[t], -count[t], t))
-    winner = ranked[0]
+    winner = min(weight, key=lambda t: (-weight[t], -count[t], t))
     share = weight[winner] / total
     mean_conf = weight[winner] / count[winner]
     confidence = mean_conf * share
-    mass = probability_mass(texted)
+    mass = defaultdict(float, weight)  # each frame's own read at its confidence, plus its runners-up
+    for read in texted:
+        for candidate in read.candidates:
+            if candidate.text and candidate.text != read.text:
+                mass[candidate.text] += max(candidate.confidence, 0.0)
     others = sorted((t for t in mass if t != winner), key=lambda t: (-mass[t], t))[: MAX_CANDIDATES - 1]
     candidates = (Candidate(winner, round(confidence, 6)),) + tuple(
         Candidate(text, round(confidence * min(1.0, mass[text] / mass[winner]), 6)) for text in others
@@ -48,18 +51,6 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
         candidates=candidates,
         year=years.most_common(1)[0][0] if years else best.year,
     )
-
-
-def probability_mass(reads: Sequence[PlateRead]) -> dict[str, float]:
-    """Each text's probability summed over the frames: the frame's own read at its confidence, and
-    the other candidates it listed at theirs."""
-    mass: dict[str, float] = defaultdict(float)
-    for read in reads:
-        mass[read.text] += max(read.confidence, 1e-6)
-        for candidate in read.candidates:
-            if candidate.text and candidate.text != read.text:
-                mass[candidate.text] += max(candidate.confidence, 0.0)
-    return mass
 
 
 def vote_label(labels: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:
