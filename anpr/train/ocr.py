@@ -138,7 +138,12 @@ def train(args: argparse.Namespace) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
     model = build(args.arch)
-    if args.init:  # fine-tune a member of a committed joined file (its norms stay as they were)
+    if args.init and args.arch == "ppocr":  # train an exported PP-OCRv4 line model further
+        from anpr.train.ppocr import exported_state
+
+        model.load_state_dict(exported_state(model, Path(args.init)))
+        log.info("starting from %s", args.init)
+    elif args.init:  # fine-tune a member of a committed joined file (its norms stay as they were)
         from anpr.train.ensemble import freeze_norms, member_state
 
         model.load_state_dict(member_state(Path(args.init), args.member))
@@ -162,7 +167,7 @@ def train(args: argparse.Namespace) -> dict:
 
     while progress() < 1:
         model.train()
-        if args.init:
+        if args.init and args.arch == "crnn":
             freeze_norms(model)
         for group in optimiser.param_groups:
             group["lr"] = one_cycle(progress(), args.lr)
@@ -248,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--init",
-        help="fine-tune from a joined CRNN file (models/plate-reader-crnn.onnx) instead of from scratch",
+        help="start from trained weights: a joined CRNN file (models/plate-reader-crnn.onnx, with"
+        " --member) or, with --arch ppocr, an exported line model (models/plate-reader-ppocr.onnx)",
     )
     parser.add_argument("--member", type=int, default=0, help="with --init: which member to start from")
     parser.add_argument(
@@ -263,8 +269,6 @@ def main(argv: list[str] | None = None) -> None:
         "--report-only", action="store_true", help="re-evaluate the model in --out, rewrite the card"
     )
     args = parser.parse_args(argv)
-    if args.init and args.arch != "crnn":
-        parser.error("--init starts a CRNN member; --arch ppocr always starts from PP-OCRv4")
     if args.bf16 is None:
         args.bf16 = args.device != "cpu" or native_bf16()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

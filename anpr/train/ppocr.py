@@ -93,6 +93,32 @@ def build_model(base_path: str | None = None):
     return PlateLineNet()
 
 
+def exported_state(model, path) -> dict:
+    """A state dict for `model` (build_model()) holding the weights of a line model this module
+    exported to ONNX, so that a fine-tuned reader can be trained further. The export keeps every
+    parameter's name except the head's weight, which becomes a transposed MatMul constant; the
+    scalar constants of the original graph are not parameters and stay as built."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    weights = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    state = model.state_dict()
+    head = [w for w in weights.values() if w.shape == tuple(reversed(state["head.weight"].shape))]
+    if "head.bias" not in weights or len(head) != 1:
+        raise ValueError(f"{path}: not a plate line model exported by anpr.train.ppocr")
+    out = {"head.weight": torch.from_numpy(np.ascontiguousarray(head[0].T))}
+    for name, value in state.items():
+        if name in weights:
+            if tuple(weights[name].shape) != tuple(value.shape):
+                shape = tuple(weights[name].shape)
+                raise ValueError(f"{path}: {name} has shape {shape}, expected {tuple(value.shape)}")
+            out[name] = torch.from_numpy(weights[name].copy())
+        elif name != "head.weight":
+            out[name] = value  # a constant of the original graph (not trained)
+    return out
+
+
 CARD = """# plate-reader-ppocr
 
 PaddleOCR's PP-OCRv4 text recognizer (`models/rapidocr/ch_PP-OCRv4_rec_infer.onnx`, from the pinned

@@ -77,3 +77,29 @@ def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, mon
     card = (out / "plate-reader-ppocr.md").read_text()
     assert "--arch ppocr" in card and "--seed 3" in card
     assert "| pk-plates-dev |" in card
+
+
+def test_a_fine_tuned_pp_ocr_file_loads_back_for_more_training():
+    """`--arch ppocr --init models/plate-reader-ppocr.onnx` trains the shipped line model further:
+    the torch module built from the exported file computes what the file does, and a file of
+    another network is refused."""
+    import pytest
+    import torch
+
+    from anpr.train.ppocr import build_model, exported_state
+    from anpr.weights import weight_path
+
+    path = weight_path("plate-reader-ppocr")
+    model = build_model()
+    fresh = model(torch.zeros(1, 3, 48, 192)).detach().numpy()
+    model.load_state_dict(exported_state(model, path))
+    model.eval()
+    image = np.random.default_rng(1).uniform(-1, 1, (2, 3, 48, 192)).astype(np.float32)
+    with torch.no_grad():
+        ours = model(torch.from_numpy(image)).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    shipped = session.run(None, {"image": image})[0]
+    np.testing.assert_allclose(np.exp(ours), np.exp(shipped), atol=1e-4)
+    assert not np.allclose(model(torch.zeros(1, 3, 48, 192)).detach().numpy(), fresh, atol=1e-3)
+    with pytest.raises(ValueError, match="not a plate line model"):
+        exported_state(build_model(), weight_path(MODEL_NAME))
