@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from anpr.synth import fonts, numbers
-from anpr.synth.paint import BLACK, Canvas, Drawn, border, jitter, round_blob, star_ring
+from anpr.synth.paint import BLACK, Canvas, Drawn, border, jitter, round_blob, star_ring, state_emblem
 
 US_STATES = (
     "California", "TEXAS", "ARIZONA", "NEW YORK", "Florida", "WASHINGTON", "Illinois", "INDIANA", "Missouri",
@@ -58,7 +58,12 @@ def us(rng: np.random.Generator) -> Drawn:
         _face(rng, "condensed"), printed, (w * 0.06, y, w * 0.88, ch), ink, 0, spacing=0.1
     )
     for a, b in marks:
-        round_blob(c, rng, (a + b) / 2, y + ch / 2, (b - a) * 0.4, [(40, 40, 200), (200, 200, 60)])
+        if rng.random() < 0.3:
+            round_blob(c, rng, (a + b) / 2, y + ch / 2, (b - a) * 0.4, [(40, 40, 200), (200, 200, 60)])
+        else:  # a state graphic about a character in size, overlapping the gap's spacing a little
+            size = ch * rng.uniform(0.45, 0.85)
+            width = min(max(b - a, size * rng.uniform(0.8, 1.2)), (b - a) * 1.5)
+            state_emblem(c, rng, (a + b) / 2, y + ch / 2, width, size)
     slogan = str(rng.choice(US_SLOGANS))
     if slogan:
         c.caption(_face(rng, "caption"), slogan, (w * 0.25, h * 0.84, w * 0.5, h * 0.09), accent)
@@ -114,9 +119,10 @@ def br_old(rng: np.random.Generator) -> Drawn:
     c.rect(w * 0.04, h * 0.23, w * 0.96, h * 0.235 + 1, ink)
     c.caption(_face(rng, "caption"), str(rng.choice(BR_CITIES)), (w * 0.2, h * 0.07, w * 0.6, h * 0.12), ink)
     text = numbers.br_old(rng)
-    ch = h * rng.uniform(0.54, 0.6)
+    ch = h * rng.uniform(0.5, 0.6)
     sep = str(rng.choice([".", "-"], p=[0.7, 0.3]))
-    c.text(_face(rng, "condensed"), f"{text[:3]}{sep}{text[3:]}", (w * 0.05, h * 0.3, w * 0.9, ch), ink, 0)
+    face = _face(rng, "condensed" if rng.random() < 0.5 else "plate")  # the real font is wide (Mandatory)
+    c.text(face, f"{text[:3]}{sep}{text[3:]}", (w * 0.05, h * 0.3, w * 0.9, ch), ink, 0)
     border(c, ink, h * 0.02, h * 0.03, h * 0.05)
     return Drawn(c, text)
 

@@ -82,7 +82,7 @@ def us_text(rng: np.random.Generator) -> tuple[str, str]:
     for p in pattern:
         out.append(letters(rng, 1, pk=False) if p == "L" else digits(rng, 1, True) if p == "N" else p)
     printed = "".join(out)
-    sep = str(rng.choice(["-", " ", "*", ""], p=[0.3, 0.3, 0.25, 0.15]))
+    sep = str(rng.choice(["-", " ", "*", ""], p=[0.28, 0.28, 0.3, 0.14]))  # "*": a state graphic
     printed = printed.replace("-", sep).replace(" ", sep if sep != "-" else " ")
     return printed, "".join(c for c in printed if c.isalnum())
 

@@ -212,6 +212,41 @@ def round_blob(
         cv2.circle(canvas.image, (round(cx), round(cy)), r, jitter(rng, colour, 10), -1, cv2.LINE_AA)
 
 
+def state_emblem(
+    canvas: Canvas, rng: np.random.Generator, cx: float, cy: float, width: float, height: float
+) -> None:
+    """The graphic many US plates print between their character groups, about a character in size:
+    a state outline (Missouri), a flag (Alaska), a fruit (Florida), a seal. Readers must learn to
+    skip it: on real plates it is read as an extra 8, B or 0."""
+    img, kind = canvas.image, str(rng.choice(["outline", "flag", "fruit", "seal"]))
+    w, h = width / 2, height / 2
+    colours = ((40, 40, 190), (150, 70, 20), (40, 120, 200), (60, 60, 60))
+    colour = jitter(rng, colours[int(rng.integers(len(colours)))], 25)
+    if kind == "outline":  # an irregular filled polygon, sometimes with a dark rim
+        angles = np.sort(rng.uniform(0, 2 * math.pi, int(rng.integers(5, 9))))
+        radii = rng.uniform(0.75, 1.0, len(angles))
+        pts = np.stack([cx + w * radii * np.cos(angles), cy + h * radii * np.sin(angles)], 1)
+        pts = pts.round().astype(np.int32)
+        cv2.fillPoly(img, [pts], colour, cv2.LINE_AA)
+        if rng.random() < 0.5:
+            rim = jitter(rng, (30, 30, 30), 10)
+            cv2.polylines(img, [pts], True, rim, max(1, round(h * 0.12)), cv2.LINE_AA)
+    elif kind == "flag":  # a dark field with a few light dots
+        canvas.rect(cx - w, cy - h * 0.8, cx + w, cy + h * 0.8, colour)
+        light = jitter(rng, (60, 200, 240), 20)
+        for _ in range(int(rng.integers(3, 8))):
+            x, y = cx + rng.uniform(-0.8, 0.8) * w, cy + rng.uniform(-0.6, 0.6) * h
+            cv2.circle(img, (round(x), round(y)), max(1, round(h * 0.1)), light, -1, cv2.LINE_AA)
+    elif kind == "fruit":  # a round fruit with a leaf
+        fruit = jitter(rng, (30, 140, 240), 20)
+        r = max(1, round(min(w, h) * 0.85))
+        cv2.circle(img, (round(cx), round(cy + h * 0.1)), r, fruit, -1, cv2.LINE_AA)
+        leaf = np.array([[cx, cy - h * 0.6], [cx + w * 0.7, cy - h * 1.0], [cx + w * 0.3, cy - h * 0.5]])
+        cv2.fillPoly(img, [leaf.round().astype(np.int32)], jitter(rng, (40, 140, 50), 20), cv2.LINE_AA)
+    else:
+        round_blob(canvas, rng, cx, cy, min(w, h), [colour, (220, 220, 220), colour])
+
+
 def ajrak_band(canvas: Canvas, rng: np.random.Generator, x1: float, y1: float, x2: float, y2: float) -> None:
     """Sindh's ajrak print: crimson ground with a tiled indigo and white motif."""
     canvas.rect(x1, y1, x2, y2, jitter(rng, (40, 30, 150), 10))

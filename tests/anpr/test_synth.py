@@ -132,3 +132,22 @@ def test_missing_fonts_error_names_the_packages(monkeypatch, tmp_path):
         fonts._font_index.cache_clear()
         fonts.faces.cache_clear()
     assert fonts.faces("plate")
+
+
+def test_a_state_emblem_fills_the_gap_between_character_groups_and_stays_there():
+    """US plates print a graphic between their groups (Missouri's outline, Alaska's flag, Florida's
+    orange); the synthetic one covers a good part of its box and paints nothing outside it."""
+    from anpr.synth.paint import Canvas, state_emblem
+
+    kinds = Counter()
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        canvas = Canvas(200, 100, (240.0, 240.0, 240.0), np.random.default_rng(0), grain=0.0)
+        state_emblem(canvas, rng, 100, 50, 30, 40)
+        changed = np.abs(canvas.image - 240.0).max(axis=2) > 30
+        rows, cols = np.nonzero(changed)
+        assert changed[35:66, 85:116].mean() > 0.25  # a solid mark, not a dot
+        assert rows.min() >= 50 - 20 - 3 and rows.max() <= 50 + 20 + 3
+        assert cols.min() >= 100 - 15 - 3 and cols.max() <= 100 + 15 + 3
+        kinds[int(changed.sum()) // 100] += 1
+    assert len(kinds) > 2  # the shapes differ
