@@ -168,12 +168,14 @@ def _percent(value: float | None) -> str:
 def member_command(training: dict) -> str:
     """The command line that trained one member (its recorded arguments)."""
     args = argparse.Namespace(**training["args"])
-    arch = f" --arch {args.arch}" if getattr(args, "arch", "crnn") != "crnn" else ""
+    arch = getattr(args, "arch", "crnn")
+    init = ""
+    if getattr(args, "init", None):  # --member picks a CRNN member; a PP-OCRv4 file has one network
+        init = f" --init {args.init}" + (f" --member {args.member}" if arch == "crnn" else "")
     return (
-        f"python -m anpr.train.ocr{arch} --out OUT --steps {args.steps} "
-        f"--minutes {getattr(args, 'minutes', None)} --batch {args.batch} --lr {args.lr} "
-        f"--real-share {args.real_share} --seed {args.seed} --device {args.device}"
-        + (f" --init {args.init} --member {args.member}" if getattr(args, "init", None) else "")
+        f"python -m anpr.train.ocr{f' --arch {arch}' if arch != 'crnn' else ''} --out OUT "
+        f"--steps {args.steps} --minutes {getattr(args, 'minutes', None)} --batch {args.batch} "
+        f"--lr {args.lr} --real-share {args.real_share} --seed {args.seed} --device {args.device}{init}"
     )
 
 
