@@ -36,7 +36,8 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
         pk, pk_year = bench.bench_pk(recognizer, split, step)
     console = Console()
     table = Table(title=f"Exact plate reads, reader={recognizer.reader.name}, split={split}")
-    for column in ("set", "group", "n", "read on labelled box", "end-to-end", "detection recall"):
+    columns = ("set", "group", "n", "read on labelled box", "end to end", "detection recall (IoU >= 0.5)")
+    for column in columns:
         table.add_column(column, justify="right" if column != "group" else "left")
     for group in ("all", "us", "eu", "br"):
         n = crops.total[group]
@@ -58,6 +59,10 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
             "-",
         )
     console.print(table)
+    console.print(
+        f"End to end: the read of the detected plate that overlaps the labelled text box most, at IoU >= "
+        f"{bench.READ_IOU} (a plate box around a small text box can sit below {bench.RECALL_IOU})."
+    )
     wrong = sum(1 for p in photos if p.text != p.printed)
     console.print(
         f"openalpr-dev: the first figure scores against the published labels; 'labels corrected' against "

@@ -14,3 +14,20 @@ def test_tally_scores_published_labels_and_corrections_apart():
     assert tally.confusions == {"O->0": 1, "E->F": 1}
     rows = {label: (n, acc) for label, n, acc in calibration(tally.scored)}
     assert rows["0.00-0.50"] == (1, 0.0) and rows["0.90-0.95"] == (1, 0.0)
+
+
+def test_the_end_to_end_read_is_the_detection_over_the_labelled_plate():
+    """A plate box drawn around a small labelled text box is still that plate (IoU 0.38 here), but
+    recall keeps the usual IoU 0.5; a box elsewhere or a far larger one is not the plate."""
+    from anpr.bench import matched_plate
+    from anpr.types import PlateRead
+
+    label = (315, 328, 407, 374)  # text box of a US plate
+    plate = PlateRead(text="CG2H2U", confidence=0.3, box=(277, 321, 453, 385))
+    elsewhere = PlateRead(text="XYZ123", confidence=0.9, box=(600, 300, 700, 350))
+    assert matched_plate([elsewhere, plate], label) == (plate, False)
+    tight = PlateRead(text="CG2H2V", confidence=0.6, box=(318, 330, 405, 372))
+    assert matched_plate([plate, tight], label) == (tight, True)
+    huge = PlateRead(text="CG2H2U", confidence=0.9, box=(115, 228, 607, 474))
+    assert matched_plate([huge, elsewhere], label) == (None, False)
+    assert matched_plate([], label) == (None, False)
