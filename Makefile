@@ -86,8 +86,8 @@ train-ocr: install
 # The second line model: PaddleOCR's PP-OCRv4 recognizer (pinned in models/manifest.yaml) fine-tuned
 # on the same line samples (anpr.train.ppocr; 3,700 batches, at most 110 minutes: about 3,000 batches
 # fit on 2 CPU cores). Update its SHA-256 in models/manifest.yaml after a re-run. To train the committed
-# file further instead of starting again from PP-OCRv4, add --init models/plate-reader-ppocr.onnx (measured
-# 2026-12-02 in models/plate-reader-ppocr.md: 4,410 more batches gained nothing there).
+# file further instead of starting again from PP-OCRv4, add --init models/plate-reader-ppocr.onnx: that is
+# how models/plate-reader-ppocr-2.onnx was made (its card has the command; the reader runs both).
 train-ppocr: install models
 	$(BIN)/python -m anpr.train.ocr --arch ppocr --out models --work $(TRAIN_DIR)/ppocr --steps 3700 \
 		--minutes 110 --batch 32 --lr 5e-4 --real-share 0.3 --seed 1 --threads 2 --no-bf16 --device $${DEVICE:-cpu}

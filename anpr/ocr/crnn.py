@@ -183,9 +183,15 @@ class LineModel:
     weight: float = 1.0
 
 
-# The committed line models the reader combines when it is given none: the CRNN pair trained from
-# scratch (32x128 grey) and PP-OCRv4 fine-tuned on plates (48x192), each (manifest name, input).
-COMMITTED = (("plate-reader-crnn", model_input), ("plate-reader-ppocr", wide_input))
+# The committed line models the reader combines when it is given none, each (manifest name, input,
+# weight): the CRNN pair trained from scratch (32x128 grey) and two PP-OCRv4 models fine-tuned on
+# plates (48x192; the second trained further from the first), which share one network's weight as
+# the CRNN pair's members share theirs.
+COMMITTED = (
+    ("plate-reader-crnn", model_input, 1.0),
+    ("plate-reader-ppocr", wide_input, 0.5),
+    ("plate-reader-ppocr-2", wide_input, 0.5),
+)
 
 
 def onnx_log_probs(path: Path | str | Callable[[], Path], threads: int | None = None) -> LogProbFn:
@@ -214,8 +220,8 @@ def committed_models(threads: int | None = None) -> list[LineModel]:
 
     listed = load_manifest()
     return [
-        LineModel(prepare, onnx_log_probs(lambda name=name: weight_path(name), threads))
-        for name, prepare in COMMITTED
+        LineModel(prepare, onnx_log_probs(lambda name=name: weight_path(name), threads), weight)
+        for name, prepare, weight in COMMITTED
         if name in listed
     ]
 
@@ -224,9 +230,9 @@ class CrnnReader(PlateReader):
     """The project's trained reader. Each crop is cut into its line strips (whole, top, bottom); every
     line model reads every strip; a line's candidates are scored by their probability averaged over
     all the models' rows (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format
-    (anpr.ocr.lines.choose_read). By default the committed models: the CRNN pair and the fine-tuned
-    PP-OCRv4 line model, whose mistakes differ. One model: `model_path` or `log_probs` with its
-    `prepare`. Thread-compatible: one onnxruntime session per model per reader."""
+    (anpr.ocr.lines.choose_read). By default the committed models: the CRNN pair and the two
+    fine-tuned PP-OCRv4 line models (half weight each), whose mistakes differ. One model: `model_path`
+    or `log_probs` with its `prepare`. Thread-compatible: one onnxruntime session per model per reader."""
 
     name = "crnn"
 

@@ -125,7 +125,13 @@ def crnn_pair():
 
 
 def test_the_default_reader_combines_the_committed_line_models(reader):
-    assert [m.prepare for m in reader.models] == [model_input, wide_input]
+    """The CRNN pair counts as one network and the two PP-OCRv4 models share another's weight."""
+    assert [m.prepare for m in reader.models] == [model_input, wide_input, wide_input]
+    assert [m.weight for m in reader.models] == [1.0, 0.5, 0.5]
+    batch = np.random.default_rng(2).uniform(-1, 1, (2, 3, 48, 192)).astype(np.float32)
+    first, second = (m.log_probs(batch) for m in reader.models[1:])
+    assert first.shape == second.shape == (2, 24, 37)
+    assert not np.allclose(first, second, atol=1e-3)  # two trained models, not one file twice
 
 
 def test_a_file_of_identical_members_reads_as_the_single_model(crnn_pair):
