@@ -13,6 +13,7 @@ import numpy as np
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.images import crop, load_image
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
+from anpr.types import PlateRead
 
 CALIBRATION_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
 
@@ -74,7 +75,7 @@ def _iou(a, b) -> float:
 RECALL_IOU, READ_IOU = 0.5, 0.3
 
 
-def matched_plate(plates: list, box) -> tuple[object | None, bool]:
+def matched_plate(plates: list[PlateRead], box) -> tuple[PlateRead | None, bool]:
     """The read whose box overlaps the labelled box most, if at READ_IOU or more, and whether the
     plate counts as found (some box at RECALL_IOU or more)."""
     scored = [(_iou(p.box, box), p) for p in plates if p.box]

@@ -138,6 +138,7 @@ def train(args: argparse.Namespace) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
     model = build(args.arch)
+    keep_norms = None  # a CRNN member started from a joined file keeps its folded norms
     if args.init and args.arch == "ppocr":  # train an exported PP-OCRv4 line model further
         from anpr.train.ppocr import exported_state
 
@@ -147,6 +148,7 @@ def train(args: argparse.Namespace) -> dict:
         from anpr.train.ensemble import freeze_norms, member_state
 
         model.load_state_dict(member_state(Path(args.init), args.member))
+        keep_norms = freeze_norms
         log.info("starting from member %d of %s", args.member, args.init)
     model = model.to(args.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -167,8 +169,8 @@ def train(args: argparse.Namespace) -> dict:
 
     while progress() < 1:
         model.train()
-        if args.init and args.arch == "crnn":
-            freeze_norms(model)
+        if keep_norms:
+            keep_norms(model)
         for group in optimiser.param_groups:
             group["lr"] = one_cycle(progress(), args.lr)
         images, labels, lengths = next(stream)

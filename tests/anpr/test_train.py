@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 
 from anpr.ocr.crnn import MODEL_NAME
 from anpr.train import ensemble, ocr
@@ -83,7 +84,6 @@ def test_a_fine_tuned_pp_ocr_file_loads_back_for_more_training():
     """`--arch ppocr --init models/plate-reader-ppocr.onnx` trains the shipped line model further:
     the torch module built from the exported file computes what the file does, and a file of
     another network is refused."""
-    import pytest
     import torch
 
     from anpr.train.ppocr import build_model, exported_state
