@@ -13,6 +13,7 @@ import numpy as np
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.images import crop, load_image
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
+from anpr.track import iou
 from anpr.types import PlateRead
 
 CALIBRATION_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
@@ -61,14 +62,6 @@ def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]
     return rows
 
 
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 # openalpr-dev labels box the plate's text; the detector boxes the plate. Detection recall counts
 # boxes at the usual IoU 0.5; the end-to-end read is the read of the detection that overlaps the
 # labelled text most, at IoU >= 0.3 (a plate box around a small text box can sit below 0.5).
@@ -78,7 +71,7 @@ RECALL_IOU, READ_IOU = 0.5, 0.3
 def matched_plate(plates: list[PlateRead], box) -> tuple[PlateRead | None, bool]:
     """The read whose box overlaps the labelled box most, if at READ_IOU or more, and whether the
     plate counts as found (some box at RECALL_IOU or more)."""
-    scored = [(_iou(p.box, box), p) for p in plates if p.box]
+    scored = [(iou(p.box, box), p) for p in plates if p.box]
     best = max(scored, key=lambda item: item[0], default=(0.0, None))
     return (best[1] if best[0] >= READ_IOU else None), best[0] >= RECALL_IOU
 

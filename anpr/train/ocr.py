@@ -20,7 +20,7 @@ import numpy as np
 
 from anpr.ocr.crnn import CrnnReader
 from anpr.ocr.lines import LINE_H, LINE_W, WIDE_H, WIDE_W, model_input, wide_input
-from anpr.train.ocr_data import ValItem, training_samples, val_items
+from anpr.train.ocr_data import ValItem, detected_boxes, training_samples, val_items
 from anpr.train.ocr_report import evaluate, line_accuracy, write_card
 from anpr.weights import sha256_of
 
@@ -35,7 +35,19 @@ ARCHES = {
 
 
 # the arguments training.json records (the model card prints the command line back from them)
-RECORDED_ARGS = ("arch", "steps", "minutes", "batch", "lr", "real_share", "seed", "device", "init", "member")
+RECORDED_ARGS = (
+    "arch",
+    "steps",
+    "minutes",
+    "batch",
+    "lr",
+    "real_share",
+    "detected_share",
+    "seed",
+    "device",
+    "init",
+    "member",
+)
 
 
 def build(arch: str):
@@ -46,7 +58,15 @@ def build(arch: str):
     return build_model()
 
 
-def batches(seed: int, batch: int, real_share: float, workers: int, arch: str = "crnn"):
+def batches(
+    seed: int,
+    batch: int,
+    real_share: float,
+    workers: int,
+    arch: str = "crnn",
+    detected: dict | None = None,
+    detected_share: float = 0.0,
+):
     import torch
     from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
@@ -54,7 +74,14 @@ def batches(seed: int, batch: int, real_share: float, workers: int, arch: str = 
         def __iter__(self):
             info = get_worker_info()
             seed_here = seed + (info.id if info else 0)
-            return training_samples(seed_here, real_share, batch=batch, prepare=ARCHES[arch]["prepare"])
+            return training_samples(
+                seed_here,
+                real_share,
+                batch=batch,
+                prepare=ARCHES[arch]["prepare"],
+                detected=detected,
+                detected_share=detected_share,
+            )
 
     def collate(samples):
         images = np.stack([s[0] for s in samples])
@@ -160,7 +187,16 @@ def train(args: argparse.Namespace) -> dict:
         step, history, seconds = state["step"], state["history"], state["seconds"]
         log.info("resumed at step %d after %.1f minutes", step, seconds / 60)
     items = val_items()
-    stream = batches(args.seed + step, args.batch, args.real_share, args.workers, args.arch)
+    detected = None
+    if args.detected_share > 0:
+        cached = work / "detected-train.json"
+        if not cached.is_file():
+            log.info("finding the training photos' plates with the shipped detectors")
+            cached.write_text(json.dumps(detected_boxes("train")))
+        detected = {name: tuple(box) for name, box in json.loads(cached.read_text()).items()}
+    stream = batches(
+        args.seed + step, args.batch, args.real_share, args.workers, args.arch, detected, args.detected_share
+    )
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     started, losses = time.time() - seconds, []
 
@@ -248,6 +284,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--real-share", type=float, default=0.3, help="share of samples from real crops")
+    parser.add_argument(
+        "--detected-share",
+        type=float,
+        default=0.0,
+        help="share of openalpr training draws cut where the shipped detectors box the plate"
+        " (with the pipeline's margin) rather than around the labelled text box",
+    )
     parser.add_argument("--val-every", type=int, default=1000)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on shared cores)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from anpr import images
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.ocr.crnn import ALPHABET
 from anpr.ocr.lines import line_strips, model_input, to_grey
@@ -53,14 +54,19 @@ def pk_lines(text: str, year: str | None, layout: str, series_len: int) -> tuple
     return (text[:series_len] + (year or ""), text[series_len:])
 
 
-def real_items(split: str) -> tuple[list[tuple[np.ndarray, tuple[int, int, int, int], str]], list[PlateItem]]:
-    """Real data of one split: openalpr (photo, box, text) kept whole so that training can pad the
-    box from the photo, and pk crops as PlateItems."""
+Box = tuple[int, int, int, int]
+
+
+def real_items(
+    split: str, detected: dict[str, Box] | None = None
+) -> tuple[list[tuple[np.ndarray, Box, str, Box | None]], list[PlateItem]]:
+    """Real data of one split: openalpr (photo, labelled box, text, the pipeline's detected box or
+    None) kept whole so that training can cut the plate from the photo, and pk crops as PlateItems."""
     photos = []
     for photo in openalpr_photos():
         if photo.split == split:
             image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
-            photos.append((image, photo.box, photo.printed))
+            photos.append((image, photo.box, photo.printed, (detected or {}).get(photo.path.name)))
     crops = []
     for crop in pk_crops():
         if crop.split == split:
@@ -106,6 +112,35 @@ def val_items() -> list[ValItem]:
                 )
             )
     return out
+
+
+def detected_boxes(split: str) -> dict[str, Box]:
+    """For each openalpr photo of a split, the box the shipped detectors give its plate (the
+    detection overlapping the labelled text box most, at READ_IOU or more): the crop the reader is
+    handed in service, whole plate and detector jitter included. About a second per photo."""
+    from anpr.bench import READ_IOU
+    from anpr.images import load_image
+    from anpr.pipeline import PlateRecognizer
+    from anpr.track import iou
+
+    recognizer, out = PlateRecognizer(), {}
+    for photo in openalpr_photos():
+        if photo.split == split:
+            image = load_image(photo.path)
+            boxes = recognizer.find_plates(image, recognizer.vehicle_detector.detect(image)).xyxy
+            best = max(boxes, key=lambda b: iou(b, photo.box), default=None)
+            if best is not None and iou(best, photo.box) >= READ_IOU:
+                out[photo.path.name] = tuple(int(round(v)) for v in best)
+    return out
+
+
+def detector_crop(rng: np.random.Generator, image: np.ndarray, box) -> np.ndarray:
+    """A detected plate box cut with the pipeline's margin (anpr.pipeline.PLATE_PAD), jittered."""
+    x1, y1, x2, y2 = box
+    shift = rng.normal(0, 0.02, 2) * (x2 - x1, y2 - y1)
+    moved = (x1 + shift[0], y1 + shift[1], x2 + shift[0], y2 + shift[1])
+    grey = images.crop(image, moved, rng.uniform(0.0, 0.08), rng.uniform(0.0, 0.16))
+    return grey if grey.shape[0] >= 4 and grey.shape[1] >= 8 else padded_box(rng, image, box)
 
 
 def padded_box(rng: np.random.Generator, image: np.ndarray, box) -> np.ndarray:
@@ -267,12 +302,15 @@ def training_samples(
     refresh_per_batch: int = 4,
     batch: int = 64,
     prepare: Callable[[np.ndarray], np.ndarray] = model_input,
+    detected: dict[str, Box] | None = None,
+    detected_share: float = 0.0,
 ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Endless (model input, label) pairs: synthetic plates from the pool and the real training
     splits, oversampled to `real_share` of the samples, all freshly augmented; `prepare` turns a
-    grey line strip into the model's input."""
+    grey line strip into the model's input. An openalpr photo with a `detected` box (detected_boxes)
+    is cut there, with the pipeline's margin, in `detected_share` of its draws."""
     rng = np.random.default_rng(seed)
-    photos, crops = real_items("train")
+    photos, crops = real_items("train", detected)
     pool = SyntheticPool(rng, pool_size, pool_start) if real_share < 1 else None
     emitted = 0
     while True:
@@ -280,8 +318,12 @@ def training_samples(
             pool.refresh(refresh_per_batch)
         if pool is None or rng.random() < real_share:
             if rng.random() < len(photos) / (len(photos) + 1.6 * len(crops)):
-                image, box, text = photos[int(rng.integers(len(photos)))]
-                item = PlateItem(warp(rng, padded_box(rng, image, box)), (text,), None, "openalpr")
+                image, box, text, found = photos[int(rng.integers(len(photos)))]
+                if found is not None and rng.random() < detected_share:
+                    grey = detector_crop(rng, image, found)
+                else:
+                    grey = padded_box(rng, image, box)
+                item = PlateItem(warp(rng, grey), (text,), None, "openalpr")
             else:
                 base = crops[int(rng.integers(len(crops)))]
                 grey, _ = pad_crop(rng, base.grey)

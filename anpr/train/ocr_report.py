@@ -172,10 +172,13 @@ def member_command(training: dict) -> str:
     init = ""
     if getattr(args, "init", None):  # --member picks a CRNN member; a PP-OCRv4 file has one network
         init = f" --init {args.init}" + (f" --member {args.member}" if arch == "crnn" else "")
+    detected = getattr(args, "detected_share", 0.0)
+    detected = f" --detected-share {detected}" if detected else ""
     return (
         f"python -m anpr.train.ocr{f' --arch {arch}' if arch != 'crnn' else ''} --out OUT "
         f"--steps {args.steps} --minutes {getattr(args, 'minutes', None)} --batch {args.batch} "
-        f"--lr {args.lr} --real-share {args.real_share} --seed {args.seed} --device {args.device}{init}"
+        f"--lr {args.lr} --real-share {args.real_share}"
+        f"{detected} --seed {args.seed} --device {args.device}{init}"
     )
 
 

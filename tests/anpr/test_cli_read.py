@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from anpr.track import iou
+
 ANPR = str(Path(sys.executable).with_name("anpr"))
 
 
@@ -49,16 +51,9 @@ def test_reads_a_real_photo_and_links_the_plate_to_its_car(datasets):
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["error"] is None and record["image"] == str(photo.path)
-    plate = max(record["plates"], key=lambda p: _iou(p["box"], photo.box))
-    assert _iou(plate["box"], photo.box) > 0.3  # the labelled plate was found
+    plate = max(record["plates"], key=lambda p: iou(p["box"], photo.box))
+    assert iou(plate["box"], photo.box) > 0.3  # the labelled plate was found
     assert set(plate) >= {"text", "year", "confidence", "box", "candidates", "region"}
     assert plate["text"].isalnum() and plate["text"] == plate["text"].upper()
     assert plate["candidates"][0]["text"] == plate["text"]
     assert record["vehicles"][plate["vehicle"]]["vehicle_type"] == "car"
-
-
-def _iou(a, b):
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)

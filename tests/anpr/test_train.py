@@ -10,7 +10,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from anpr.bench import READ_IOU
+from anpr.datasets import openalpr_photos
 from anpr.ocr.crnn import MODEL_NAME
+from anpr.track import iou
 from anpr.train import ensemble, ocr
 
 
@@ -66,17 +69,22 @@ def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, mon
     ocr.main(
         [
             *("--arch", "ppocr", "--out", str(out), "--work", str(out), "--steps", "3", "--batch", "4"),
-            *("--seed", "3", "--workers", "0", "--no-bf16", "--lr", "1e-4"),
+            *("--seed", "3", "--workers", "0", "--no-bf16", "--lr", "1e-4", "--detected-share", "0.5"),
         ]
     )
     training = json.loads((out / "training.json").read_text())
     assert training["steps_done"] == 3 and training["args"]["arch"] == "ppocr"
+    # the training photos' plates as the shipped detectors box them, each on its labelled plate
+    detected = json.loads((out / "detected-train.json").read_text())
+    labelled = {p.path.name: p.box for p in openalpr_photos() if p.split == "train"}
+    assert len(detected) >= 0.9 * len(labelled)
+    assert all(iou(box, labelled[name]) >= READ_IOU for name, box in detected.items())
     session = ort.InferenceSession(str(out / "plate-reader-ppocr.onnx"), providers=["CPUExecutionProvider"])
     logp = session.run(None, {"image": np.zeros((5, 3, 48, 192), np.float32)})[0]  # exported with 2
     assert logp.shape == (5, 24, 37)
     np.testing.assert_allclose(np.exp(logp).sum(-1), 1.0, rtol=1e-4)
     card = (out / "plate-reader-ppocr.md").read_text()
-    assert "--arch ppocr" in card and "--seed 3" in card
+    assert "--arch ppocr" in card and "--seed 3" in card and "--detected-share 0.5" in card
     assert "| pk-plates-dev |" in card
 
 
