@@ -68,12 +68,21 @@ def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]
 RECALL_IOU, READ_IOU = 0.5, 0.3
 
 
+def best_overlap(boxes, box) -> tuple[int, float]:
+    """The index of the box overlapping `box` most and that IoU; (-1, 0.0) when there is none."""
+    overlaps = [iou(candidate, box) for candidate in boxes]
+    if not overlaps:
+        return -1, 0.0
+    index = int(np.argmax(overlaps))
+    return index, overlaps[index]
+
+
 def matched_plate(plates: list[PlateRead], box) -> tuple[PlateRead | None, bool]:
     """The read whose box overlaps the labelled box most, if at READ_IOU or more, and whether the
     plate counts as found (some box at RECALL_IOU or more)."""
-    scored = [(iou(p.box, box), p) for p in plates if p.box]
-    best = max(scored, key=lambda item: item[0], default=(0.0, None))
-    return (best[1] if best[0] >= READ_IOU else None), best[0] >= RECALL_IOU
+    placed = [p for p in plates if p.box]
+    index, overlap = best_overlap([p.box for p in placed], box)
+    return (placed[index] if overlap >= READ_IOU else None), overlap >= RECALL_IOU
 
 
 def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):

@@ -193,7 +193,7 @@ def train(args: argparse.Namespace) -> dict:
         if not cached.is_file():
             log.info("finding the training photos' plates with the shipped detectors")
             cached.write_text(json.dumps(detected_boxes("train")))
-        detected = {name: tuple(box) for name, box in json.loads(cached.read_text()).items()}
+        detected = json.loads(cached.read_text())
     stream = batches(
         args.seed + step, args.batch, args.real_share, args.workers, args.arch, detected, args.detected_share
     )

@@ -118,28 +118,29 @@ def detected_boxes(split: str) -> dict[str, Box]:
     """For each openalpr photo of a split, the box the shipped detectors give its plate (the
     detection overlapping the labelled text box most, at READ_IOU or more): the crop the reader is
     handed in service, whole plate and detector jitter included. About a second per photo."""
-    from anpr.bench import READ_IOU
-    from anpr.images import load_image
+    from anpr.bench import READ_IOU, best_overlap
     from anpr.pipeline import PlateRecognizer
-    from anpr.track import iou
 
     recognizer, out = PlateRecognizer(), {}
     for photo in openalpr_photos():
         if photo.split == split:
-            image = load_image(photo.path)
+            image = images.load_image(photo.path)
             boxes = recognizer.find_plates(image, recognizer.vehicle_detector.detect(image)).xyxy
-            best = max(boxes, key=lambda b: iou(b, photo.box), default=None)
-            if best is not None and iou(best, photo.box) >= READ_IOU:
-                out[photo.path.name] = tuple(int(round(v)) for v in best)
+            index, overlap = best_overlap(boxes, photo.box)
+            if overlap >= READ_IOU:
+                out[photo.path.name] = tuple(int(round(v)) for v in boxes[index])
     return out
 
 
 def detector_crop(rng: np.random.Generator, image: np.ndarray, box) -> np.ndarray:
-    """A detected plate box cut with the pipeline's margin (anpr.pipeline.PLATE_PAD), jittered."""
+    """A detected plate box cut with the pipeline's margin (anpr.pipeline.PLATE_PAD), jittered:
+    moved a little and grown by zero to twice the margin."""
+    from anpr.pipeline import PLATE_PAD
+
     x1, y1, x2, y2 = box
     shift = rng.normal(0, 0.02, 2) * (x2 - x1, y2 - y1)
     moved = (x1 + shift[0], y1 + shift[1], x2 + shift[0], y2 + shift[1])
-    grey = images.crop(image, moved, rng.uniform(0.0, 0.08), rng.uniform(0.0, 0.16))
+    grey = images.crop(image, moved, *(rng.uniform(0.0, 2.0, 2) * PLATE_PAD))
     return grey if grey.shape[0] >= 4 and grey.shape[1] >= 8 else padded_box(rng, image, box)
 
 
