@@ -85,39 +85,56 @@ def matched_plate(plates: list[PlateRead], box) -> tuple[PlateRead | None, bool]
     return (placed[index] if overlap >= READ_IOU else None), overlap >= RECALL_IOU
 
 
+@dataclass
+class OpenalprTallies:
+    """bench_openalpr's figures: the reader on the labelled box and the whole pipeline, each told the
+    photo's region and not told it (`auto`, what the CLI does by default), and detection recall."""
+
+    crops: Tally = field(default_factory=Tally)
+    pipeline: Tally = field(default_factory=Tally)
+    crops_auto: Tally = field(default_factory=Tally)
+    pipeline_auto: Tally = field(default_factory=Tally)
+    found: Counter = field(default_factory=Counter)
+
+
 def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
-    """Two figures per photo: the reader on the labelled box (recognition alone) and the whole
-    pipeline (detection + reading: the plate found must read exactly; see matched_plate)."""
-    crops, pipeline = Tally(), Tally()
-    found = Counter()
+    """Per photo: the reader on the labelled box (recognition alone) and the whole pipeline (detection
+    + reading: the plate found must read exactly; see matched_plate), given the photo's region; then
+    the same two crops read again with the region left to the reader (`auto`)."""
+    out = OpenalprTallies()
     for photo in (p for p in openalpr_photos() if split == "all" or p.split == split):
         image = load_image(photo.path)
+        groups = ["all", photo.region]
+        labelled = crop(image, photo.box, *PLATE_PAD)
         start = time.perf_counter()
-        read = recognizer.reader.read(crop(image, photo.box, *PLATE_PAD), photo.region)
-        crops.seconds += time.perf_counter() - start
-        crops.reads += 1
-        crops.add(["all", photo.region], photo.text, read.text, read.confidence, photo.printed)
+        read = recognizer.reader.read(labelled, photo.region)
+        out.crops.seconds += time.perf_counter() - start
+        out.crops.reads += 1
+        out.crops.add(groups, photo.text, read.text, read.confidence, photo.printed)
         start = time.perf_counter()
         result = recognizer.read_image(image, photo.region)
-        pipeline.seconds += time.perf_counter() - start
-        pipeline.reads += 1
+        out.pipeline.seconds += time.perf_counter() - start
+        out.pipeline.reads += 1
         best, was_found = matched_plate(result.plates, photo.box)
-        found["all"] += was_found
-        found[photo.region] += was_found
-        pipeline.add(
-            ["all", photo.region],
-            photo.text,
-            best.text if best else "",
-            best.confidence if best else 0.0,
-            photo.printed,
+        out.found["all"] += was_found
+        out.found[photo.region] += was_found
+        out.pipeline.add(
+            groups, photo.text, best.text if best else "", best.confidence if best else 0.0, photo.printed
+        )
+        read = recognizer.reader.read(labelled, "auto")
+        out.crops_auto.add(groups, photo.text, read.text, read.confidence, photo.printed)
+        read = recognizer.reader.read(crop(image, best.box, *PLATE_PAD), "auto") if best else None
+        out.pipeline_auto.add(
+            groups, photo.text, read.text if read else "", read.confidence if read else 0.0, photo.printed
         )
         progress()
-    return crops, pipeline, found
+    return out
 
 
 def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
-    """Pakistani crops: `text` must equal series + number, and the year must match too."""
-    tally, with_year = Tally(), Tally()
+    """Pakistani crops: `text` must equal series + number, and the year must match too; the last
+    tally is text + year with the region left to the reader (`auto`)."""
+    tally, with_year, auto_with_year = Tally(), Tally(), Tally()
     for item in (c for c in pk_crops() if (split == "all" or c.split == split) and c.legible):
         image = load_image(item.path)
         start = time.perf_counter()
@@ -125,12 +142,13 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
         tally.seconds += time.perf_counter() - start
         tally.reads += 1
         groups = ["all", item.province.lower(), item.layout]
+        truth = f"{item.text}/{item.year or ''}"
         tally.add(groups, item.text, read.text, read.confidence)
-        with_year.add(
-            groups, f"{item.text}/{item.year or ''}", f"{read.text}/{read.year or ''}", read.confidence
-        )
+        with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        read = recognizer.read_plate_image(image, "auto")
+        auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
         progress()
-    return tally, with_year
+    return tally, with_year, auto_with_year
 
 
 def bench_speed(recognizer: PlateRecognizer, photos: int = 20, repeats: int = 3) -> dict[str, float]:

@@ -65,6 +65,11 @@ PARSES = [
     ("C-1234", "pk", ("C1234", None, "pk", "pk-sindh-karachi", "C", "1234")),
     (["R-8501", "KARACHI"], "auto", ("R8501", None, "pk", "pk-sindh-karachi", "R", "8501")),
     ("TD-483-C", "pk", ("TD483", None, "pk", "pk-generic", "TD", "483")),
+    # region not given: the suffix is dropped only where something says Pakistan (a province word, a
+    # Pakistani layout); otherwise the foreign reading keeps every character (SUFFIX_FACTOR)
+    (["TD-483-C", "SINDH"], "auto", ("TD483", None, "pk", "pk-generic", "TD", "483")),
+    (["LEB-17", "4201 A"], "auto", ("LEB4201", "17", "pk", "pk-punjab-legacy-2line", "LEB", "4201")),
+    ("GT-679A", "auto", ("GT679A", None, "us", "us-generic", "", "GT679A")),
     # Islamabad, KPK, Balochistan
     (["AMD-868", "ICT-ISLAMABAD"], "auto", ("AMD868", None, "pk", "pk-ict", "AMD", "868")),
     (["ABC-123", "Khyber Pakhtunkhwa"], "pk", ("ABC123", None, "pk", "pk-kpk", "ABC", "123")),
