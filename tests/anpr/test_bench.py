@@ -31,3 +31,19 @@ def test_the_end_to_end_read_is_the_detection_over_the_labelled_plate():
     huge = PlateRead(text="CG2H2U", confidence=0.9, box=(115, 228, 607, 474))
     assert matched_plate([huge, elsewhere], label) == (None, False)
     assert matched_plate([], label) == (None, False)
+
+
+def test_synthetic_bench_reads_every_style_and_counts_the_year():
+    """Three fresh plates per style through the shipped reader: every style is scored, a read counts
+    with the year only if it counts without, and the reader gets most of them (a bench comparing
+    the wrong fields, or plates it cannot see, would score nothing)."""
+    from anpr.bench import bench_synthetic
+    from anpr.ocr import get_reader
+    from anpr.synth import STYLES
+
+    rows = bench_synthetic(get_reader("auto"), per_style=3)
+    assert list(rows) == list(STYLES)
+    for row in rows.values():
+        assert row["n"] == 3
+        assert 0 <= row["with_year"] <= row["text"] <= 3 and 0 <= row["auto_with_year"] <= 3
+    assert sum(row["with_year"] for row in rows.values()) >= 2 * len(STYLES)
