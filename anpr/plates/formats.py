@@ -97,9 +97,11 @@ CUE_WORDS: dict[str, tuple[str, str | None]] = {
 NO_FORMAT_PRIOR = 0.05  # a text that fits no layout: unlikely, not impossible (damaged or odd plates)
 SPLIT_FACTOR = 0.6  # a one-line layout read from several lines joined together
 AVOIDED_FACTOR = 0.6  # a series with a letter its (new) series avoids
-# Region not given: dropping a letter printed after the number (a Pakistani suffix, TD-483-C) is the
-# right reading only of a Pakistani plate, so such a reading ranks below a foreign one that keeps every
-# character (GT-679A: 0.4 x 0.5 < 0.3) unless a province word or a Pakistani layout speaks for it.
+# Region not given: dropping a letter printed after the number of a one-line plate (a Pakistani
+# suffix, TD-483-C) is right only for a Pakistani plate, and a registration shorter than the plate
+# can be somebody else's; so that reading ranks below a foreign one that keeps every character
+# (GT-679A: 0.4 x 0.5 < 0.3) unless a province word speaks for it. A two-line Punjab plate's own
+# layout is Pakistani enough.
 SUFFIX_FACTOR = 0.5
 # a province word on the plate agrees / names another province / names another region
 CUE_MATCH, CUE_MISMATCH, CUE_OTHER_REGION = 1.5, 0.5, 0.2
@@ -182,7 +184,7 @@ def scored(lines: Lines, cue: Cue = None, region: str = "auto") -> tuple[tuple[P
             continue
         if set(fields["series"]) & set(layout.avoid):
             factor *= AVOIDED_FACTOR
-        if fields["suffix"] and region == "auto":  # see SUFFIX_FACTOR
+        if fields["suffix"] and region == "auto" and layout.line_count == 1:  # see SUFFIX_FACTOR
             factor *= SUFFIX_FACTOR
         score = layout.prior * factor * _cue_factor(layout, cue)
         parsed = ParsedPlate(fields["text"], fields["year"] or None, layout.region, layout.format,
