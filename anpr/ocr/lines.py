@@ -163,6 +163,16 @@ def with_variants(hypotheses, line_probability: LineProbability, region: str) ->
     return [(lines, p, layout) for lines, (p, layout) in out.items()]
 
 
+def _cue_word(hypotheses, formats) -> str | None:
+    """A province word (SINDH, PUNJAB ...) read on the plate by the likeliest hypothesis that reads one:
+    it names the plate's region whichever way its lines are read."""
+    for lines, _, _ in sorted(hypotheses, key=lambda h: -h[1]):
+        for line in (lines,) if isinstance(lines, str) else lines:
+            if formats.normalise(line) in formats.CUE_WORDS:
+                return formats.normalise(line)
+    return None
+
+
 def choose_read(
     reads: list[LineCandidates], region: str = "auto", line_probability: LineProbability | None = None
 ) -> PlateRead:
@@ -179,8 +189,11 @@ def choose_read(
     hypotheses = layout_candidates(reads)
     if line_probability is not None:
         hypotheses = with_variants(hypotheses, line_probability, region)
+    cue_word = _cue_word(hypotheses, formats)
     for lines, p, layout in hypotheses:
         line_tuple = (lines,) if isinstance(lines, str) else lines
+        if cue_word and cue_word not in map(formats.normalise, line_tuple):
+            line_tuple = (*line_tuple, cue_word)
         parsed = formats.parse(line_tuple, region)
         score = p * formats.format_prior(line_tuple, region)
         text = parsed.text if parsed else formats.normalise("".join(line_tuple))

@@ -184,7 +184,7 @@ def scored(lines: Lines, cue: Cue = None, region: str = "auto") -> tuple[tuple[P
             continue
         if set(fields["series"]) & set(layout.avoid):
             factor *= AVOIDED_FACTOR
-        if fields["suffix"] and region == "auto" and layout.line_count == 1:  # see SUFFIX_FACTOR
+        if fields["suffix"] and region == "auto" and layout.line_count == 1 and not (cue and cue[0] == "pk"):
             factor *= SUFFIX_FACTOR
         score = layout.prior * factor * _cue_factor(layout, cue)
         parsed = ParsedPlate(fields["text"], fields["year"] or None, layout.region, layout.format,

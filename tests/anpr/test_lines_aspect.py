@@ -36,3 +36,19 @@ def test_only_same_glyph_swaps_overrule_a_sure_model(read, expected):
     got = choose_read([[(read, 0.9)], [], []], "eu", sure)
     assert got.text == expected
     assert {c.text for c in got.candidates} >= {read}
+
+
+# A province or state name read on the plate names its region whichever way the lines are read: the
+# one-line read (which cannot see the word) is judged with it too. TD-483-C under SINDH keeps its
+# Pakistani reading (the suffix C is no registration); ABC1234 under TEXAS is a US plate, where
+# alone it would fit the stronger Brazilian and Punjab-universal shapes.
+@pytest.mark.parametrize(
+    ("whole", "top", "bottom", "text", "region"),
+    [
+        ("TD483C", "TD483C", "SINDH", "TD483", "pk"),
+        ("ABC1234", "TEXAS", "ABC1234", "ABC1234", "us"),
+    ],
+)
+def test_a_province_word_names_the_region_of_every_reading(whole, top, bottom, text, region):
+    got = choose_read([[(whole, 0.8)], [(top, 0.3)], [(bottom, 0.5)]], "auto")
+    assert (got.text, got.region) == (text, region)
