@@ -43,6 +43,7 @@ RECORDED_ARGS = (
     "lr",
     "real_share",
     "detected_share",
+    "tilt",
     "seed",
     "device",
     "init",
@@ -66,6 +67,7 @@ def batches(
     arch: str = "crnn",
     detected: dict | None = None,
     detected_share: float = 0.0,
+    tilt: float = 0.0,
 ):
     import torch
     from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -81,6 +83,7 @@ def batches(
                 prepare=ARCHES[arch]["prepare"],
                 detected=detected,
                 detected_share=detected_share,
+                tilt=tilt,
             )
 
     def collate(samples):
@@ -195,7 +198,14 @@ def train(args: argparse.Namespace) -> dict:
             cached.write_text(json.dumps(detected_boxes("train")))
         detected = json.loads(cached.read_text())
     stream = batches(
-        args.seed + step, args.batch, args.real_share, args.workers, args.arch, detected, args.detected_share
+        args.seed + step,
+        args.batch,
+        args.real_share,
+        args.workers,
+        args.arch,
+        detected,
+        args.detected_share,
+        args.tilt,
     )
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     started, losses = time.time() - seconds, []
@@ -290,6 +300,12 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="share of openalpr training draws cut where the shipped detectors box the plate"
         " (with the pipeline's margin) rather than around the labelled text box",
+    )
+    parser.add_argument(
+        "--tilt",
+        type=float,
+        default=0.0,
+        help="spread (degrees) of an extra rotation of every training crop in its box; 0 for none",
     )
     parser.add_argument("--val-every", type=int, default=1000)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")

@@ -188,6 +188,15 @@ def warp(rng: np.random.Generator, grey: np.ndarray, strength: float = 1.0) -> n
     return cv2.warpAffine(grey, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
 
 
+def tilted(rng: np.random.Generator, grey: np.ndarray, degrees: float) -> np.ndarray:
+    """The crop rotated about its centre by a normal angle of `degrees` spread (at most 3 of them),
+    border replicated: a plate tilted in its box, as a detector's upright box holds it."""
+    h, w = grey.shape
+    angle = float(np.clip(rng.normal(0, degrees), -3 * degrees, 3 * degrees))
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(grey, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
 def wear(rng: np.random.Generator, grey: np.ndarray) -> np.ndarray:
     """What real plates have over the text: bolts and rivets (often on the small year digits), and
     strokes thicker or thinner than the fonts draw them."""
@@ -305,6 +314,7 @@ def training_samples(
     prepare: Callable[[np.ndarray], np.ndarray] = model_input,
     detected: dict[str, Box] | None = None,
     detected_share: float = 0.0,
+    tilt: float = 0.0,
 ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Endless (model input, label) pairs: synthetic plates from the pool and the real training
     splits, oversampled to `real_share` of the samples, all freshly augmented; `prepare` turns a
@@ -341,6 +351,8 @@ def training_samples(
                 grey = photometric(rng, grey)
             item = PlateItem(grey, base.lines, None, base.source)
             gap = (base.gap[0] + offset, base.gap[1] + offset) if base.gap else None
+        if tilt > 0:
+            item = PlateItem(tilted(rng, item.grey, tilt), item.lines, None, item.source)
         for image, text in line_samples(rng, item, gap):
             label = encode(text)
             if label and image.shape[0] >= 4 and image.shape[1] >= 8:

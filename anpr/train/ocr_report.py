@@ -174,6 +174,8 @@ def member_command(training: dict) -> str:
         init = f" --init {args.init}" + (f" --member {args.member}" if arch == "crnn" else "")
     detected = getattr(args, "detected_share", 0.0)
     detected = f" --detected-share {detected}" if detected else ""
+    tilt = getattr(args, "tilt", 0.0)
+    detected += f" --tilt {tilt}" if tilt else ""
     return (
         f"python -m anpr.train.ocr{f' --arch {arch}' if arch != 'crnn' else ''} --out OUT "
         f"--steps {args.steps} --minutes {getattr(args, 'minutes', None)} --batch {args.batch} "

@@ -70,6 +70,7 @@ def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, mon
         [
             *("--arch", "ppocr", "--out", str(out), "--work", str(out), "--steps", "3", "--batch", "4"),
             *("--seed", "3", "--workers", "0", "--no-bf16", "--lr", "1e-4", "--detected-share", "0.5"),
+            *("--tilt", "3"),
         ]
     )
     training = json.loads((out / "training.json").read_text())
@@ -85,6 +86,7 @@ def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, mon
     np.testing.assert_allclose(np.exp(logp).sum(-1), 1.0, rtol=1e-4)
     card = (out / "plate-reader-ppocr.md").read_text()
     assert "--arch ppocr" in card and "--seed 3" in card and "--detected-share 0.5" in card
+    assert "--tilt 3.0" in card
     assert "| pk-plates-dev |" in card
 
 
@@ -111,3 +113,20 @@ def test_a_fine_tuned_pp_ocr_file_loads_back_for_more_training():
     assert not np.allclose(model(torch.zeros(1, 3, 48, 192)).detach().numpy(), fresh, atol=1e-3)
     with pytest.raises(ValueError, match="not a plate line model"):
         exported_state(build_model(), weight_path(MODEL_NAME))
+
+
+def test_tilt_turns_the_crop_in_its_box_by_the_asked_spread():
+    """--tilt: a level bar comes out turned by a normal angle of the given spread, never past three."""
+    import cv2
+
+    from anpr.train.ocr_data import tilted
+
+    bar = np.zeros((60, 200), np.uint8)
+    bar[27:33, 40:160] = 255
+    rng = np.random.default_rng(0)
+    angles = []
+    for _ in range(40):
+        m = cv2.moments(tilted(rng, bar, 4.0))
+        angles.append(np.degrees(0.5 * np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"])))
+    assert 2.5 < np.std(angles) < 6.0
+    assert max(abs(a) for a in angles) <= 12.5
