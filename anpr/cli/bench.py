@@ -176,6 +176,50 @@ def synthetic(
 
 
 @app.command()
+def tilt(
+    reader: ReaderOption = "auto",
+    split: SplitOption = "val",
+    angles: Annotated[
+        str, typer.Option(help="Comma-separated angles in degrees, counter-clockwise positive.")
+    ] = "0,4,-4,8,-8,12",
+) -> None:
+    """Exact reads of the held-back plates turned in the picture, per angle (camera aimed off level).
+
+    Each openalpr-dev photo is turned about its plate's centre and read in the box that holds the
+    turned plate (with the pipeline's margin); each pk-plates-dev crop is turned in place.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from anpr import bench
+    from anpr.datasets import shared_datasets
+    from anpr.ocr import get_reader
+
+    try:
+        chosen_angles = tuple(float(a) for a in angles.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"angles must be numbers separated by commas, got {angles!r}") from None
+    if shared_datasets() is None:
+        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    chosen = get_reader(reader)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("reading turned plates", total=len(chosen_angles))
+        rows = bench.bench_tilt(chosen, chosen_angles, split, progress=lambda: progress.advance(task))
+    table = Table(title=f"Turned plates, reader={chosen.name}, split={split}")
+    for column in ("degrees", "openalpr-dev", "openalpr-dev, labels corrected", "pk-plates-dev, text + year"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            f"{row['degrees']:g}",
+            f"{row['openalpr']}/{row['openalpr_n']}",
+            f"{row['openalpr_corrected']}/{row['openalpr_n']}",
+            f"{row['pk_with_year']}/{row['pk_n']}",
+        )
+    Console().print(table)
+
+
+@app.command()
 def speed(
     reader: ReaderOption = "auto",
     photos: Annotated[int, typer.Option(help="Validation photos to time on.")] = 20,
