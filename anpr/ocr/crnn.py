@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from anpr.ocr.base import PlateReader
+from anpr.ocr.level import Leveller
 from anpr.ocr.lines import choose_read, could_be_two_line, hypotheses_strips, model_input, wide_input
 from anpr.types import PlateRead
 
@@ -232,7 +233,9 @@ class CrnnReader(PlateReader):
     all the models' rows (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format
     (anpr.ocr.lines.choose_read). By default the committed models: the CRNN pair and the two
     fine-tuned PP-OCRv4 line models (half weight each), whose mistakes differ. One model: `model_path`
-    or `log_probs` with its `prepare`. Thread-compatible: one onnxruntime session per model per reader."""
+    or `log_probs` with its `prepare`. A crop whose text leans 5 degrees or more is turned level
+    first (anpr.ocr.level; `level=False` reads crops as given). Thread-compatible: one onnxruntime
+    session per model per reader."""
 
     name = "crnn"
 
@@ -243,10 +246,12 @@ class CrnnReader(PlateReader):
         threads: int | None = None,
         prepare: Callable[[np.ndarray], np.ndarray] = model_input,
         models: list[LineModel] | None = None,
+        level: bool = True,
     ) -> None:
         if models is None and (model_path is not None or log_probs is not None):
             models = [LineModel(prepare, log_probs or onnx_log_probs(model_path, threads))]
         self.models = models if models is not None else committed_models(threads)
+        self.leveller = Leveller(threads) if level else None
 
     def read(self, crop: np.ndarray, region: str = "auto") -> PlateRead:
         return self.read_batch([crop], region)[0]
@@ -273,6 +278,8 @@ class CrnnReader(PlateReader):
         return rows
 
     def read_batch(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
+        if self.leveller is not None:
+            crops = self.leveller(crops)  # a plate turned 5 degrees or more is turned level first
         results = []
         for crop, lines in zip(crops, self.line_rows(crops), strict=True):
             if not lines[0]:
