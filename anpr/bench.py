@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.images import crop, load_image
 from anpr.ocr.base import PlateReader
+from anpr.ocr.level import turned
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
 from anpr.track import iou
 from anpr.types import PlateRead
@@ -220,12 +220,6 @@ def _same_plate(read: PlateRead, plate) -> bool:
 TILT_ANGLES = (0.0, 4.0, -4.0, 8.0, -8.0, 12.0)
 
 
-def turned(image: np.ndarray, degrees: float, centre: tuple[float, float]) -> np.ndarray:
-    """The image turned about `centre` (same size, edges repeated into the corners it uncovers)."""
-    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
-    return cv2.warpAffine(image, matrix, image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
-
-
 def turned_box(box, degrees: float) -> tuple[float, float, float, float]:
     """The upright box that holds `box` turned by `degrees` about its centre."""
     x1, y1, x2, y2 = (float(v) for v in box)
@@ -234,6 +228,14 @@ def turned_box(box, degrees: float) -> tuple[float, float, float, float]:
     width, height = w * math.cos(angle) + h * math.sin(angle), w * math.sin(angle) + h * math.cos(angle)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def turned_plate(image: np.ndarray, box, degrees: float, pad_x: float = 0.0, pad_y: float = 0.0):
+    """The plate in `box` as a camera turned by `degrees` would show it: the image turned about the
+    box's centre, cut to the upright box that holds the turned plate (grown as anpr.images.crop)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    view = turned(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
+    return crop(view, turned_box(box, degrees), pad_x, pad_y)
 
 
 def bench_tilt(
@@ -255,12 +257,10 @@ def bench_tilt(
     for degrees in angles:
         row = {"degrees": degrees, "openalpr": 0, "openalpr_corrected": 0, "pk_with_year": 0}
         for photo, image in zip(photos, images, strict=True):
-            x1, y1, x2, y2 = photo.box
-            view = turned(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
-            read = reader.read(crop(view, turned_box(photo.box, degrees), *PLATE_PAD), photo.region)
+            read = reader.read(turned_plate(image, photo.box, degrees, *PLATE_PAD), photo.region)
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
-        views = [turned(c, degrees, (c.shape[1] / 2, c.shape[0] / 2)) for c in crops_]
+        views = [turned(c, degrees) for c in crops_]
         reads = reader.read_batch(views, "pk") if views else []
         row["pk_with_year"] = sum(_same_plate(r, c) for r, c in zip(reads, plates, strict=True))
         row.update(openalpr_n=len(photos), pk_n=len(plates))

@@ -64,33 +64,38 @@ class TextAngle:
         return math.degrees(math.atan2(best[1][1] - best[0][1], best[1][0] - best[0][0]))
 
 
+def turned(image: np.ndarray, degrees: float, centre: tuple[float, float] | None = None) -> np.ndarray:
+    """The image turned by `degrees` (counter-clockwise, cv2's sense) about `centre` (default: its
+    own centre), same size, edges repeated into the corners it uncovers."""
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D(centre or (width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
 def level(crop: np.ndarray, degrees: float) -> np.ndarray:
     """The crop turned by `degrees` (cv2's sense: the angle TextAngle measures turns it level) and
     trimmed to the upright box of the plate it held: a W x H crop around a w x h plate turned by a
     has W = w cos a + h sin a and H = w sin a + h cos a. The crop as it was if that box is tiny."""
     height, width = crop.shape[:2]
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
-    turned = cv2.warpAffine(crop, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
     cos, sin = math.cos(math.radians(abs(degrees))), math.sin(math.radians(abs(degrees)))
     w = (width * cos - height * sin) / (cos * cos - sin * sin)
     h = (height * cos - width * sin) / (cos * cos - sin * sin)
     if w < 8 or h < 8:
         return crop
     x0, y0 = round((width - w) / 2), round((height - h) / 2)
-    return turned[y0 : y0 + round(h), x0 : x0 + round(w)]
+    return turned(crop, degrees)[y0 : y0 + round(h), x0 : x0 + round(w)]
 
 
 class Leveller:
     """Crops as the reader should see them: each turned level when its text leans
     LEVEL_FROM_DEGREES or more, the rest untouched."""
 
-    def __init__(self, threads: int | None = None, from_degrees: float = LEVEL_FROM_DEGREES) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self.angle = TextAngle(threads)
-        self.from_degrees = from_degrees
 
     def __call__(self, crops: list[np.ndarray]) -> list[np.ndarray]:
         out = []
         for crop in crops:
             degrees = self.angle(crop)
-            out.append(level(crop, degrees) if abs(degrees) >= self.from_degrees else crop)
+            out.append(level(crop, degrees) if abs(degrees) >= LEVEL_FROM_DEGREES else crop)
         return out

@@ -18,6 +18,7 @@ import numpy as np
 from anpr import images
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.ocr.crnn import ALPHABET
+from anpr.ocr.level import turned
 from anpr.ocr.lines import line_strips, model_input, to_grey
 
 MAX_LABEL = 12
@@ -191,10 +192,7 @@ def warp(rng: np.random.Generator, grey: np.ndarray, strength: float = 1.0) -> n
 def tilted(rng: np.random.Generator, grey: np.ndarray, degrees: float) -> np.ndarray:
     """The crop rotated about its centre by a normal angle of `degrees` spread (at most 3 of them),
     border replicated: a plate tilted in its box, as a detector's upright box holds it."""
-    h, w = grey.shape
-    angle = float(np.clip(rng.normal(0, degrees), -3 * degrees, 3 * degrees))
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(grey, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    return turned(grey, float(np.clip(rng.normal(0, degrees), -3 * degrees, 3 * degrees)))
 
 
 def wear(rng: np.random.Generator, grey: np.ndarray) -> np.ndarray:

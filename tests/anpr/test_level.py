@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from anpr.bench import turned, turned_box
+from anpr.bench import turned_plate
 from anpr.ocr.level import Leveller, TextAngle, level
 
 
@@ -23,13 +23,6 @@ def framed_plate(seed: int, style: str = "eu"):
     return framed, box, plate
 
 
-def turned_crop(framed, box, degrees: float):
-    x1, y1, x2, y2 = box
-    view = turned(framed, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
-    bx1, by1, bx2, by2 = (round(v) for v in turned_box(box, degrees))
-    return view[by1:by2, bx1:bx2]
-
-
 @pytest.mark.parametrize("degrees", [-12.0, 10.0])
 def test_the_text_angle_of_a_turned_plate_is_measured(degrees):
     """cv2 turns counter-clockwise for a positive angle, so the text line then rises to the right
@@ -39,7 +32,7 @@ def test_the_text_angle_of_a_turned_plate_is_measured(degrees):
     measured = []
     for seed in range(6):
         framed, box, _ = framed_plate(seed)
-        measured.append(angle(turned_crop(framed, box, degrees)))
+        measured.append(angle(turned_plate(framed, box, degrees)))
     assert sum(abs(m + degrees) < 3.0 for m in measured) >= 4
     assert all(m * degrees <= 0 for m in measured)
 
@@ -47,7 +40,7 @@ def test_the_text_angle_of_a_turned_plate_is_measured(degrees):
 def test_level_trims_the_turned_crop_back_to_the_plate_size():
     framed, box, _ = framed_plate(0)
     w, h = box[2] - box[0], box[3] - box[1]
-    crop = turned_crop(framed, box, 10.0)
+    crop = turned_plate(framed, box, 10.0)
     assert crop.shape[0] > h + 10  # the turned plate needs a taller box
     levelled = level(crop, -10.0)
     assert abs(levelled.shape[1] - w) <= 3 and abs(levelled.shape[0] - h) <= 3
@@ -65,7 +58,7 @@ def test_level_crops_are_left_alone_and_turned_ones_read_again():
     assert leveller([upright])[0] is upright
 
     plates = [framed_plate(seed) for seed in range(8)]
-    crops = [turned_crop(framed, box, 20.0) for framed, box, _ in plates]
+    crops = [turned_plate(framed, box, 20.0) for framed, box, _ in plates]
     truths = [plate.text for _, _, plate in plates]
     with_level = CrnnReader().read_batch(crops, "eu")
     without = CrnnReader(level=False).read_batch(crops, "eu")
