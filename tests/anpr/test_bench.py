@@ -60,6 +60,29 @@ def test_a_turned_box_holds_the_turned_plate():
     assert 100 < x2 - x1 < 102 and 33 < y2 - y1 < 34
 
 
+def test_a_turned_crop_keeps_the_whole_plate():
+    """A crop turned whole keeps all four corners in view (turning it in place would cut them off)
+    and grows to the box that holds it; upright it is the crop itself."""
+    import numpy as np
+
+    from anpr.bench import turned_crop
+
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    for y, x in ((0, 0), (0, 90), (40, 0), (40, 90)):
+        plate[y : y + 10, x : x + 10] = (0, 0, 255)  # a red mark in each corner
+    assert (turned_crop(plate, 0.0) == plate).all()
+    view = turned_crop(plate, 20.0)
+    assert view.shape[0] > 50 and view.shape[1] > 100
+    red = (view[:, :, 2] > 150) & (view[:, :, 0] < 100)
+    quarters = (
+        red[: view.shape[0] // 2, : view.shape[1] // 2],
+        red[: view.shape[0] // 2, view.shape[1] // 2 :],
+        red[view.shape[0] // 2 :, : view.shape[1] // 2],
+        red[view.shape[0] // 2 :, view.shape[1] // 2 :],
+    )
+    assert all(q.sum() >= 50 for q in quarters)  # each corner mark nearly whole (100 px)
+
+
 def test_tilt_bench_reads_upright_plates_better_than_steeply_turned_ones(datasets):
     """The real held-back plates, upright and turned 30 degrees: upright, the shipped reader reads
     most; turned that far it must lose some (a bench that did not turn the image, or that scored
