@@ -135,24 +135,64 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
     return out
 
 
-def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
-    """Pakistani crops: `text` must equal series + number, and the year must match too; the last
-    tally is text + year with the region left to the reader (`auto`)."""
-    tally, with_year, auto_with_year = Tally(), Tally(), Tally()
-    for item in (c for c in pk_crops() if (split == "all" or c.split == split) and c.legible):
+# A pasted Pakistani plate's width, in widths of the labelled text box it covers (a US plate is
+# about half as wide again as its text).
+PASTE_WIDTH = 1.5
+
+
+def pasted_plate(photo: np.ndarray, box, plate: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A copy of `photo` with `plate` (a plate crop) pasted over the labelled plate in `box`, scaled
+    to PASTE_WIDTH times its width and centred on it, kept inside the photo; and the pasted box."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    height, width = photo.shape[:2]
+    w = min(width, round((x2 - x1) * PASTE_WIDTH))
+    h = min(height, max(1, round(w * plate.shape[0] / plate.shape[1])))
+    left = min(max(0, round((x1 + x2 - w) / 2)), width - w)
+    top = min(max(0, round((y1 + y2 - h) / 2)), height - h)
+    out = photo.copy()
+    out[top : top + h, left : left + w] = cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA)
+    return out, (left, top, left + w, top + h)
+
+
+@dataclass
+class PkTallies:
+    """bench_pk's figures: `text` must equal series + number, `with_year` the year too."""
+
+    text: Tally = field(default_factory=Tally)
+    with_year: Tally = field(default_factory=Tally)
+    auto_with_year: Tally = field(default_factory=Tally)
+    pasted: Tally = field(default_factory=Tally)
+    pasted_with_year: Tally = field(default_factory=Tally)
+
+
+def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None) -> PkTallies:
+    """Pakistani crops read as Pakistani; then with the region left to the reader (`auto`); and end
+    to end: each crop pasted over the plate of a US car photo from the same split (pasted_plate; the
+    sets hold no Pakistani car photos), found and read by the whole pipeline."""
+    out = PkTallies()
+    cars = [p for p in openalpr_photos() if p.region == "us" and (split == "all" or p.split == split)]
+    items = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
+    for index, item in enumerate(items):
         image = load_image(item.path)
         start = time.perf_counter()
         read = recognizer.read_plate_image(image, "pk")
-        tally.seconds += time.perf_counter() - start
-        tally.reads += 1
+        out.text.seconds += time.perf_counter() - start
+        out.text.reads += 1
         groups = ["all", item.province.lower(), item.layout]
         truth = f"{item.text}/{item.year or ''}"
-        tally.add(groups, item.text, read.text, read.confidence)
-        with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        out.text.add(groups, item.text, read.text, read.confidence)
+        out.with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
         read = recognizer.read_plate_image(image, "auto")
-        auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        out.auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        if cars:
+            car = cars[index % len(cars)]
+            photo, box = pasted_plate(load_image(car.path), car.box, image)
+            read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
+            text, year, confidence = (read.text, read.year or "", read.confidence) if read else ("", "", 0.0)
+            out.pasted.add(groups, item.text, text, confidence)
+            out.pasted_with_year.add(groups, truth, f"{text}/{year}", confidence)
         progress()
-    return tally, with_year, auto_with_year
+    return out
 
 
 def bench_speed(recognizer: PlateRecognizer, photos: int = 20, repeats: int = 3) -> dict[str, float]:

@@ -99,3 +99,38 @@ def test_tilt_bench_reads_upright_plates_better_than_steeply_turned_ones(dataset
     assert upright["openalpr_corrected"] >= 0.85 * upright["openalpr_n"]
     assert upright["pk_with_year"] >= 0.85 * upright["pk_n"]
     assert steep["openalpr_corrected"] < upright["openalpr_corrected"]
+
+
+def test_a_pasted_plate_covers_the_labelled_plate_inside_the_photo():
+    """The crop is scaled to PASTE_WIDTH times the labelled box's width, keeps its aspect, is centred
+    on the box and is shifted back inside the photo at its edge."""
+    import numpy as np
+
+    from anpr.bench import PASTE_WIDTH, pasted_plate
+
+    photo = np.full((100, 200, 3), 90, np.uint8)
+    plate = np.full((30, 60, 3), 200, np.uint8)
+    out, box = pasted_plate(photo, (50, 40, 90, 60), plate)
+    assert PASTE_WIDTH == 1.5 and box == (40, 35, 100, 65)
+    assert (out[35:65, 40:100] == 200).all() and (out[:35] == 90).all() and (photo == 90).all()
+    _, box = pasted_plate(photo, (180, 90, 200, 100), plate)
+    assert box == (170, 85, 200, 100)
+
+
+def test_pasted_pakistani_plates_are_found_and_read_end_to_end(datasets):
+    """Real held-back Pakistani crops pasted on real car photos go through the whole pipeline (vehicle
+    and plate detection, then the reader): most are found and read, two-line plates in order."""
+    from anpr.bench import _same_plate, matched_plate, pasted_plate
+    from anpr.datasets import openalpr_photos, pk_crops
+    from anpr.images import load_image
+    from anpr.pipeline import PlateRecognizer
+
+    recognizer = PlateRecognizer()
+    cars = [p for p in openalpr_photos() if p.split == "val" and p.region == "us"][:6]
+    plates = [c for c in pk_crops() if c.split == "val" and c.legible and c.layout == "two-line"][:6]
+    right = 0
+    for car, plate in zip(cars, plates, strict=True):
+        photo, box = pasted_plate(load_image(car.path), car.box, load_image(plate.path))
+        read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
+        right += read is not None and _same_plate(read, plate)
+    assert right >= 4
