@@ -34,21 +34,68 @@ class Tally:
     corrected: Counter = field(default_factory=Counter)  # exact against OPENALPR_ERRATA's corrections
     seconds: float = 0.0
     reads: int = 0
+    rows: list[dict] = field(default_factory=list)  # one per read, for `anpr bench accuracy --reads`
 
-    def add(self, groups: list[str], truth: str, read: str, confidence: float, printed: str = "") -> None:
-        """One read; `printed` is what the plate shows where the published label `truth` is wrong."""
+    def add(
+        self, groups: list[str], truth: str, read: str, confidence: float, printed: str = "", item: str = ""
+    ) -> None:
+        """One read of `item` (its file); `printed` is what the plate shows where the published label
+        `truth` is wrong."""
         ok = read == truth
         for group in groups:
             self.total[group] += 1
             self.correct[group] += ok
             self.corrected[group] += read == (printed or truth)
         self.scored.append((confidence, ok))
+        self.rows.append(
+            {
+                "image": item,
+                "group": " ".join(g for g in groups if g != "all"),
+                "label": truth,
+                "printed": printed or truth,
+                "read": read,
+                "confidence": round(float(confidence), 4),
+                "exact": ok,
+                "exact_as_printed": read == (printed or truth),
+            }
+        )
         if not ok and len(read) == len(truth):
             self.confusions.update(f"{t}->{r}" for t, r in zip(truth, read, strict=True) if t != r)
 
     def accuracy(self, group: str, corrected: bool = False) -> float:
         right = (self.corrected if corrected else self.correct)[group]
         return right / self.total[group] if self.total[group] else float("nan")
+
+
+def write_reads(path, measures: dict[tuple[str, str], Tally]) -> int:
+    """Every read of every measure ((set, measure) -> Tally) as one CSV row; the number written."""
+    import csv
+    from pathlib import Path
+
+    rows = [
+        {"set": dataset, "measure": measure, **row}
+        for (dataset, measure), tally in measures.items()
+        for row in tally.rows
+    ]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = [
+        "set",
+        "measure",
+        "image",
+        "group",
+        "label",
+        "printed",
+        "read",
+        "confidence",
+        "exact",
+        "exact_as_printed",
+    ]
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
 
 
 def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]]:
@@ -108,13 +155,13 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
     out = OpenalprTallies()
     for photo in (p for p in openalpr_photos() if split == "all" or p.split == split):
         image = load_image(photo.path)
-        groups = ["all", photo.region]
+        groups, item = ["all", photo.region], f"{photo.path.parent.name}/{photo.path.name}"
         labelled = crop(image, photo.box, *PLATE_PAD)
         start = time.perf_counter()
         read = recognizer.reader.read(labelled, photo.region)
         out.crops.seconds += time.perf_counter() - start
         out.crops.reads += 1
-        out.crops.add(groups, photo.text, read.text, read.confidence, photo.printed)
+        out.crops.add(groups, photo.text, read.text, read.confidence, photo.printed, item)
         start = time.perf_counter()
         result = recognizer.read_image(image, photo.region)
         out.pipeline.seconds += time.perf_counter() - start
@@ -123,13 +170,23 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
         out.found["all"] += was_found
         out.found[photo.region] += was_found
         out.pipeline.add(
-            groups, photo.text, best.text if best else "", best.confidence if best else 0.0, photo.printed
+            groups,
+            photo.text,
+            best.text if best else "",
+            best.confidence if best else 0.0,
+            photo.printed,
+            item,
         )
         read = recognizer.reader.read(labelled, "auto")
-        out.crops_auto.add(groups, photo.text, read.text, read.confidence, photo.printed)
+        out.crops_auto.add(groups, photo.text, read.text, read.confidence, photo.printed, item)
         read = recognizer.reader.read(crop(image, best.box, *PLATE_PAD), "auto") if best else None
         out.pipeline_auto.add(
-            groups, photo.text, read.text if read else "", read.confidence if read else 0.0, photo.printed
+            groups,
+            photo.text,
+            read.text if read else "",
+            read.confidence if read else 0.0,
+            photo.printed,
+            item,
         )
         progress()
     return out
@@ -180,17 +237,18 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
         out.text.reads += 1
         groups = ["all", item.province.lower(), item.layout]
         truth = f"{item.text}/{item.year or ''}"
-        out.text.add(groups, item.text, read.text, read.confidence)
-        out.with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        name = item.path.name
+        out.text.add(groups, item.text, read.text, read.confidence, item=name)
+        out.with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence, item=name)
         read = recognizer.read_plate_image(image, "auto")
-        out.auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence)
+        out.auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence, item=name)
         if cars:
             car = cars[index % len(cars)]
             photo, box = pasted_plate(load_image(car.path), car.box, image)
             read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
             text, year, confidence = (read.text, read.year or "", read.confidence) if read else ("", "", 0.0)
-            out.pasted.add(groups, item.text, text, confidence)
-            out.pasted_with_year.add(groups, truth, f"{text}/{year}", confidence)
+            out.pasted.add(groups, item.text, text, confidence, item=name)
+            out.pasted_with_year.add(groups, truth, f"{text}/{year}", confidence, item=name)
         progress()
     return out
 

@@ -64,43 +64,62 @@ class LabelledCrop:
     split: str
 
 
+def _label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
+    """The rows of a set's labels.csv; none where the set is absent. InputError when it lacks one of
+    `columns` or cannot be read."""
+    from anpr.errors import InputError
+
+    if not labels.is_file():
+        return []
+    try:
+        with labels.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"{labels}: no column {', '.join(missing)} (needs {', '.join(columns)})")
+            return list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{labels}: cannot be read ({exc})") from exc
+
+
 def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
+    """The labelled car photos; none where the set is absent."""
     root = (root or shared_datasets() or Path("/nonexistent")) / "openalpr-dev"
     photos = []
-    with (root / "labels.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
-            text = row["plate"].upper()
-            published, printed, _ = OPENALPR_ERRATA.get(row["image"], (text, text, ""))
-            photos.append(
-                LabelledPhoto(
-                    root / row["image"],
-                    row["region"],
-                    (x, y, x + w, y + h),
-                    text,
-                    split_of(row["image"]),
-                    printed if published == text else text,
-                )
+    for row in _label_rows(root / "labels.csv", ("image", "region", "x", "y", "w", "h", "plate")):
+        x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
+        text = row["plate"].upper()
+        published, printed, _ = OPENALPR_ERRATA.get(row["image"], (text, text, ""))
+        photos.append(
+            LabelledPhoto(
+                root / row["image"],
+                row["region"],
+                (x, y, x + w, y + h),
+                text,
+                split_of(row["image"]),
+                printed if published == text else text,
             )
+        )
     return photos
 
 
 def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
-    """Photos of the same plate share a split: the key is the registration, not the file."""
+    """The labelled Pakistani crops; none where the set is absent. Photos of the same plate share a
+    split: the key is the registration, not the file."""
     root = (root or shared_datasets() or Path("/nonexistent")) / "pk-plates-dev"
     crops = []
-    with (root / "labels.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
-            crops.append(
-                LabelledCrop(
-                    root / row["file"],
-                    text,
-                    row["year"] or None,
-                    row["province"],
-                    row["layout"],
-                    row["legible"].strip().lower() == "yes",
-                    split_of(f"{text}/{row['year']}"),
-                )
+    columns = ("file", "series", "year", "number", "province", "layout", "legible")
+    for row in _label_rows(root / "labels.csv", columns):
+        text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
+        crops.append(
+            LabelledCrop(
+                root / row["file"],
+                text,
+                row["year"] or None,
+                row["province"],
+                row["layout"],
+                row["legible"].strip().lower() == "yes",
+                split_of(f"{text}/{row['year']}"),
             )
+        )
     return crops

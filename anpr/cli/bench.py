@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +14,29 @@ ReaderOption = Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapid
 SplitOption = Annotated[str, typer.Option(help="val (held back, the figure to quote), train or all.")]
 
 
+DatasetsOption = Annotated[
+    Path | None,
+    typer.Option(help="The folder holding openalpr-dev/ and pk-plates-dev/ (default: ../shared/datasets)."),
+]
+
+
 @app.command()
-def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
-    """Exact plate reads per region and province, detection recall, confusions, calibration."""
+def accuracy(
+    reader: ReaderOption = "auto",
+    split: SplitOption = "val",
+    datasets: DatasetsOption = None,
+    reads: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write every read to this CSV (label, read, confidence, exact), one row per "
+            "plate and measure: the misreads to look at."
+        ),
+    ] = None,
+) -> None:
+    """Exact plate reads per region and province, detection recall, confusions, calibration.
+
+    Another copy of the sets, laid out the same way (labels.csv in each), is scored with
+    --datasets DIR --split all."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
@@ -24,11 +46,19 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer
 
+    if datasets is not None:
+        if not datasets.is_dir():
+            raise typer.BadParameter(f"{datasets} is not a folder", param_hint="--datasets")
+        os.environ["ANPR_DATASETS"] = str(datasets)
     if shared_datasets() is None:
         raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    if split not in ("val", "train", "all"):
+        raise typer.BadParameter("choose val, train or all", param_hint="--split")
     recognizer = PlateRecognizer(reader=get_reader(reader))
     photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
     count = len(photos) + sum(1 for c in pk_crops() if (split == "all" or c.split == split) and c.legible)
+    if not count:
+        raise typer.BadParameter(f"no labelled plates in {shared_datasets()} for --split {split}")
     with Progress(transient=True) as progress:
         task = progress.add_task("benchmarking", total=count)
         step = lambda: progress.advance(task)  # noqa: E731
@@ -48,7 +78,9 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
     )
     for column in columns:
         table.add_column(column, justify="right" if column != "group" else "left")
-    for group in ("all", "us", "eu", "br"):
+    present = {p.region for p in photos}
+    regions = [r for r in ("us", "eu", "br") if r in present] + sorted(present - {"us", "eu", "br"})
+    for group in ("all", *regions) if photos else ():
         n = crops.total[group]
         table.add_row(
             "openalpr-dev",
@@ -106,6 +138,21 @@ def accuracy(reader: ReaderOption = "auto", split: SplitOption = "val") -> None:
         f"Speed (this CPU): {per_plate * 1000:.1f} ms per plate read, "
         f"{per_image * 1000:.0f} ms per photo end to end (detect vehicles + plates + read)"
     )
+    if reads is not None:
+        measures = {
+            ("openalpr-dev", "labelled box"): crops,
+            ("openalpr-dev", "end to end"): pipeline,
+            ("openalpr-dev", "labelled box, region not given"): oa.crops_auto,
+            ("openalpr-dev", "end to end, region not given"): oa.pipeline_auto,
+            ("pk-plates-dev", "crop"): pk.text,
+            ("pk-plates-dev", "crop, with year"): pk.with_year,
+            ("pk-plates-dev", "crop, with year, region not given"): pk.auto_with_year,
+            ("pk-plates-dev", "pasted end to end"): pk.pasted,
+            ("pk-plates-dev", "pasted end to end, with year"): pk.pasted_with_year,
+        }
+        written = bench.write_reads(reads, measures)
+        misses = sum(not row["exact"] for row in crops.rows + pk.with_year.rows)
+        console.print(f"{written} reads written to {reads} ({misses} misreads on labelled boxes and crops)")
 
 
 @app.command()

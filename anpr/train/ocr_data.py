@@ -320,6 +320,10 @@ def training_samples(
     is cut there, with the pipeline's margin, in `detected_share` of its draws."""
     rng = np.random.default_rng(seed)
     photos, crops = real_items("train", detected)
+    if real_share > 0 and not (photos or crops):
+        from anpr.errors import InputError
+
+        raise InputError("no real training photos: ../shared/datasets not found (set ANPR_DATASETS)")
     pool = SyntheticPool(rng, pool_size, pool_start) if real_share < 1 else None
     emitted = 0
     while True:

@@ -134,3 +134,59 @@ def test_pasted_pakistani_plates_are_found_and_read_end_to_end(datasets):
         read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
         right += read is not None and _same_plate(read, plate)
     assert right >= 4
+
+
+def _linked_sets(datasets, root, photos: int, crops: int):
+    """A small copy of the sets under `root`: the first photos and crops of each labels.csv, the
+    images linked (never copied) from ../shared."""
+    import csv
+
+    for name, keep, column in (("openalpr-dev", photos, "image"), ("pk-plates-dev", crops, "file")):
+        with (datasets / name / "labels.csv").open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = [row for row in reader if name == "openalpr-dev" or row["legible"] == "yes"][:keep]
+            fields = reader.fieldnames
+        (root / name).mkdir(parents=True)
+        with (root / name / "labels.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        for row in rows:
+            target = root / name / row[column]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(datasets / name / row[column])
+    return root
+
+
+def test_bench_accuracy_scores_another_copy_of_the_sets_and_writes_every_read(datasets, tmp_path):
+    """`--datasets DIR --split all --reads CSV`: every plate of the other copy is scored and each of
+    its reads written, with the label, what was read and whether it was exact."""
+    import csv
+
+    from tests.anpr.test_cli_errors import run
+
+    root = _linked_sets(datasets, tmp_path / "sets", photos=3, crops=2)
+    out = tmp_path / "reads.csv"
+    result = run("bench", "accuracy", "--datasets", str(root), "--split", "all", "--reads", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    measures = {(row["set"], row["measure"]) for row in rows}
+    assert ("openalpr-dev", "labelled box") in measures and ("pk-plates-dev", "crop, with year") in measures
+    boxes = [row for row in rows if row["measure"] == "labelled box"]
+    assert len(boxes) == 3 and len([r for r in rows if r["measure"] == "crop"]) == 2
+    assert all(row["exact"] == str(row["read"] == row["label"]) for row in rows)
+    assert sum(row["exact"] == "True" for row in boxes) >= 2  # the shipped reader reads most of them
+    assert f"{len(rows)} reads written" in result.stdout
+
+
+def test_bench_accuracy_refuses_a_folder_without_the_sets(tmp_path):
+    from tests.anpr.test_cli_errors import run
+
+    result = run("bench", "accuracy", "--datasets", str(tmp_path))
+    assert result.returncode != 0 and "no labelled plates" in result.stderr
+    assert "Traceback" not in result.stderr
+    (tmp_path / "pk-plates-dev").mkdir()
+    (tmp_path / "pk-plates-dev" / "labels.csv").write_text("file,plate\n1.jpg,ABC123\n")
+    result = run("bench", "accuracy", "--datasets", str(tmp_path))
+    assert result.returncode != 0 and "no column series" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
