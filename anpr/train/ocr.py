@@ -124,6 +124,7 @@ def export_onnx(model, path: Path, arch: str = "crnn") -> None:
     import torch
 
     model.eval().cpu()
+    _onnx2torch_opset_shim()
     dummy = torch.zeros(2, *ARCHES[arch]["shape"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -137,6 +138,22 @@ def export_onnx(model, path: Path, arch: str = "crnn") -> None:
             opset_version=17,
             dynamo=False,
         )
+
+
+def _onnx2torch_opset_shim() -> None:
+    """onnx2torch's Shape module asks torch.onnx.symbolic_helper for the opset being exported
+    (`GLOBALS`, once `_export_onnx_opset_version`); torch 2.14 keeps that in its TorchScript
+    exporter's own globals and no longer exposes either name there, so a converted PP-OCRv4 model
+    could not be exported. Point the old name at the new place; nothing changes where it exists."""
+    from torch.onnx import symbolic_helper
+
+    if hasattr(symbolic_helper, "GLOBALS") or hasattr(symbolic_helper, "_export_onnx_opset_version"):
+        return
+    try:
+        from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
+    except ImportError:  # a torch laid out otherwise: leave it to onnx2torch's own error
+        return
+    symbolic_helper.GLOBALS = GLOBALS
 
 
 def native_bf16() -> bool:
