@@ -71,6 +71,7 @@ bench: install models
 	$(BIN)/anpr bench video
 	$(BIN)/anpr bench synthetic
 	$(BIN)/anpr bench tilt
+	$(BIN)/anpr bench resolution
 
 # The committed reader is an ensemble of two members trained at the same time on two CPU cores
 # (seeds 1 and 2), joined into one ONNX file and validated (models/plate-reader-crnn.md). The

@@ -377,3 +377,53 @@ def bench_tilt(
         rows.append(row)
         progress()
     return rows
+
+
+# Plate widths (pixels) the resolution bench shrinks the held-back plates to.
+RESOLUTION_WIDTHS = (30, 40, 50, 60, 80, 100)
+
+
+def shrunk(image: np.ndarray, scale: float) -> np.ndarray:
+    """The image scaled down by `scale` (< 1) with area averaging, as a coarser sensor sees it."""
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def bench_resolution(
+    reader: PlateReader,
+    widths: tuple[int, ...] = RESOLUTION_WIDTHS,
+    split: str = "val",
+    progress: Callable = lambda: None,
+) -> list[dict]:
+    """How small a plate the reader still reads. The same plates at every width: the openalpr-dev
+    photos whose labelled text box and the legible pk-plates-dev crops (whole plates) that are at
+    least as wide as the widest width. First as photographed (width 0), then per width: each photo
+    shrunk until its text box is that wide and read in the box with the pipeline's margin and the
+    photo's region (exact against the published and the corrected labels), each crop shrunk to
+    that width and read as Pakistani (exact, and exact with the year)."""
+    widest = max(widths)
+    photos = [
+        p for p in openalpr_photos() if (split == "all" or p.split == split) and p.box[2] - p.box[0] >= widest
+    ]
+    images = [load_image(p.path) for p in photos]
+    pk = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
+    kept = [(c, image) for c, image in ((c, load_image(c.path)) for c in pk) if image.shape[1] >= widest]
+    rows = []
+    for width in (0, *widths):
+        row = {"width": width, "openalpr": 0, "openalpr_corrected": 0, "pk_with_year": 0}
+        for photo, image in zip(photos, images, strict=True):
+            scale = width / (photo.box[2] - photo.box[0]) if width else 1.0
+            box = tuple(v * scale for v in photo.box)
+            view = shrunk(image, scale) if width else image
+            read = reader.read(crop(view, box, *PLATE_PAD), photo.region)
+            row["openalpr"] += read.text == photo.text
+            row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
+        views = [shrunk(image, width / image.shape[1]) if width else image for _, image in kept]
+        reads = reader.read_batch(views, "pk") if views else []
+        row["pk"] = sum(r.text == c.text for r, (c, _) in zip(reads, kept, strict=True))
+        row["pk_with_year"] = sum(_same_plate(r, c) for r, (c, _) in zip(reads, kept, strict=True))
+        row.update(openalpr_n=len(photos), pk_n=len(kept))
+        rows.append(row)
+        progress()
+    return rows

@@ -240,7 +240,8 @@ def tilt(
     """Exact reads of the held-back plates turned in the picture, per angle (camera aimed off level).
 
     Each openalpr-dev photo is turned about its plate's centre and read in the box that holds the
-    turned plate (with the pipeline's margin); each pk-plates-dev crop is turned in place.
+    turned plate (with the pipeline's margin); each pk-plates-dev crop is turned whole, its edges
+    repeated outward first.
     """
     from rich.console import Console
     from rich.progress import Progress
@@ -296,3 +297,62 @@ def speed(
         f"photo end to end:          {figures['photo_end_to_end_s'] * 1000:.0f} ms "
         "(vehicles + plates in frame and in each vehicle + reads)"
     )
+
+
+@app.command()
+def resolution(
+    reader: ReaderOption = "auto",
+    split: SplitOption = "val",
+    widths: Annotated[
+        str, typer.Option(help="Comma-separated plate widths in pixels to shrink the held-back plates to.")
+    ] = "30,40,50,60,80,100",
+) -> None:
+    """Exact reads of the held-back plates shrunk to a given width (a camera too far or too wide).
+
+    The same plates at every width: the held-back openalpr-dev photos whose labelled text box, and
+    the pk-plates-dev crops (whole plates) that are at least as wide as the widest WIDTH. Each photo
+    is shrunk (area averaging, as a coarser sensor sees it) until its text box is WIDTH pixels wide
+    and read in that box with the pipeline's margin; each crop is shrunk to WIDTH. The first row
+    reads them as photographed. It answers 'how many pixels must a plate span on this camera'.
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from anpr import bench
+    from anpr.datasets import shared_datasets
+    from anpr.ocr import get_reader
+
+    try:
+        chosen_widths = tuple(int(w) for w in widths.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            f"widths must be whole numbers separated by commas, got {widths!r}"
+        ) from None
+    if not chosen_widths or min(chosen_widths) < 8:
+        raise typer.BadParameter("every width must be at least 8 pixels", param_hint="--widths")
+    if shared_datasets() is None:
+        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    chosen = get_reader(reader)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("reading shrunk plates", total=len(chosen_widths) + 1)
+        rows = bench.bench_resolution(chosen, chosen_widths, split, progress=lambda: progress.advance(task))
+    table = Table(title=f"Shrunk plates, reader={chosen.name}, split={split}")
+    columns = (
+        "plate width (px)",
+        "openalpr-dev text box",
+        "labels corrected",
+        "pk-plates-dev crop",
+        "with year",
+    )
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["width"]) if row["width"] else "as photographed",
+            f"{row['openalpr']}/{row['openalpr_n']}",
+            f"{row['openalpr_corrected']}/{row['openalpr_n']}",
+            f"{row['pk']}/{row['pk_n']}",
+            f"{row['pk_with_year']}/{row['pk_n']}",
+        )
+    Console().print(table)

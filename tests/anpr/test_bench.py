@@ -190,3 +190,31 @@ def test_bench_accuracy_refuses_a_folder_without_the_sets(tmp_path):
     result = run("bench", "accuracy", "--datasets", str(tmp_path))
     assert result.returncode != 0 and "no column series" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_shrinking_scales_the_image_by_area():
+    import numpy as np
+
+    from anpr.bench import shrunk
+
+    image = np.zeros((40, 100, 3), np.uint8)
+    image[:, :50] = 200
+    small = shrunk(image, 0.5)
+    assert small.shape == (20, 50, 3)
+    assert (small[:, :25] == 200).all() and (small[:, 25:] == 0).all()
+
+
+def test_resolution_bench_reads_the_same_plates_at_every_width(datasets):
+    """As photographed and at 120 px the shipped reader reads most held-back plates; shrunk to 16 px
+    (a few pixels a character) it must lose most (a bench that did not shrink them would not)."""
+    from anpr.bench import bench_resolution
+    from anpr.ocr import get_reader
+
+    original, wide, tiny = bench_resolution(get_reader("auto"), widths=(120, 16))
+    assert [row["width"] for row in (original, wide, tiny)] == [0, 120, 16]
+    assert original["openalpr_n"] == wide["openalpr_n"] == tiny["openalpr_n"] > 20
+    assert original["pk_n"] == tiny["pk_n"] > 20
+    assert original["openalpr_corrected"] >= 0.85 * original["openalpr_n"]
+    assert wide["pk_with_year"] >= 0.8 * wide["pk_n"]
+    assert tiny["openalpr_corrected"] < 0.5 * original["openalpr_corrected"]
+    assert tiny["pk_with_year"] < 0.5 * original["pk_with_year"]
