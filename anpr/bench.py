@@ -395,13 +395,16 @@ def bench_resolution(
     widths: tuple[int, ...] = RESOLUTION_WIDTHS,
     split: str = "val",
     progress: Callable = lambda: None,
+    recognizer: PlateRecognizer | None = None,
 ) -> list[dict]:
     """How small a plate the reader still reads. The same plates at every width: the openalpr-dev
     photos whose labelled text box and the legible pk-plates-dev crops (whole plates) that are at
     least as wide as the widest width. First as photographed (width 0), then per width: each photo
     shrunk until its text box is that wide and read in the box with the pipeline's margin and the
     photo's region (exact against the published and the corrected labels), each crop shrunk to
-    that width and read as Pakistani (exact, and exact with the year)."""
+    that width and read as Pakistani (exact, and exact with the year). With a `recognizer`, each
+    shrunk photo also goes through the whole pipeline (`openalpr_end_to_end`, corrected labels; the
+    plate must be found and read, see matched_plate): whether the detectors find a plate that small."""
     widest = max(widths)
     photos = [
         p for p in openalpr_photos() if (split == "all" or p.split == split) and p.box[2] - p.box[0] >= widest
@@ -411,7 +414,7 @@ def bench_resolution(
     kept = [(c, image) for c, image in ((c, load_image(c.path)) for c in pk) if image.shape[1] >= widest]
     rows = []
     for width in (0, *widths):
-        row = {"width": width, "openalpr": 0, "openalpr_corrected": 0, "pk_with_year": 0}
+        row = {"width": width, "openalpr": 0, "openalpr_corrected": 0, "openalpr_end_to_end": 0}
         for photo, image in zip(photos, images, strict=True):
             scale = width / (photo.box[2] - photo.box[0]) if width else 1.0
             box = tuple(v * scale for v in photo.box)
@@ -419,6 +422,11 @@ def bench_resolution(
             read = reader.read(crop(view, box, *PLATE_PAD), photo.region)
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
+            if recognizer is not None:
+                found, _ = matched_plate(recognizer.read_image(view, photo.region).plates, box)
+                row["openalpr_end_to_end"] += found is not None and found.text == (
+                    photo.printed or photo.text
+                )
         views = [shrunk(image, width / image.shape[1]) if width else image for _, image in kept]
         reads = reader.read_batch(views, "pk") if views else []
         row["pk"] = sum(r.text == c.text for r, (c, _) in zip(reads, kept, strict=True))

@@ -306,6 +306,10 @@ def resolution(
     widths: Annotated[
         str, typer.Option(help="Comma-separated plate widths in pixels to shrink the held-back plates to.")
     ] = "30,40,50,60,80,100",
+    end_to_end: Annotated[
+        bool,
+        typer.Option(help="Also run each shrunk photo through the whole pipeline (slower): found and read."),
+    ] = True,
 ) -> None:
     """Exact reads of the held-back plates shrunk to a given width (a camera too far or too wide).
 
@@ -322,6 +326,7 @@ def resolution(
     from anpr import bench
     from anpr.datasets import shared_datasets
     from anpr.ocr import get_reader
+    from anpr.pipeline import PlateRecognizer
 
     try:
         chosen_widths = tuple(int(w) for w in widths.split(","))
@@ -334,14 +339,18 @@ def resolution(
     if shared_datasets() is None:
         raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
     chosen = get_reader(reader)
+    recognizer = PlateRecognizer(reader=chosen) if end_to_end else None
     with Progress(transient=True) as progress:
         task = progress.add_task("reading shrunk plates", total=len(chosen_widths) + 1)
-        rows = bench.bench_resolution(chosen, chosen_widths, split, progress=lambda: progress.advance(task))
+        rows = bench.bench_resolution(
+            chosen, chosen_widths, split, progress=lambda: progress.advance(task), recognizer=recognizer
+        )
     table = Table(title=f"Shrunk plates, reader={chosen.name}, split={split}")
     columns = (
         "plate width (px)",
         "openalpr-dev text box",
         "labels corrected",
+        "end to end (corrected)",
         "pk-plates-dev crop",
         "with year",
     )
@@ -352,6 +361,7 @@ def resolution(
             str(row["width"]) if row["width"] else "as photographed",
             f"{row['openalpr']}/{row['openalpr_n']}",
             f"{row['openalpr_corrected']}/{row['openalpr_n']}",
+            f"{row['openalpr_end_to_end']}/{row['openalpr_n']}" if end_to_end else "-",
             f"{row['pk']}/{row['pk_n']}",
             f"{row['pk_with_year']}/{row['pk_n']}",
         )

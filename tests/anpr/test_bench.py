@@ -218,3 +218,21 @@ def test_resolution_bench_reads_the_same_plates_at_every_width(datasets):
     assert wide["pk_with_year"] >= 0.8 * wide["pk_n"]
     assert tiny["openalpr_corrected"] < 0.5 * original["openalpr_corrected"]
     assert tiny["pk_with_year"] < 0.5 * original["pk_with_year"]
+
+
+def test_resolution_bench_runs_shrunk_photos_through_the_whole_pipeline(datasets, monkeypatch):
+    """Four held-back photos (the bench restricted to them): as photographed the pipeline finds and
+    reads most; with the text 12 px wide it cannot (a bench that read the unshrunk photo would)."""
+    from anpr import bench
+    from anpr.datasets import openalpr_photos
+    from anpr.ocr import get_reader
+    from anpr.pipeline import PlateRecognizer
+
+    photos = [p for p in openalpr_photos() if p.split == "val" and p.box[2] - p.box[0] >= 120][:4]
+    monkeypatch.setattr(bench, "openalpr_photos", lambda: photos)
+    monkeypatch.setattr(bench, "pk_crops", lambda: [])
+    reader = get_reader("auto")
+    original, tiny = bench.bench_resolution(reader, widths=(12,), recognizer=PlateRecognizer(reader=reader))
+    assert original["openalpr_n"] == tiny["openalpr_n"] == 4 and original["pk_n"] == 0
+    assert original["openalpr_end_to_end"] >= 3
+    assert tiny["openalpr_end_to_end"] < original["openalpr_end_to_end"]
