@@ -397,9 +397,9 @@ def bench_resolution(
     progress: Callable = lambda: None,
     recognizer: PlateRecognizer | None = None,
 ) -> list[dict]:
-    """How small a plate the reader still reads. The same plates at every width: the openalpr-dev
-    photos whose labelled text box and the legible pk-plates-dev crops (whole plates) that are at
-    least as wide as the widest width. First as photographed (width 0), then per width: each photo
+    """How small a plate the reader still reads. The same plates at every width: the held-back ones
+    at least as wide as the widest width as photographed (openalpr-dev: the labelled text box;
+    legible pk-plates-dev crops: the whole crop). First as photographed (width 0), then per width: each photo
     shrunk until its text box is that wide and read in the box with the pipeline's margin and the
     photo's region (exact against the published and the corrected labels), each crop shrunk to
     that width and read as Pakistani (exact, and exact with the year). With a `recognizer`, each

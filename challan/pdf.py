@@ -88,6 +88,16 @@ def challan_pdf(
     return render_pdf(build_notice(session, violation=violation, public=public, settings=settings))
 
 
+def registration_year(violation: Violation, challan: Challan, vehicle) -> str | None:
+    """The registration year the notice prints: the registry's where it has one; else the camera's,
+    but only when the officer approved the plate as the camera read it (the review card shows the
+    year beside the read). A corrected plate drops the camera's year: it was read off a misread
+    plate and no one checked it against the corrected registration."""
+    if vehicle is not None and vehicle.registration_year:
+        return vehicle.registration_year
+    return violation.plate_year if challan.plate == violation.plate_text else None
+
+
 def build_notice(
     session: Session, *, violation: Violation, public: bool = False, settings: Settings | None = None
 ) -> Notice:
@@ -112,7 +122,7 @@ def build_notice(
         psid=challan.psid,
         plate=challan.plate,
         plate_read=violation.plate_text,
-        plate_year=violation.plate_year,
+        plate_year=registration_year(violation, challan, vehicle),
         vehicle_class=fines.classes[challan.fine_class].label
         if challan.fine_class in fines.classes
         else challan.fine_class,

@@ -313,8 +313,8 @@ def resolution(
 ) -> None:
     """Exact reads of the held-back plates shrunk to a given width (a camera too far or too wide).
 
-    The same plates at every width: the held-back openalpr-dev photos whose labelled text box, and
-    the pk-plates-dev crops (whole plates) that are at least as wide as the widest WIDTH. Each photo
+    The same plates at every width: the held-back ones at least as wide as the widest WIDTH as
+    photographed (openalpr-dev: the labelled text box; pk-plates-dev: the whole crop). Each photo
     is shrunk (area averaging, as a coarser sensor sees it) until its text box is WIDTH pixels wide
     and read in that box with the pipeline's margin; each crop is shrunk to WIDTH. The first row
     reads them as photographed. It answers 'how many pixels must a plate span on this camera'.

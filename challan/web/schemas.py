@@ -115,6 +115,9 @@ class Candidate(BaseModel):
 class ReviewItem(BaseModel):
     id: int
     plate_read: str
+    plate_year: str | None = Field(
+        default=None, description="The registration year the camera read (Punjab legacy plates)"
+    )
     plate_confidence: float
     candidates: list[Candidate]
     violation: str

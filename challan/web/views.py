@@ -199,6 +199,7 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
     return schemas.ReviewItem(
         id=violation.id,
         plate_read=violation.plate_text,
+        plate_year=violation.plate_year,
         plate_confidence=violation.plate_confidence,
         candidates=[schemas.Candidate(**c) for c in violation.plate_candidates if isinstance(c, dict)],
         violation=violation.code,

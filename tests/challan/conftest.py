@@ -95,6 +95,7 @@ def record(
     track_id: int = 1,
     details: dict | None = None,
     site_id: str = "lhr-mall-road-01",
+    year: str | None = None,
 ):
     """Record one violation as the pipeline would and commit; returns the pending Violation."""
     scene = evidence.store_file(images["scene_at"], root=settings.evidence_dir, kind="scene_at")
@@ -106,7 +107,11 @@ def record(
         first_seen=at - timedelta(seconds=3),
         last_seen=at + timedelta(seconds=2),
         plate=PlateRead(
-            text=plate, confidence=0.91, candidates=(Candidate(plate, 0.91), Candidate("LEH5780", 0.4))
+            text=plate,
+            confidence=0.91,
+            candidates=(Candidate(plate, 0.91), Candidate("LEH5780", 0.4)),
+            year=year,
+            layout="two-line" if year else "one-line",
         ),
         evidence=(crop,),
     )

@@ -128,3 +128,28 @@ def test_a_paid_challan_is_stamped_and_stays_one_page(session, settings, issued,
     assert "PAID" in text.replace(" ", "")  # the rotated stamp comes back letter-spaced
     assert "Public copy:" in text
     assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+
+
+def test_the_notice_prints_only_a_registration_year_someone_vouched_for(session, settings, images, tmp_path):
+    """The camera's year is printed when the officer approved the plate as read (the review card
+    shows the year); a corrected plate drops it (it came off the misread plate); the registry's
+    year, where it has one, is the one printed."""
+    session.add(Vehicle.model_validate(OWNER.model_dump() | {"plate": "LEC1940", "registration_year": "13"}))
+    as_read = record(session, settings, images, plate="LEH5789", year="07", track_id=1)
+    corrected = record(session, settings, images, plate="LEH5780", year="07", track_id=2)
+    registered = record(session, settings, images, plate="LEC1940", year="11", track_id=3)
+    approve = lambda v, plate=None: lifecycle.approve_violation(  # noqa: E731
+        session, violation_id=v.id, officer="Insp. Sana Tariq", corrected_plate=plate, settings=settings
+    )
+    approve(as_read)
+    approve(corrected, "LEH5790")
+    approve(registered)
+    session.commit()
+    notices = [
+        build_notice(session, violation=v, settings=settings) for v in (as_read, corrected, registered)
+    ]
+    assert [n.plate_year for n in notices] == ["07", None, "13"]
+    text, _ = read_back(tmp_path, render_pdf(notices[0]))
+    assert "LEH5789 (year 07)" in text
+    text, _ = read_back(tmp_path, render_pdf(notices[1]), "corrected.pdf")
+    assert "LEH5790" in text and "(year" not in text

@@ -80,6 +80,7 @@ def seed(session, settings, images) -> Seed:
         settings,
         images,
         plate="LEH5780",
+        year="07",
         track_id=3,
         code="OVER_SPEED",
         details={"speed_kmh": 78.4, "limit_kmh": 60},

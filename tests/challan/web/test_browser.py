@@ -88,7 +88,7 @@ def server(tmp_path_factory):
             when = OFFENCE_AT + timedelta(days=1, minutes=i)
             speed = {"speed_kmh": 71.5 + i, "limit_kmh": 60}
             record(session, settings, scene_images(folder, 2 + i), plate=plate, track_id=10 + i, at=when,
-                   code="OVER_SPEED", details=speed)  # fmt: skip
+                   code="OVER_SPEED", details=speed, year="07")  # fmt: skip
         recent = utcnow() - timedelta(days=20)
         for i in range(40):  # three weeks of camera traffic, already reviewed, for the dashboard
             when = recent + timedelta(hours=11 * i + (i * 7) % 5)
@@ -191,6 +191,7 @@ def test_officer_reviews_the_queue_with_the_keyboard(page, server, shots):
     page.screenshot(path=shots / "review-queue.png", full_page=True)
     first = page.locator("article.card").nth(0)
     assert "current" in first.get_attribute("class")
+    assert "year 07" in first.locator(".read").inner_text()  # the year the approval vouches for
     page.keyboard.press("j")
     assert "current" in page.locator("article.card").nth(1).get_attribute("class")
     page.keyboard.press("k")

@@ -252,3 +252,16 @@ def test_dashboard_draws_svg_charts_and_accounts_are_admin_only(client, seed):
     login(client, *ADMIN)
     accounts = client.get("/officer/accounts")
     assert accounts.status_code == 200 and "insp.sana" in accounts.text and "chief" in accounts.text
+
+
+def test_the_review_card_shows_the_year_the_camera_read(client, seed, session, settings, images):
+    """A Punjab plate's year is part of what the officer approves (the notice prints it), so the card
+    and the violation page show it beside the camera's read."""
+    from tests.challan.conftest import record
+
+    violation = record(session, settings, images, plate="LEC1940", year="13", track_id=7)
+    login(client, *OFFICER)
+    review = client.get("/officer/review")
+    assert review.status_code == 200 and "year 13" in review.text and "LEC1940" in review.text
+    page = client.get(f"/officer/violations/{violation.id}")
+    assert page.status_code == 200 and "LEC1940 year 13" in page.text
