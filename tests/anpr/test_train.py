@@ -130,3 +130,16 @@ def test_tilt_turns_the_crop_in_its_box_by_the_asked_spread():
         angles.append(np.degrees(0.5 * np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"])))
     assert 2.5 < np.std(angles) < 6.0
     assert max(abs(a) for a in angles) <= 12.5
+
+
+def test_training_without_the_real_sets_says_so_instead_of_dividing_by_zero(tmp_path, monkeypatch):
+    """The recipe mixes in the real training photos; where ../shared/datasets is missing it stops with
+    one clear error, and a synthetic-only run (real share 0) still draws samples."""
+    from anpr.errors import InputError
+    from anpr.train.ocr_data import training_samples
+
+    monkeypatch.setenv("ANPR_DATASETS", str(tmp_path))
+    with pytest.raises(InputError, match="no real training photos"):
+        next(training_samples(seed=1, real_share=0.3, pool_size=4, pool_start=2))
+    image, label = next(training_samples(seed=1, real_share=0.0, pool_size=4, pool_start=2))
+    assert image.size > 0 and len(label) > 0
