@@ -3,11 +3,13 @@ province, detection recall, character confusions, confidence calibration, and sp
 
 from __future__ import annotations
 
+import csv
 import math
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -23,6 +25,10 @@ from anpr.types import PlateRead
 CALIBRATION_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
 
 
+# The columns of one read as Tally.add records it (`anpr bench accuracy --reads`).
+READ_FIELDS = ("image", "group", "label", "printed", "read", "confidence", "exact", "exact_as_printed")
+
+
 @dataclass
 class Tally:
     """Counts per group: how many, how many read exactly, and the (confidence, correct) pairs."""
@@ -34,31 +40,22 @@ class Tally:
     corrected: Counter = field(default_factory=Counter)  # exact against OPENALPR_ERRATA's corrections
     seconds: float = 0.0
     reads: int = 0
-    rows: list[dict] = field(default_factory=list)  # one per read, for `anpr bench accuracy --reads`
+    rows: list[dict] = field(default_factory=list)  # one per read (READ_FIELDS), for write_reads
 
     def add(
         self, groups: list[str], truth: str, read: str, confidence: float, printed: str = "", item: str = ""
     ) -> None:
         """One read of `item` (its file); `printed` is what the plate shows where the published label
         `truth` is wrong."""
-        ok = read == truth
+        ok, as_printed = read == truth, read == (printed or truth)
         for group in groups:
             self.total[group] += 1
             self.correct[group] += ok
-            self.corrected[group] += read == (printed or truth)
+            self.corrected[group] += as_printed
         self.scored.append((confidence, ok))
-        self.rows.append(
-            {
-                "image": item,
-                "group": " ".join(g for g in groups if g != "all"),
-                "label": truth,
-                "printed": printed or truth,
-                "read": read,
-                "confidence": round(float(confidence), 4),
-                "exact": ok,
-                "exact_as_printed": read == (printed or truth),
-            }
-        )
+        group = " ".join(g for g in groups if g != "all")
+        values = (item, group, truth, printed or truth, read, round(float(confidence), 4), ok, as_printed)
+        self.rows.append(dict(zip(READ_FIELDS, values, strict=True)))
         if not ok and len(read) == len(truth):
             self.confusions.update(f"{t}->{r}" for t, r in zip(truth, read, strict=True) if t != r)
 
@@ -69,9 +66,6 @@ class Tally:
 
 def write_reads(path, measures: dict[tuple[str, str], Tally]) -> int:
     """Every read of every measure ((set, measure) -> Tally) as one CSV row; the number written."""
-    import csv
-    from pathlib import Path
-
     rows = [
         {"set": dataset, "measure": measure, **row}
         for (dataset, measure), tally in measures.items()
@@ -79,20 +73,8 @@ def write_reads(path, measures: dict[tuple[str, str], Tally]) -> int:
     ]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields = [
-        "set",
-        "measure",
-        "image",
-        "group",
-        "label",
-        "printed",
-        "read",
-        "confidence",
-        "exact",
-        "exact_as_printed",
-    ]
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer = csv.DictWriter(handle, fieldnames=["set", "measure", *READ_FIELDS])
         writer.writeheader()
         writer.writerows(rows)
     return len(rows)

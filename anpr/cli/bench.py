@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 app = typer.Typer(help="Benchmarks on ../shared/datasets (validation splits only).", no_args_is_help=True)
 
 ReaderOption = Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapidocr, easyocr.")]
-SplitOption = Annotated[str, typer.Option(help="val (held back, the figure to quote), train or all.")]
+SplitOption = Annotated[
+    Literal["val", "train", "all"], typer.Option(help="val (held back, the figure to quote), train or all.")
+]
 
 
 DatasetsOption = Annotated[
@@ -52,8 +54,6 @@ def accuracy(
         os.environ["ANPR_DATASETS"] = str(datasets)
     if shared_datasets() is None:
         raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
-    if split not in ("val", "train", "all"):
-        raise typer.BadParameter("choose val, train or all", param_hint="--split")
     recognizer = PlateRecognizer(reader=get_reader(reader))
     photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
     count = len(photos) + sum(1 for c in pk_crops() if (split == "all" or c.split == split) and c.legible)
