@@ -22,15 +22,19 @@ from anpr.ocr.crnn import CrnnReader
 from anpr.ocr.lines import LINE_H, LINE_W, WIDE_H, WIDE_W, model_input, wide_input
 from anpr.train.ocr_data import ValItem, detected_boxes, training_samples, val_items
 from anpr.train.ocr_report import evaluate, line_accuracy, write_card
+from anpr.train.ppocr import BASES
+from anpr.train.ppocr import build_model as build_ppocr
 from anpr.weights import sha256_of
 
 log = logging.getLogger("anpr.train.ocr")
 
 # --arch: what is trained. "crnn" is the project's own network from scratch (anpr.ocr.crnn);
-# "ppocr" fine-tunes PaddleOCR's PP-OCRv4 recognizer (anpr.train.ppocr). Each has its own input.
+# "ppocr" fine-tunes PaddleOCR's PP-OCRv4 recognizer, "ppocr-v6" its PP-OCRv6 small one
+# (anpr.train.ppocr.BASES). Each has its own input.
 ARCHES = {
     "crnn": {"name": "plate-reader-crnn", "prepare": model_input, "shape": (1, LINE_H, LINE_W)},
     "ppocr": {"name": "plate-reader-ppocr", "prepare": wide_input, "shape": (3, WIDE_H, WIDE_W)},
+    "ppocr-v6": {"name": "plate-reader-ppocr-v6", "prepare": wide_input, "shape": (3, WIDE_H, WIDE_W)},
 }
 
 
@@ -52,10 +56,10 @@ RECORDED_ARGS = (
 
 
 def build(arch: str):
-    if arch == "ppocr":
-        from anpr.train.ppocr import build_model
-    else:
-        from anpr.ocr.crnn import build_model
+    if arch in BASES:
+        return build_ppocr(arch=arch)
+    from anpr.ocr.crnn import build_model
+
     return build_model()
 
 
@@ -186,7 +190,7 @@ def train(args: argparse.Namespace) -> dict:
     checkpoint = work / "checkpoint.pt"
     model = build(args.arch)
     keep_norms = None  # a CRNN member started from a joined file keeps its folded norms
-    if args.init and args.arch == "ppocr":  # train an exported PP-OCRv4 line model further
+    if args.init and args.arch in BASES:  # train an exported PaddleOCR line model further
         from anpr.train.ppocr import exported_state
 
         model.load_state_dict(exported_state(model, Path(args.init)))
@@ -332,7 +336,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--init",
         help="start from trained weights: a joined CRNN file (models/plate-reader-crnn.onnx, with"
-        " --member) or, with --arch ppocr, an exported line model (models/plate-reader-ppocr.onnx)",
+        " --member) or, with --arch ppocr or ppocr-v6, an exported line model of that arch"
+        " (models/plate-reader-ppocr.onnx)",
     )
     parser.add_argument("--member", type=int, default=0, help="with --init: which member to start from")
     parser.add_argument(

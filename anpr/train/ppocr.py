@@ -1,5 +1,6 @@
-"""A plate line model fine-tuned from PaddleOCR's PP-OCRv4 text recognizer (the ONNX file that the
-pinned rapidocr-onnxruntime package ships, models/rapidocr; Apache-2.0).
+"""A plate line model fine-tuned from a PaddleOCR text recognizer: PP-OCRv4 (the ONNX file that the
+pinned rapidocr-onnxruntime package ships, models/rapidocr; Apache-2.0) or PP-OCRv6 small (from the
+pinned rapidocr 3.10.0; BASES).
 
 Our own CRNN learns letters from synthetic plates and about 160 real crops; PP-OCRv4 learnt them
 from millions of real text images, and its mistakes differ from the CRNN's. Zero-shot, restricted to
@@ -9,23 +10,80 @@ CRNN it already reads 89 %. Fine-tuning it on the same line samples as the CRNN
 
 The ONNX graph becomes a torch module through onnx2torch: constants that are weights become
 initializers (trainable convolutions), batch normalisation is folded into a frozen scale and shift
-(the usual choice when fine-tuning with small batches), and the 6,625-class Chinese + Latin head is
-replaced by a linear layer over blank + 0-9 A-Z, initialised from the original head's rows for those
+(the usual choice when fine-tuning with small batches), stride-1 SAME_UPPER padding is made
+explicit (onnx2torch lacks it), and the Chinese + Latin head (6,625 or 18,710 classes) is replaced
+by a linear layer over blank + 0-9 A-Z, initialised from the original head's rows for those
 characters, so training starts from the zero-shot reader rather than from scratch."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from anpr.ocr.crnn import ALPHABET
 
-FEATURES = "transpose_51.tmp_0"  # (N, T, 120): the sequence the original head classifies
-HEAD_W, HEAD_B = "linear_85.w_0", "linear_85.b_0"
+
+@dataclass(frozen=True)
+class Base:
+    """A PaddleOCR recognizer ONNX file a line model is fine-tuned from: its manifest name, the
+    tensor holding the (N, T, 120) sequence its head classifies, and the head's weight and bias."""
+
+    weight: str
+    features: str
+    head_w: str
+    head_b: str
+    classes: int  # the original head's
+    words: str  # what it is, for the model card
 
 
-def _tensors_and_graph(path: str):
-    """The ONNX model with weight constants as initializers, batch norms folded, cut at FEATURES;
-    and the original head's weight, bias and character list."""
+# --arch -> base: PP-OCRv4 (rapidocr-onnxruntime 1.4.4, the shipped line models) and PP-OCRv6 small
+# (rapidocr 3.10.0; zero-shot it reads 86 of the 112 openalpr-dev training-half text boxes where
+# PP-OCRv4 reads 74)
+BASES = {
+    "ppocr": Base(
+        "rapidocr-recognizer",
+        "transpose_51.tmp_0",
+        "linear_85.w_0",
+        "linear_85.b_0",
+        6625,
+        "PaddleOCR's PP-OCRv4 text recognizer (`models/rapidocr/ch_PP-OCRv4_rec_infer.onnx`, from the"
+        " pinned\n`rapidocr-onnxruntime==1.4.4`, Apache-2.0)",
+    ),
+    "ppocr-v6": Base(
+        "rapidocr-v6-recognizer",
+        "p2o.pd_op.transpose.8.0",
+        "linear_8.w_0",
+        "linear_8.b_0",
+        18710,
+        "PaddleOCR's PP-OCRv6 small text recognizer (`models/rapidocr/PP-OCRv6_rec_small.onnx`, from"
+        " the pinned\n`rapidocr==3.10.0`, Apache-2.0)",
+    ),
+}
+
+
+def _explicit_same_padding(node) -> None:
+    """A stride-1 node padded with auto_pad SAME_UPPER (which onnx2torch does not convert) given
+    the same padding as explicit pads: k - 1 in all, the odd one at the end."""
+    from onnx import helper
+
+    attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if attributes.get("auto_pad", b"NOTSET") not in (b"SAME_UPPER", "SAME_UPPER"):
+        return
+    kernel = attributes["kernel_shape"]
+    strides = attributes.get("strides", [1] * len(kernel))
+    if any(s != 1 for s in strides):
+        raise ValueError(f"{node.name}: SAME_UPPER padding with strides {list(strides)} is not supported")
+    kept = [a for a in node.attribute if a.name != "auto_pad"]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    pads = [(k - 1) // 2 for k in kernel] + [k // 2 for k in kernel]
+    node.attribute.append(helper.make_attribute("pads", pads))
+
+
+def _tensors_and_graph(path: str, base: Base):
+    """The ONNX model with weight constants as initializers, batch norms folded, cut at the base's
+    features; and the original head's weight, bias and character list."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -36,6 +94,7 @@ def _tensors_and_graph(path: str):
         for n in model.graph.node
         if n.op_type == "Constant"
     }
+    values = constants | {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     nodes = []
     for node in model.graph.node:
         if node.op_type == "Constant":
@@ -46,8 +105,8 @@ def _tensors_and_graph(path: str):
         if node.op_type == "BatchNormalization":
             x, scale, bias, mean, var = node.input
             eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
-            mul = constants[scale] / np.sqrt(constants[var] + eps)
-            add = constants[bias] - constants[mean] * mul
+            mul = values[scale] / np.sqrt(values[var] + eps)
+            add = values[bias] - values[mean] * mul
             out = node.output[0]
             for suffix, value in (("/bn_mul", mul), ("/bn_add", add)):
                 model.graph.initializer.append(
@@ -56,26 +115,29 @@ def _tensors_and_graph(path: str):
             nodes.append(helper.make_node("Mul", [x, out + "/bn_mul"], [out + "/bn_scaled"]))
             nodes.append(helper.make_node("Add", [out + "/bn_scaled", out + "/bn_add"], [out]))
             continue
+        _explicit_same_padding(node)
         nodes.append(node)
-        if FEATURES in node.output:
+        if base.features in node.output:
             break
     del model.graph.node[:]
     model.graph.node.extend(nodes)
     del model.graph.output[:]
-    model.graph.output.append(helper.make_tensor_value_info(FEATURES, onnx.TensorProto.FLOAT, None))
-    return model, constants[HEAD_W], constants[HEAD_B], characters
+    model.graph.output.append(helper.make_tensor_value_info(base.features, onnx.TensorProto.FLOAT, None))
+    return model, values[base.head_w], values[base.head_b], characters
 
 
-def build_model(base_path: str | None = None):
-    """The torch module: PP-OCRv4's backbone and neck, a fresh 37-class head; input (N, 3, 48, W)
-    in [-1, 1], output (N, W / 8, 37) log-probabilities, class 0 the CTC blank."""
+def build_model(base_path: str | None = None, arch: str = "ppocr"):
+    """The torch module: the base recognizer's backbone and neck (BASES[arch]), a fresh 37-class
+    head; input (N, 3, 48, W) in [-1, 1], output (N, W / 8, 37) log-probabilities, class 0 the CTC
+    blank."""
     import torch
     from onnx2torch import convert
     from torch import nn
 
     from anpr.weights import weight_path
 
-    graph, weight, bias, characters = _tensors_and_graph(str(base_path or weight_path("rapidocr-recognizer")))
+    base = BASES[arch]
+    graph, weight, bias, characters = _tensors_and_graph(str(base_path or weight_path(base.weight)), base)
     rows = [0] + [characters.index(c) + 1 for c in ALPHABET]  # class 0 of PaddleOCR's head is its blank
 
     class PlateLineNet(nn.Module):
@@ -119,14 +181,13 @@ def exported_state(model, path) -> dict:
     return out
 
 
-CARD = """# plate-reader-ppocr
+CARD = """# {name}
 
-PaddleOCR's PP-OCRv4 text recognizer (`models/rapidocr/ch_PP-OCRv4_rec_infer.onnx`, from the pinned
-`rapidocr-onnxruntime==1.4.4`, Apache-2.0) fine-tuned by this project to read one line of plate text,
+{base_words} fine-tuned by this project to read one line of plate text,
 alphabet 0-9 A-Z. The project's reader (`anpr.ocr.crnn.CrnnReader`) runs it beside the CRNN pair
 (`plate-reader-crnn.md`) on the same line strips and averages their probabilities per candidate.
 
-- File: `models/plate-reader-ppocr.onnx`, {mb:.2f} MB, SHA-256 `{sha256}`
+- File: `models/{name}.onnx`, {mb:.2f} MB, SHA-256 `{sha256}`
 - Parameters: {params:,} trainable (convolutions and the new head; the attention and normalisation
   constants of the original stay as they were); input `image` (N, 3, 48, 192) float32 in [-1, 1],
   the strip's aspect kept and the rest zero (`anpr.ocr.lines.wide_input`); output `log_probs`
@@ -136,7 +197,7 @@ alphabet 0-9 A-Z. The project's reader (`anpr.ocr.crnn.CrnnReader`) runs it besi
 
 ## How it was made
 `anpr.train.ppocr`: the ONNX graph converted to torch with onnx2torch, batch normalisation folded
-into a frozen scale and shift, the 6,625-class head replaced by blank + 0-9 A-Z initialised from the
+into a frozen scale and shift, the {classes:,}-class head replaced by blank + 0-9 A-Z initialised from the
 original rows for those characters. Trained on the CRNN's line samples (`anpr.train.ocr_data`:
 synthetic plates from `anpr.synth` and the real training splits, {real_share:.0%} real), CTC loss,
 AdamW, one-cycle learning rate:
@@ -184,9 +245,13 @@ def write_card(result: dict, path) -> None:
         f"{_percent(h.get('read/openalpr-dev'))} | {_percent(h.get('read/pk-plates-dev'))} |"
         for h in result.get("history", [])
     )
+    base = BASES[args.get("arch", "ppocr")]
     path.write_text(
         CARD.format(
             **result_tables(result),
+            name=path.stem,
+            base_words=base.words,
+            classes=base.classes,
             mb=result["bytes"] / 1e6,
             sha256=result["sha256"],
             params=result["params"],

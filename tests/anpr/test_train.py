@@ -42,22 +42,24 @@ def test_a_member_trains_joins_and_gets_a_card(datasets, tmp_path, monkeypatch):
     assert "| pk-plates-dev |" in card  # measured on the held-back split
 
 
-def test_the_converted_pp_ocr_head_reads_as_the_original_restricted_to_our_alphabet():
-    """Before any training the torch module is PP-OCRv4 itself: its 37 logits are the original's
-    logits for blank and 0-9 A-Z (conversion, batch-norm folding and head cut change nothing)."""
+@pytest.mark.parametrize("arch", ["ppocr", "ppocr-v6"])
+def test_the_converted_pp_ocr_head_reads_as_the_original_restricted_to_our_alphabet(arch):
+    """Before any training the torch module is the base recognizer itself (PP-OCRv4, PP-OCRv6
+    small): its 37 logits are the original's logits for blank and 0-9 A-Z (conversion, batch-norm
+    folding, explicit padding and head cut change nothing)."""
     import torch
 
     from anpr.ocr.crnn import ALPHABET
-    from anpr.train.ppocr import build_model
+    from anpr.train.ppocr import BASES, build_model
     from anpr.weights import weight_path
 
-    path = weight_path("rapidocr-recognizer")
+    path = weight_path(BASES[arch].weight)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     characters = session.get_modelmeta().custom_metadata_map["character"].splitlines()
     rows = [0] + [characters.index(c) + 1 for c in ALPHABET]
     image = np.random.default_rng(0).uniform(-1, 1, (2, 3, 48, 192)).astype(np.float32)
     original = session.run(None, {session.get_inputs()[0].name: image})[0][:, :, rows]  # softmax
-    model = build_model().eval()
+    model = build_model(arch=arch).eval()
     with torch.no_grad():
         ours = model(torch.from_numpy(image)).exp().numpy()  # softmax over our 37 classes only
     np.testing.assert_allclose(ours, original / original.sum(-1, keepdims=True), rtol=1e-3, atol=1e-5)
