@@ -117,6 +117,37 @@ def test_a_fine_tuned_pp_ocr_file_loads_back_for_more_training():
         exported_state(build_model(), weight_path(MODEL_NAME))
 
 
+def test_a_pp_ocr_v6_line_model_exports_and_loads_back(tmp_path):
+    """`--arch ppocr-v6`: the converted PP-OCRv6 network exports to the ONNX file the reader runs
+    ((N, 24, 37) log-probabilities for a 48x192 strip, as it computed them) and loads back for more
+    training."""
+    import torch
+
+    from anpr.train.ppocr import build_model, exported_state
+
+    model = build_model(arch="ppocr-v6").eval()
+    torch.manual_seed(0)
+    with torch.no_grad():  # weights that training could have left, unlike the base's
+        for parameter in model.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    path = tmp_path / "v6.onnx"
+    ocr.export_onnx(model, path, "ppocr-v6")
+    image = np.random.default_rng(2).uniform(-1, 1, (3, 3, 48, 192)).astype(np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    exported = session.run(None, {"image": image})[0]
+    with torch.no_grad():
+        ours = model(torch.from_numpy(image)).numpy()
+    assert exported.shape == (3, 24, 37)
+    np.testing.assert_allclose(np.exp(exported), np.exp(ours), atol=1e-4)
+    again = build_model(arch="ppocr-v6").eval()
+    with torch.no_grad():
+        fresh = again(torch.from_numpy(image)).numpy()
+        again.load_state_dict(exported_state(again, path))
+        reloaded = again(torch.from_numpy(image)).numpy()
+    np.testing.assert_allclose(np.exp(reloaded), np.exp(exported), atol=1e-4)
+    assert not np.allclose(np.exp(fresh), np.exp(exported), atol=1e-2)
+
+
 def test_tilt_turns_the_crop_in_its_box_by_the_asked_spread():
     """--tilt: a level bar comes out turned by a normal angle of the given spread, never past three."""
     import cv2
