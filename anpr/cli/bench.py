@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,6 +21,24 @@ DatasetsOption = Annotated[
     Path | None,
     typer.Option(help="The folder holding openalpr-dev/ and pk-plates-dev/ (default: ../shared/datasets)."),
 ]
+
+
+def _require_datasets() -> Path:
+    """The dev sets' folder, or a one-line error where there is none."""
+    from anpr.datasets import shared_datasets
+
+    root = shared_datasets()
+    if root is None:
+        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    return root
+
+
+def _numbers(text: str, convert: Callable[[str], float], option: str, kind: str) -> tuple:
+    """A comma-separated option's values, or a one-line error naming the option and what it takes."""
+    try:
+        return tuple(convert(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be {kind} separated by commas, got {text!r}") from None
 
 
 @app.command()
@@ -52,8 +71,7 @@ def accuracy(
         if not datasets.is_dir():
             raise typer.BadParameter(f"{datasets} is not a folder", param_hint="--datasets")
         os.environ["ANPR_DATASETS"] = str(datasets)
-    if shared_datasets() is None:
-        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    _require_datasets()
     recognizer = PlateRecognizer(reader=get_reader(reader))
     photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
     count = len(photos) + sum(1 for c in pk_crops() if (split == "all" or c.split == split) and c.legible)
@@ -168,11 +186,8 @@ def video(
     import json
 
     from anpr import video_bench
-    from anpr.datasets import shared_datasets
 
-    root = shared_datasets()
-    if root is None:
-        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    root = _require_datasets()
     rows = video_bench.bench_photos(photos)
     for row in rows:
         typer.echo(json.dumps(row))
@@ -248,15 +263,10 @@ def tilt(
     from rich.table import Table
 
     from anpr import bench
-    from anpr.datasets import shared_datasets
     from anpr.ocr import get_reader
 
-    try:
-        chosen_angles = tuple(float(a) for a in angles.split(","))
-    except ValueError:
-        raise typer.BadParameter(f"angles must be numbers separated by commas, got {angles!r}") from None
-    if shared_datasets() is None:
-        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    chosen_angles = _numbers(angles, float, "angles", "numbers")
+    _require_datasets()
     chosen = get_reader(reader)
     with Progress(transient=True) as progress:
         task = progress.add_task("reading turned plates", total=len(chosen_angles))
@@ -283,12 +293,10 @@ def speed(
     import os
 
     from anpr import bench
-    from anpr.datasets import shared_datasets
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer
 
-    if shared_datasets() is None:
-        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    _require_datasets()
     figures = bench.bench_speed(PlateRecognizer(reader=get_reader(reader)), photos)
     typer.echo(f"CPU cores: {os.cpu_count()}")
     typer.echo(f"plate read, one at a time: {figures['plate_read_single_s'] * 1000:.1f} ms")
@@ -324,20 +332,13 @@ def resolution(
     from rich.table import Table
 
     from anpr import bench
-    from anpr.datasets import shared_datasets
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer
 
-    try:
-        chosen_widths = tuple(int(w) for w in widths.split(","))
-    except ValueError:
-        raise typer.BadParameter(
-            f"widths must be whole numbers separated by commas, got {widths!r}"
-        ) from None
+    chosen_widths = _numbers(widths, int, "widths", "whole numbers")
     if not chosen_widths or min(chosen_widths) < 8:
         raise typer.BadParameter("every width must be at least 8 pixels", param_hint="--widths")
-    if shared_datasets() is None:
-        raise typer.BadParameter("../shared/datasets not found; set ANPR_DATASETS to its path")
+    _require_datasets()
     chosen = get_reader(reader)
     recognizer = PlateRecognizer(reader=chosen) if end_to_end else None
     with Progress(transient=True) as progress:

@@ -68,7 +68,7 @@ def _explicit_same_padding(node) -> None:
     from onnx import helper
 
     attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    if attributes.get("auto_pad", b"NOTSET") not in (b"SAME_UPPER", "SAME_UPPER"):
+    if attributes.get("auto_pad") != b"SAME_UPPER":
         return
     kernel = attributes["kernel_shape"]
     strides = attributes.get("strides", [1] * len(kernel))
