@@ -228,14 +228,14 @@ def committed_models(threads: int | None = None) -> list[LineModel]:
 
 
 class CrnnReader(PlateReader):
-    """The project's trained reader. Each crop is cut into its line strips (whole, top, bottom); every
-    line model reads every strip; a line's candidates are scored by their probability averaged over
-    all the models' rows (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format
-    (anpr.ocr.lines.choose_read). By default the committed models: the CRNN pair and the two
-    fine-tuned PP-OCRv4 line models (half weight each), whose mistakes differ. One model: `model_path`
-    or `log_probs` with its `prepare`. A crop whose text leans 5 degrees or more is turned level
-    first (anpr.ocr.level; `level=False` reads crops as given). Thread-compatible: one onnxruntime
-    session per model per reader."""
+    """The project's trained reader. Each crop is cut into its line strips (whole, top, bottom; only
+    whole for a crop too wide to be a two-line plate); every line model reads every strip; a line's
+    candidates are scored by their probability averaged over all the models' rows
+    (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format (anpr.ocr.lines.choose_read).
+    By default the committed models: the CRNN pair and the two fine-tuned PP-OCRv4 line models (half
+    weight each), whose mistakes differ. One model: `model_path` or `log_probs` with its `prepare`. A
+    crop whose text leans 5 degrees or more is turned level first (anpr.ocr.level; `level=False`
+    reads crops as given). Thread-compatible: one onnxruntime session per model per reader."""
 
     name = "crnn"
 
@@ -258,8 +258,12 @@ class CrnnReader(PlateReader):
 
     def line_rows(self, crops: list[np.ndarray], chunk: int = 256) -> list[list[list[tuple]]]:
         """For each crop, for each line input (whole, top, bottom): (log-probabilities, weight) rows,
-        one per member of each model; empty lists for a crop that cannot be read."""
-        strips = [hypotheses_strips(crop) for crop in crops]
+        one per member of each model; empty lists for a crop that cannot be read, and for the top
+        and bottom of a crop too wide to be a two-line plate (only its whole line is read)."""
+        strips = [
+            lines if could_be_two_line(crop) else lines[:1]
+            for crop, lines in zip(crops, map(hypotheses_strips, crops), strict=True)
+        ]
         rows: list[list[list[tuple]]] = [[[], [], []] for _ in crops]
         for model in self.models:
             inputs, owners = [], []
@@ -281,14 +285,12 @@ class CrnnReader(PlateReader):
         if self.leveller is not None:
             crops = self.leveller(crops)  # a plate turned 5 degrees or more is turned level first
         results = []
-        for crop, lines in zip(crops, self.line_rows(crops), strict=True):
+        for lines in self.line_rows(crops):
             if not lines[0]:
                 results.append(choose_read([], region))
                 continue
-            pooled = [pooled_line(rows) for rows in lines]
-            reads = [candidates for candidates, _ in pooled]
-            if not could_be_two_line(crop):
-                reads = [reads[0], [], []]  # too wide for a two-line plate: the whole read only
+            pooled = [pooled_line(rows) for rows in lines if rows]  # a wide crop: its whole line only
+            reads = [candidates for candidates, _ in pooled] + [[]] * (3 - len(pooled))
             probability = lambda k, text, pooled=pooled: pooled[k][1](text)  # noqa: E731
             results.append(choose_read(reads, region, probability))
         return results

@@ -150,6 +150,31 @@ def test_a_file_of_identical_members_reads_as_the_single_model(crnn_pair):
         assert ours.confidence == pytest.approx(theirs.confidence, rel=1e-6)
 
 
+def test_a_crop_too_wide_for_two_lines_is_read_as_its_whole_line_only(crnn_pair):
+    """Its top and bottom strips would be read and thrown away (the two-line hypothesis is not
+    scored for it): the models see one input for it and three for a 2:1 crop, and it still reads."""
+    from anpr.synth import render_plate
+
+    seen = []
+
+    def counting(batch):
+        seen.append(len(batch))
+        return crnn_pair.models[0].log_probs(batch)
+
+    reader = CrnnReader(log_probs=counting, level=False)
+    wide = render_plate(np.random.default_rng(3), "eu", degrade=False)
+    square = render_plate(np.random.default_rng(1), "pk-punjab-legacy-2line", degrade=False)
+    assert wide.image.shape[1] / wide.image.shape[0] > 2.8 > square.image.shape[1] / square.image.shape[0]
+    rows = reader.line_rows([wide.image, square.image])
+    assert seen == [1 + 3]
+    assert [bool(line) for line in rows[0]] == [True, False, False]
+    assert all(rows[1])
+    seen.clear()
+    read = reader.read(wide.image, "eu")
+    assert seen == [1]
+    assert read.text == wide.text
+
+
 def test_the_committed_crnn_is_an_ensemble_of_differing_members(crnn_pair):
     batch = np.random.default_rng(0).normal(size=(2, 1, 32, 128)).astype(np.float32)
     out = crnn_pair.models[0].log_probs(batch)
