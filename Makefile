@@ -71,6 +71,7 @@ bench: install models
 	$(BIN)/anpr bench video
 	$(BIN)/anpr bench synthetic
 	$(BIN)/anpr bench tilt
+	$(BIN)/anpr bench tilt --slant --angles 0,10,-10,20,-20
 	$(BIN)/anpr bench resolution
 
 # The committed reader is an ensemble of two members trained at the same time on two CPU cores

@@ -17,7 +17,7 @@ import numpy as np
 from anpr.datasets import openalpr_photos, pk_crops
 from anpr.images import crop, load_image
 from anpr.ocr.base import PlateReader
-from anpr.ocr.level import turned
+from anpr.ocr.level import slanted, turned
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
 from anpr.track import iou
 from anpr.types import PlateRead
@@ -311,23 +311,37 @@ def turned_box(box, degrees: float) -> tuple[float, float, float, float]:
     return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
 
 
-def turned_plate(image: np.ndarray, box, degrees: float, pad_x: float = 0.0, pad_y: float = 0.0):
-    """The plate in `box` as a camera turned by `degrees` would show it: the image turned about the
-    box's centre, cut to the upright box that holds the turned plate (grown as anpr.images.crop)."""
+def slanted_box(box, degrees: float) -> tuple[float, float, float, float]:
+    """The upright box that holds `box` slanted by `degrees` about its centre (anpr.ocr.level.slanted):
+    as wide, and taller by its width times the slope."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    view = turned(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
-    return crop(view, turned_box(box, degrees), pad_x, pad_y)
+    grow = (x2 - x1) * abs(math.tan(math.radians(degrees))) / 2
+    return (x1, y1 - grow, x2, y2 + grow)
 
 
-def turned_crop(image: np.ndarray, degrees: float) -> np.ndarray:
-    """A plate crop as a camera turned by `degrees` would show it, whole: its edges repeated
-    outward first, so that the turned plate keeps its corners in the upright box that holds it (a
-    detector boxes a turned plate that way; turning the crop in place would cut its corners off)."""
+def turned_plate(
+    image: np.ndarray, box, degrees: float, pad_x: float = 0.0, pad_y: float = 0.0, slant: bool = False
+):
+    """The plate in `box` as a camera turned by `degrees` would show it: the image turned about the
+    box's centre, cut to the upright box that holds the turned plate (grown as anpr.images.crop).
+    With `slant`, as a camera beside and above the road shows it instead: the image sheared about
+    the box's centre (its lines slant by `degrees`, its vertical strokes stay vertical)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    warp, holder = (slanted, slanted_box) if slant else (turned, turned_box)
+    view = warp(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
+    return crop(view, holder(box, degrees), pad_x, pad_y)
+
+
+def turned_crop(image: np.ndarray, degrees: float, slant: bool = False) -> np.ndarray:
+    """A plate crop as a camera turned by `degrees` (or, with `slant`, beside and above the road:
+    turned_plate) would show it, whole: its edges repeated outward first, so that the turned plate
+    keeps its corners in the upright box that holds it (a detector boxes a turned plate that way;
+    turning the crop in place would cut its corners off)."""
     height, width = image.shape[:2]
-    x1, y1, _, _ = turned_box((0, 0, width, height), degrees)
+    x1, y1, _, _ = (slanted_box if slant else turned_box)((0, 0, width, height), degrees)
     pad_x, pad_y = math.ceil(-x1), math.ceil(-y1)
     grown = cv2.copyMakeBorder(image, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
-    return turned_plate(grown, (pad_x, pad_y, pad_x + width, pad_y + height), degrees)
+    return turned_plate(grown, (pad_x, pad_y, pad_x + width, pad_y + height), degrees, slant=slant)
 
 
 def bench_tilt(
@@ -335,12 +349,14 @@ def bench_tilt(
     angles: tuple[float, ...] = TILT_ANGLES,
     split: str = "val",
     progress: Callable = lambda: None,
+    slant: bool = False,
 ) -> list[dict]:
     """How the reader copes with plates turned in the picture, as a camera aimed off level shows
     them: per angle, each openalpr-dev photo turned about its plate's centre and read in the box
     that holds the turned plate, with the pipeline's margin and the photo's region (exact against
     the published and the corrected labels), and each legible pk-plates-dev crop turned whole
-    (turned_crop) and read as Pakistani (exact with the year)."""
+    (turned_crop) and read as Pakistani (exact with the year). With `slant`, the plates are sheared
+    instead, as a camera beside and above the road shows them (turned_plate)."""
     photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
     images = [load_image(p.path) for p in photos]
     plates = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
@@ -349,10 +365,10 @@ def bench_tilt(
     for degrees in angles:
         row = {"degrees": degrees, "openalpr": 0, "openalpr_corrected": 0, "pk_with_year": 0}
         for photo, image in zip(photos, images, strict=True):
-            read = reader.read(turned_plate(image, photo.box, degrees, *PLATE_PAD), photo.region)
+            read = reader.read(turned_plate(image, photo.box, degrees, *PLATE_PAD, slant), photo.region)
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
-        views = [turned_crop(c, degrees) for c in crops_]
+        views = [turned_crop(c, degrees, slant) for c in crops_]
         reads = reader.read_batch(views, "pk") if views else []
         row["pk_with_year"] = sum(_same_plate(r, c) for r, c in zip(reads, plates, strict=True))
         row.update(openalpr_n=len(photos), pk_n=len(plates))

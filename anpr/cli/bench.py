@@ -251,12 +251,21 @@ def tilt(
     angles: Annotated[
         str, typer.Option(help="Comma-separated angles in degrees, counter-clockwise positive.")
     ] = "0,4,-4,8,-8,12",
+    slant: Annotated[
+        bool,
+        typer.Option(
+            "--slant",
+            help="Shear the plates instead of turning them: their lines slant by the angle, their "
+            "vertical strokes stay vertical (a camera beside and above the road).",
+        ),
+    ] = False,
 ) -> None:
     """Exact reads of the held-back plates turned in the picture, per angle (camera aimed off level).
 
     Each openalpr-dev photo is turned about its plate's centre and read in the box that holds the
     turned plate (with the pipeline's margin); each pk-plates-dev crop is turned whole, its edges
-    repeated outward first.
+    repeated outward first. With --slant the plates are sheared instead, as a camera beside and
+    above the road shows them (try --slant --angles 0,10,-10,20,-20).
     """
     from rich.console import Console
     from rich.progress import Progress
@@ -270,8 +279,8 @@ def tilt(
     chosen = get_reader(reader)
     with Progress(transient=True) as progress:
         task = progress.add_task("reading turned plates", total=len(chosen_angles))
-        rows = bench.bench_tilt(chosen, chosen_angles, split, progress=lambda: progress.advance(task))
-    table = Table(title=f"Turned plates, reader={chosen.name}, split={split}")
+        rows = bench.bench_tilt(chosen, chosen_angles, split, lambda: progress.advance(task), slant)
+    table = Table(title=f"{'Slanted' if slant else 'Turned'} plates, reader={chosen.name}, split={split}")
     for column in ("degrees", "openalpr-dev", "openalpr-dev, labels corrected", "pk-plates-dev, text + year"):
         table.add_column(column, justify="right")
     for row in rows:

@@ -282,10 +282,15 @@ class CrnnReader(PlateReader):
         return rows
 
     def read_batch(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
-        if self.leveller is not None:
-            crops = self.leveller(crops)  # a plate turned 5 degrees or more is turned level first
+        # a plate whose line leans 5 degrees or more is read as two views, turned and sheared level
+        views = self.leveller(crops) if self.leveller is not None else [[crop] for crop in crops]
+        read_rows = iter(self.line_rows([view for group in views for view in group]))
         results = []
-        for lines in self.line_rows(crops):
+        for group in views:
+            lines: list[list[tuple]] = [[], [], []]  # each view's rows of each line, pooled
+            for view_lines in (next(read_rows) for _ in group):
+                for rows, view_rows in zip(lines, view_lines, strict=True):
+                    rows.extend(view_rows)
             if not lines[0]:
                 results.append(choose_read([], region))
                 continue

@@ -1,5 +1,9 @@
 """The benchmark's tallies: exact reads against the published label and against the correction."""
 
+import math
+
+import pytest
+
 from anpr.bench import Tally, calibration
 
 
@@ -81,6 +85,32 @@ def test_a_turned_crop_keeps_the_whole_plate():
         red[view.shape[0] // 2 :, view.shape[1] // 2 :],
     )
     assert all(q.sum() >= 50 for q in quarters)  # each corner mark nearly whole (100 px)
+
+
+def test_a_slanted_crop_keeps_its_columns_and_shears_its_rows():
+    """Slanting (a camera beside and above the road) keeps the plate's width and its vertical
+    strokes upright and moves its right side up for a positive angle, as turning does: a 100 px
+    wide plate slanted 45 degrees needs a box 100 px taller; a mark at the right edge rises by
+    about the slope times its distance from the centre, one at the centre stays."""
+    import numpy as np
+
+    from anpr.bench import slanted_box, turned_crop
+
+    assert slanted_box((0, 0, 100, 20), 45) == pytest.approx((0, -50, 100, 70))
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    plate[20:30, 90:100] = (0, 0, 255)  # a red mark at the right edge, mid-height
+    plate[20:30, 45:55] = (255, 0, 0)  # a blue one at the centre
+    assert (turned_crop(plate, 0.0, slant=True) == plate).all()
+    view = turned_crop(plate, 20.0, slant=True)
+    assert view.shape[1] == 100 and abs(view.shape[0] - (50 + 100 * math.tan(math.radians(20)))) <= 2
+    centre_y = view.shape[0] / 2
+
+    def mark_row(channel):
+        rows, _ = np.nonzero((view[:, :, channel] > 150) & (view[:, :, 2 - channel] < 100))
+        return rows.mean()
+
+    assert abs(mark_row(0) - centre_y) < 2  # the centre's mark stays
+    assert abs((centre_y - mark_row(2)) - 45 * math.tan(math.radians(20))) < 3  # the edge's rises
 
 
 def test_tilt_bench_reads_upright_plates_better_than_steeply_turned_ones(datasets):

@@ -1,5 +1,5 @@
-"""Levelling turned plates before reading (anpr.ocr.level), with the real PP-OCRv4 text detector
-and the shipped reader, on synthetic plates turned by a known angle."""
+"""Levelling turned and slanted plates before reading (anpr.ocr.level), with the real PP-OCRv4 text
+detector and the shipped reader, on synthetic plates turned or sheared by a known angle."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anpr.bench import turned_plate
-from anpr.ocr.level import Leveller, TextAngle, level
+from anpr.ocr.level import Leveller, TextAngle, level, unslanted
 
 
 def framed_plate(seed: int, style: str = "eu"):
@@ -46,22 +46,46 @@ def test_level_trims_the_turned_crop_back_to_the_plate_size():
     assert abs(levelled.shape[1] - w) <= 3 and abs(levelled.shape[0] - h) <= 3
 
 
-def test_level_crops_are_left_alone_and_turned_ones_read_again():
-    """A level plate is handed on untouched (the same array); plates turned 20 degrees are turned
-    back, and the shipped reader reads more of them with levelling than without."""
-    from anpr.ocr.crnn import CrnnReader
+def test_unslanted_trims_the_sheared_crop_back_to_the_plate_size():
+    framed, box, _ = framed_plate(0)
+    w, h = box[2] - box[0], box[3] - box[1]
+    crop = turned_plate(framed, box, 15.0, slant=True)
+    assert crop.shape[1] == w and crop.shape[0] > h + 10  # as wide, taller by w tan 15
+    level_again = unslanted(crop, -15.0)
+    assert level_again.shape[1] == w and abs(level_again.shape[0] - h) <= 2
+    # its rows are the plate's own again: the sheared plate, sheared back, matches the original
+    original = framed[box[1] : box[3], box[0] : box[2]].astype(float)
+    inner = (slice(4, h - 4), slice(w // 4, 3 * w // 4))  # away from the repeated edges
+    assert np.abs(level_again[: original.shape[0]][inner] - original[inner]).mean() < 12
 
+
+def test_level_crops_are_left_alone_and_slanted_ones_read_both_ways():
+    """A level plate is handed on as its only view (the same array); a leaning one as two views,
+    turned level and sheared level."""
     leveller = Leveller()
-    framed, box, _ = framed_plate(1)
+    framed, box, _ = framed_plate(0)
     x1, y1, x2, y2 = box
     upright = framed[y1:y2, x1:x2]
-    assert leveller([upright])[0] is upright
+    (views,) = leveller([upright])
+    assert len(views) == 1 and views[0] is upright
+    (views,) = leveller([turned_plate(framed, box, 12.0, slant=True)])
+    assert len(views) == 2
+    turned_back, sheared_back = views
+    assert sheared_back.shape[1] == upright.shape[1] and abs(sheared_back.shape[0] - upright.shape[0]) <= 3
+    assert turned_back.shape[1] < upright.shape[1]  # turning leans the plate's verticals instead
+
+
+@pytest.mark.parametrize(("slant", "at_least"), [(False, 6), (True, 5)], ids=["turned", "slanted"])
+def test_leaning_plates_read_again(slant, at_least):
+    """Plates turned or slanted (sheared) 20 degrees: the shipped reader reads more of them with
+    levelling than without (of 8; the text detector finds the line of fewer slanted plates)."""
+    from anpr.ocr.crnn import CrnnReader
 
     plates = [framed_plate(seed) for seed in range(8)]
-    crops = [turned_plate(framed, box, 20.0) for framed, box, _ in plates]
+    crops = [turned_plate(framed, box, 20.0, slant=slant) for framed, box, _ in plates]
     truths = [plate.text for _, _, plate in plates]
     with_level = CrnnReader().read_batch(crops, "eu")
     without = CrnnReader(level=False).read_batch(crops, "eu")
     right_with = sum(r.text == t for r, t in zip(with_level, truths, strict=True))
     right_without = sum(r.text == t for r, t in zip(without, truths, strict=True))
-    assert right_with >= 6 and right_with > right_without
+    assert right_with >= at_least and right_with > right_without
