@@ -19,7 +19,11 @@ import numpy as np
 # Turn a crop back only when its text leans this much: the estimate's own spread on level
 # held-back plates (90th percentile about 3.4 degrees on the training half) stays below it.
 LEVEL_FROM_DEGREES = 5.0
-DETECTOR_HEIGHT = 96  # the crop is scaled to this height (a multiple of 32) for the detector
+# The crop is scaled to the first height (a multiple of 32) for the detector, and to the second only
+# where that finds no text line: rapidocr itself scales a page's short side to 736, and at 96 px the
+# detector misses the line of many plates whose box is tall (slanted or turned 20 degrees); the
+# first stays 96 because it is cheap and the 5 degrees above were measured with it.
+DETECTOR_HEIGHTS = (96, 192)
 
 
 class TextAngle:
@@ -51,10 +55,18 @@ class TextAngle:
     def __call__(self, crop: np.ndarray) -> float:
         if crop is None or crop.ndim != 3 or crop.shape[2] != 3 or min(crop.shape[:2]) < 8:
             return 0.0
+        for height in DETECTOR_HEIGHTS:  # the next size only where the smaller one finds no line
+            degrees = self._measured(crop, height)
+            if degrees is not None:
+                return degrees
+        return 0.0
+
+    def _measured(self, crop: np.ndarray, target_height: int) -> float | None:
+        """The angle with the crop scaled to `target_height`, None when no text line is found."""
         session, post = self._ready()
         height, width = crop.shape[:2]
-        scale = DETECTOR_HEIGHT / height
-        size = (max(32, round(width * scale / 32) * 32), DETECTOR_HEIGHT)
+        scale = target_height / height
+        size = (max(32, round(width * scale / 32) * 32), target_height)
         image = cv2.resize(crop, size).astype(np.float32) / 127.5 - 1.0
         prediction = session.run(None, {session.get_inputs()[0].name: image.transpose(2, 0, 1)[None]})[0]
         quads, _ = post(prediction, (size[1], size[0]))  # corners in the scaled frame: tl, tr, br, bl
@@ -64,7 +76,7 @@ class TextAngle:
             if long_side >= 1.5 * short_side and long_side * short_side > best_area:
                 best, best_area = quad, long_side * short_side
         if best is None:
-            return 0.0
+            return None
         return math.degrees(math.atan2(best[1][1] - best[0][1], best[1][0] - best[0][0]))
 
 

@@ -37,6 +37,20 @@ def test_the_text_angle_of_a_turned_plate_is_measured(degrees):
     assert all(m * degrees <= 0 for m in measured)
 
 
+def test_a_line_missed_at_the_small_size_is_looked_for_at_the_larger_one():
+    """At 96 px high the detector finds no line in this slanted plate's tall box; at the next size
+    it does, and measures the slant."""
+    from anpr.ocr.level import DETECTOR_HEIGHTS
+
+    framed, box, _ = framed_plate(1)
+    crop = turned_plate(framed, box, 12.0, slant=True)
+    angle = TextAngle()
+    small, larger = DETECTOR_HEIGHTS
+    assert angle._measured(crop, small) is None
+    assert abs(angle._measured(crop, larger) + 12.0) < 3.0
+    assert angle(crop) == angle._measured(crop, larger)
+
+
 def test_level_trims_the_turned_crop_back_to_the_plate_size():
     framed, box, _ = framed_plate(0)
     w, h = box[2] - box[0], box[3] - box[1]
@@ -75,10 +89,10 @@ def test_level_crops_are_left_alone_and_slanted_ones_read_both_ways():
     assert turned_back.shape[1] < upright.shape[1]  # turning leans the plate's verticals instead
 
 
-@pytest.mark.parametrize(("slant", "at_least"), [(False, 6), (True, 5)], ids=["turned", "slanted"])
-def test_leaning_plates_read_again(slant, at_least):
+@pytest.mark.parametrize("slant", [False, True], ids=["turned", "slanted"])
+def test_leaning_plates_read_again(slant):
     """Plates turned or slanted (sheared) 20 degrees: the shipped reader reads more of them with
-    levelling than without (of 8; the text detector finds the line of fewer slanted plates)."""
+    levelling than without."""
     from anpr.ocr.crnn import CrnnReader
 
     plates = [framed_plate(seed) for seed in range(8)]
@@ -88,4 +102,4 @@ def test_leaning_plates_read_again(slant, at_least):
     without = CrnnReader(level=False).read_batch(crops, "eu")
     right_with = sum(r.text == t for r, t in zip(with_level, truths, strict=True))
     right_without = sum(r.text == t for r, t in zip(without, truths, strict=True))
-    assert right_with >= at_least and right_with > right_without
+    assert right_with >= 6 and right_with > right_without
