@@ -297,6 +297,13 @@ def _same_plate(read: PlateRead, plate) -> bool:
     return read.text == plate.text and (read.year or None) == (plate.year or None)
 
 
+def read_end_to_end(recognizer: PlateRecognizer, view: np.ndarray, photo, box) -> bool:
+    """Whether the whole pipeline, run on `view` (a photo changed by a bench), finds the plate now in
+    `box` and reads it as the photo shows it (corrected label; see matched_plate)."""
+    found, _ = matched_plate(recognizer.read_image(view, photo.region).plates, box)
+    return found is not None and found.text == (photo.printed or photo.text)
+
+
 # Angles (degrees, counter-clockwise) the tilt bench turns the held-back plates by.
 TILT_ANGLES = (0.0, 4.0, -4.0, 8.0, -8.0, 12.0)
 
@@ -319,17 +326,23 @@ def slanted_box(box, degrees: float) -> tuple[float, float, float, float]:
     return (x1, y1 - grow, x2, y2 + grow)
 
 
+def leaning_view(image: np.ndarray, box, degrees: float, slant: bool = False):
+    """The photo as a camera turned by `degrees` would show the plate in `box` (the image turned
+    about the box's centre), and the upright box that holds the turned plate. With `slant`, as a
+    camera beside and above the road shows it instead: the image sheared about the box's centre (its
+    lines slant by `degrees`, its vertical strokes stay vertical)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    warp, holder = (slanted, slanted_box) if slant else (turned, turned_box)
+    return warp(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2)), holder(box, degrees)
+
+
 def turned_plate(
     image: np.ndarray, box, degrees: float, pad_x: float = 0.0, pad_y: float = 0.0, slant: bool = False
 ):
-    """The plate in `box` as a camera turned by `degrees` would show it: the image turned about the
-    box's centre, cut to the upright box that holds the turned plate (grown as anpr.images.crop).
-    With `slant`, as a camera beside and above the road shows it instead: the image sheared about
-    the box's centre (its lines slant by `degrees`, its vertical strokes stay vertical)."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    warp, holder = (slanted, slanted_box) if slant else (turned, turned_box)
-    view = warp(image, degrees, ((x1 + x2) / 2, (y1 + y2) / 2))
-    return crop(view, holder(box, degrees), pad_x, pad_y)
+    """The plate in `box` turned (or, with `slant`, slanted) by `degrees` (leaning_view), cut to the
+    upright box that holds it, grown as anpr.images.crop."""
+    view, held = leaning_view(image, box, degrees, slant)
+    return crop(view, held, pad_x, pad_y)
 
 
 def turned_crop(image: np.ndarray, degrees: float, slant: bool = False) -> np.ndarray:
@@ -350,24 +363,30 @@ def bench_tilt(
     split: str = "val",
     progress: Callable = lambda: None,
     slant: bool = False,
+    recognizer: PlateRecognizer | None = None,
 ) -> list[dict]:
     """How the reader copes with plates turned in the picture, as a camera aimed off level shows
     them: per angle, each openalpr-dev photo turned about its plate's centre and read in the box
     that holds the turned plate, with the pipeline's margin and the photo's region (exact against
     the published and the corrected labels), and each legible pk-plates-dev crop turned whole
     (turned_crop) and read as Pakistani (exact with the year). With `slant`, the plates are sheared
-    instead, as a camera beside and above the road shows them (turned_plate)."""
+    instead, as a camera beside and above the road shows them (turned_plate). With a `recognizer`,
+    each changed photo also goes through the whole pipeline (`openalpr_end_to_end`, corrected
+    labels: read_end_to_end)."""
     photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
     images = [load_image(p.path) for p in photos]
     plates = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
     crops_ = [load_image(c.path) for c in plates]
     rows = []
     for degrees in angles:
-        row = {"degrees": degrees, "openalpr": 0, "openalpr_corrected": 0, "pk_with_year": 0}
+        row = {"degrees": degrees, "openalpr": 0, "openalpr_corrected": 0, "openalpr_end_to_end": 0}
         for photo, image in zip(photos, images, strict=True):
-            read = reader.read(turned_plate(image, photo.box, degrees, *PLATE_PAD, slant), photo.region)
+            view, held = leaning_view(image, photo.box, degrees, slant)
+            read = reader.read(crop(view, held, *PLATE_PAD), photo.region)
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
+            if recognizer is not None:
+                row["openalpr_end_to_end"] += read_end_to_end(recognizer, view, photo, held)
         views = [turned_crop(c, degrees, slant) for c in crops_]
         reads = reader.read_batch(views, "pk") if views else []
         row["pk_with_year"] = sum(_same_plate(r, c) for r, c in zip(reads, plates, strict=True))
@@ -421,10 +440,7 @@ def bench_resolution(
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
             if recognizer is not None:
-                found, _ = matched_plate(recognizer.read_image(view, photo.region).plates, box)
-                row["openalpr_end_to_end"] += found is not None and found.text == (
-                    photo.printed or photo.text
-                )
+                row["openalpr_end_to_end"] += read_end_to_end(recognizer, view, photo, box)
         views = [shrunk(image, width / image.shape[1]) if width else image for _, image in kept]
         reads = reader.read_batch(views, "pk") if views else []
         row["pk"] = sum(r.text == c.text for r, (c, _) in zip(reads, kept, strict=True))

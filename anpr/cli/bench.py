@@ -259,6 +259,10 @@ def tilt(
             "vertical strokes stay vertical (a camera beside and above the road).",
         ),
     ] = False,
+    end_to_end: Annotated[
+        bool,
+        typer.Option(help="Also run each changed photo through the whole pipeline (slower): found and read."),
+    ] = False,
 ) -> None:
     """Exact reads of the held-back plates turned in the picture, per angle (camera aimed off level).
 
@@ -273,21 +277,33 @@ def tilt(
 
     from anpr import bench
     from anpr.ocr import get_reader
+    from anpr.pipeline import PlateRecognizer
 
     chosen_angles = _numbers(angles, float, "angles", "numbers")
     _require_datasets()
     chosen = get_reader(reader)
+    recognizer = PlateRecognizer(reader=chosen) if end_to_end else None
     with Progress(transient=True) as progress:
         task = progress.add_task("reading turned plates", total=len(chosen_angles))
-        rows = bench.bench_tilt(chosen, chosen_angles, split, lambda: progress.advance(task), slant)
+        rows = bench.bench_tilt(
+            chosen, chosen_angles, split, lambda: progress.advance(task), slant, recognizer
+        )
     table = Table(title=f"{'Slanted' if slant else 'Turned'} plates, reader={chosen.name}, split={split}")
-    for column in ("degrees", "openalpr-dev", "openalpr-dev, labels corrected", "pk-plates-dev, text + year"):
+    columns = (
+        "degrees",
+        "openalpr-dev",
+        "openalpr-dev, labels corrected",
+        "end to end (corrected)",
+        "pk-plates-dev, text + year",
+    )
+    for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
             f"{row['degrees']:g}",
             f"{row['openalpr']}/{row['openalpr_n']}",
             f"{row['openalpr_corrected']}/{row['openalpr_n']}",
+            f"{row['openalpr_end_to_end']}/{row['openalpr_n']}" if end_to_end else "-",
             f"{row['pk_with_year']}/{row['pk_n']}",
         )
     Console().print(table)

@@ -266,3 +266,20 @@ def test_resolution_bench_runs_shrunk_photos_through_the_whole_pipeline(datasets
     assert original["openalpr_n"] == tiny["openalpr_n"] == 4 and original["pk_n"] == 0
     assert original["openalpr_end_to_end"] >= 3
     assert tiny["openalpr_end_to_end"] < original["openalpr_end_to_end"]
+
+
+def test_the_end_to_end_check_finds_the_plate_where_the_bench_moved_it(datasets):
+    """A held-back photo slanted 20 degrees about its plate: the whole pipeline finds the plate in
+    the box that now holds it and reads it; asked about a box where no plate is, it finds nothing."""
+    from anpr.bench import leaning_view, read_end_to_end
+    from anpr.datasets import openalpr_photos
+    from anpr.images import load_image
+    from anpr.pipeline import PlateRecognizer
+
+    (photo,) = [p for p in openalpr_photos(datasets) if p.path == datasets / "openalpr-dev/eu/test_018.jpg"]
+    assert photo.split == "val"
+    recognizer = PlateRecognizer()
+    view, held = leaning_view(load_image(photo.path), photo.box, 20.0, slant=True)
+    assert held[3] - held[1] > photo.box[3] - photo.box[1] + 20  # the box grew to hold the slant
+    assert read_end_to_end(recognizer, view, photo, held)
+    assert not read_end_to_end(recognizer, view, photo, (0, 0, 10, 10))
