@@ -234,8 +234,9 @@ class CrnnReader(PlateReader):
     (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format (anpr.ocr.lines.choose_read).
     By default the committed models: the CRNN pair and the two fine-tuned PP-OCRv4 line models (half
     weight each), whose mistakes differ. One model: `model_path` or `log_probs` with its `prepare`. A
-    crop whose text leans 5 degrees or more is turned level first (anpr.ocr.level; `level=False`
-    reads crops as given). Thread-compatible: one onnxruntime session per model per reader."""
+    crop whose text leans 5 degrees or more is read as two views, turned level and sheared level,
+    whose rows are pooled (anpr.ocr.level; `level=False` reads crops as given). Thread-compatible:
+    one onnxruntime session per model per reader."""
 
     name = "crnn"
 
