@@ -78,9 +78,10 @@ bench: install models
 # (seeds 1 and 2), joined into one ONNX file and validated (models/plate-reader-crnn.md). The
 # schedule follows --minutes as well as --steps, so a faster machine does more steps in the same
 # time and a slower one fewer (2026-12-02: 21,000 against 29,000, a weaker pair): compare a re-run's
-# card with the committed one before it replaces it. DEVICE=cuda trains on a GPU.
+# card with the committed one before it replaces it. DEVICE=cuda WORKERS=7 trains on a GPU (one H200,
+# 2026-12-04: about 90 batches a second per member, its 16 cores' data processes the limit).
 TRAIN_DIR ?= build/train-ocr
-TRAIN := $(BIN)/python -m anpr.train.ocr --batch 64 --lr 0.002 --real-share 0.3 --device $${DEVICE:-cpu}
+TRAIN := $(BIN)/python -m anpr.train.ocr --batch 64 --lr 0.002 --real-share 0.3 --device $${DEVICE:-cpu} --workers $${WORKERS:-1}
 train-ocr: install
 	$(TRAIN) --seed 1 --steps 40000 --minutes 95 --out $(TRAIN_DIR)/member-1 --work $(TRAIN_DIR)/member-1 & \
 	$(TRAIN) --seed 2 --steps 40000 --minutes 90 --out $(TRAIN_DIR)/member-2 --work $(TRAIN_DIR)/member-2; wait

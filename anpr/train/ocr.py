@@ -63,6 +63,13 @@ def build(arch: str):
     return build_model()
 
 
+def worker_seed(seed: int, worker: int) -> int:
+    """The sample stream of data process `worker`: seed + 1000 x worker, apart from every other
+    process and from the next member's (seed + worker would hand member 1's second process member
+    2's first stream). The first process keeps the seed itself, as a one-process run always did."""
+    return seed + 1000 * worker
+
+
 def batches(
     seed: int,
     batch: int,
@@ -79,9 +86,12 @@ def batches(
     class Stream(IterableDataset):
         def __iter__(self):
             info = get_worker_info()
-            seed_here = seed + (info.id if info else 0)
+            if info:  # one thread per data process: many of them share the cores
+                import cv2
+
+                cv2.setNumThreads(1)
             return training_samples(
-                seed_here,
+                worker_seed(seed, info.id if info else 0),
                 real_share,
                 batch=batch,
                 prepare=ARCHES[arch]["prepare"],
@@ -211,6 +221,8 @@ def train(args: argparse.Namespace) -> dict:
         step, history, seconds = state["step"], state["history"], state["seconds"]
         log.info("resumed at step %d after %.1f minutes", step, seconds / 60)
     items = val_items()
+    if not items:
+        log.info("no held-back validation half here: training unvalidated (run --report-only where it is)")
     detected = None
     if args.detected_share > 0:
         cached = work / "detected-train.json"
@@ -244,7 +256,7 @@ def train(args: argparse.Namespace) -> dict:
         with torch.autocast(args.device, dtype=torch.bfloat16, enabled=args.bf16):
             logp = model(images.to(args.device))
         steps_in = torch.full((logp.shape[0],), logp.shape[1], dtype=torch.long)
-        loss = ctc(logp.permute(1, 0, 2), labels, steps_in, lengths)
+        loss = ctc(logp.permute(1, 0, 2), labels.to(args.device), steps_in, lengths)
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -255,7 +267,8 @@ def train(args: argparse.Namespace) -> dict:
             log.info("step %d loss %.3f progress %.3f", step, np.mean(losses[-100:]), progress())
         if step % args.val_every == 0 or progress() >= 1:
             seconds = time.time() - started
-            history.append(validate(model, args, items, step, float(np.mean(losses)), seconds))
+            if items:
+                history.append(validate(model, args, items, step, float(np.mean(losses)), seconds))
             losses = []
             state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step}
             torch.save(state | {"history": history, "seconds": seconds}, checkpoint)
@@ -269,7 +282,7 @@ def train(args: argparse.Namespace) -> dict:
         "args": {k: getattr(args, k) for k in RECORDED_ARGS},
     }
     (work / "training.json").write_text(json.dumps(training, indent=1))
-    return report(args)
+    return report(args) if items else training
 
 
 def report(args: argparse.Namespace) -> dict:
@@ -356,11 +369,8 @@ def main(argv: list[str] | None = None) -> None:
         args.bf16 = args.device != "cpu" or native_bf16()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     result = report(args) if args.report_only else train(args)
-    print(
-        json.dumps(
-            {k: result[k] for k in ("accuracy", "reliability", "plates_per_second", "sha256")}, indent=1
-        )
-    )
+    keys = ("accuracy", "reliability", "plates_per_second", "sha256")
+    print(json.dumps({k: result[k] for k in keys if k in result}, indent=1))
 
 
 if __name__ == "__main__":

@@ -176,3 +176,31 @@ def test_training_without_the_real_sets_says_so_instead_of_dividing_by_zero(tmp_
         next(training_samples(seed=1, real_share=0.3, pool_size=4, pool_start=2))
     image, label = next(training_samples(seed=1, real_share=0.0, pool_size=4, pool_start=2))
     assert image.size > 0 and len(label) > 0
+
+
+def test_a_member_trains_where_only_the_training_half_is_and_is_validated_where_both_are(
+    datasets, tmp_path, monkeypatch
+):
+    """A GPU machine may hold only the training half: training runs unvalidated (no history, no
+    result), and --report-only validates the exported model and writes its card where the held-back
+    half is."""
+    monkeypatch.setenv("ANPR_DATASETS", str(tmp_path / "no-sets"))
+    member = tmp_path / "member"
+    common = ("--out", str(member), "--work", str(member))
+    ocr.main([*common, "--steps", "3", "--batch", "4", "--workers", "0", "--real-share", "0"])
+    training = json.loads((member / "training.json").read_text())
+    assert training["steps_done"] == 3 and training["history"] == []
+    assert (member / f"{MODEL_NAME}.onnx").is_file() and not (member / "result.json").exists()
+    monkeypatch.setenv("ANPR_DATASETS", str(datasets))
+    ocr.main([*common, "--report-only"])
+    result = json.loads((member / "result.json").read_text())
+    assert result["accuracy"]["pk-plates-dev"]["plates"] > 0
+    assert "| pk-plates-dev |" in (member / f"{MODEL_NAME}.md").read_text()
+
+
+def test_data_processes_of_two_members_draw_apart():
+    """Members trained side by side with seeds 1 and 2 and seven data processes each draw fourteen
+    different streams; a one-process run keeps its seed."""
+    seeds = {ocr.worker_seed(seed, worker) for seed in (1, 2) for worker in range(7)}
+    assert len(seeds) == 14
+    assert ocr.worker_seed(5, 0) == 5
