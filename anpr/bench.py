@@ -36,6 +36,7 @@ class Tally:
     total: Counter = field(default_factory=Counter)
     correct: Counter = field(default_factory=Counter)
     scored: list[tuple[float, bool]] = field(default_factory=list)
+    scored_printed: list[tuple[float, bool]] = field(default_factory=list)  # against the corrections
     confusions: Counter = field(default_factory=Counter)
     corrected: Counter = field(default_factory=Counter)  # exact against OPENALPR_ERRATA's corrections
     seconds: float = 0.0
@@ -53,6 +54,7 @@ class Tally:
             self.correct[group] += ok
             self.corrected[group] += as_printed
         self.scored.append((confidence, ok))
+        self.scored_printed.append((confidence, as_printed))
         group = " ".join(g for g in groups if g != "all")
         values = (item, group, truth, printed or truth, read, round(float(confidence), 4), ok, as_printed)
         self.rows.append(dict(zip(READ_FIELDS, values, strict=True)))

@@ -141,11 +141,18 @@ def accuracy(
         f"what the photo shows where {wrong} of them are plainly wrong (anpr.datasets.OPENALPR_ERRATA)."
     )
     calib = Table(title="Confidence calibration (crops, both sets)")
-    for column in ("confidence", "n", "exact"):
+    for column in ("confidence", "n", "exact", "labels corrected"):
         calib.add_column(column, justify="right")
-    for label, n, acc in bench.calibration(crops.scored + pk.text.scored):
-        calib.add_row(label, str(n), f"{acc:.1%}" if n else "-")
+    published = bench.calibration(crops.scored + pk.text.scored)
+    corrected = bench.calibration(crops.scored_printed + pk.text.scored_printed)
+    for (label, n, acc), (_, _, right) in zip(published, corrected, strict=True):
+        calib.add_row(label, str(n), f"{acc:.1%}" if n else "-", f"{right:.1%}" if n else "-")
     console.print(calib)
+    console.print(
+        "A wrong read at high confidence is the one that reaches a citizen: 'labels corrected' scores the"
+        " reads against what the photo shows, so a published label the photo contradicts is not counted"
+        " as the reader's mistake."
+    )
     confusions = (crops.confusions + pk.text.confusions).most_common(10)
     console.print(
         "Most confused characters (truth->read): " + (", ".join(f"{k} x{v}" for k, v in confusions) or "none")

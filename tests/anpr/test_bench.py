@@ -18,6 +18,8 @@ def test_tally_scores_published_labels_and_corrections_apart():
     assert tally.confusions == {"O->0": 1, "E->F": 1}
     rows = {label: (n, acc) for label, n, acc in calibration(tally.scored)}
     assert rows["0.00-0.50"] == (1, 0.0) and rows["0.90-0.95"] == (1, 0.0)
+    corrected = {label: (n, acc) for label, n, acc in calibration(tally.scored_printed)}
+    assert corrected["0.00-0.50"] == (1, 0.0) and corrected["0.90-0.95"] == (1, 1.0)
 
 
 def test_the_end_to_end_read_is_the_detection_over_the_labelled_plate():
