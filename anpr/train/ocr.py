@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.datasets import shared_datasets
 from anpr.ocr.crnn import CrnnReader
 from anpr.ocr.lines import LINE_H, LINE_W, WIDE_H, WIDE_W, model_input, wide_input
 from anpr.train.ocr_data import ValItem, detected_boxes, training_samples, val_items
 from anpr.train.ocr_report import evaluate, line_accuracy, write_card
+from anpr.train.pack import is_packed
 from anpr.train.ppocr import BASES
 from anpr.train.ppocr import build_model as build_ppocr
 from anpr.weights import sha256_of
@@ -224,6 +226,8 @@ def train(args: argparse.Namespace) -> dict:
     if not items:
         log.info("no held-back validation half here: training unvalidated (run --report-only where it is)")
     detected = None
+    if args.detected_share > 0 and is_packed(shared_datasets()):
+        raise SystemExit("error: --detected-share needs the whole photos; these sets are a pack")
     if args.detected_share > 0:
         cached = work / "detected-train.json"
         if not cached.is_file():

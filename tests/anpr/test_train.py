@@ -204,3 +204,32 @@ def test_data_processes_of_two_members_draw_apart():
     seeds = {ocr.worker_seed(seed, worker) for seed in (1, 2) for worker in range(7)}
     assert len(seeds) == 14
     assert ocr.worker_seed(5, 0) == 5
+
+
+def test_a_pack_holds_the_training_half_only_and_trains_sample_for_sample_the_same(
+    datasets, tmp_path, monkeypatch
+):
+    """`python -m anpr.train.pack` takes what training reads to another machine: the cut photos give
+    the same training samples as the whole ones, and the held-back half is not in the pack."""
+    from anpr.train import pack
+    from anpr.train.ocr_data import training_samples, val_items
+
+    def stream(root):
+        monkeypatch.setenv("ANPR_DATASETS", str(root))
+        samples = training_samples(seed=7, real_share=0.9, pool_size=20, pool_start=10)
+        return [next(samples) for _ in range(300)]
+
+    pack.main([str(tmp_path / "pack"), "--datasets", str(datasets)])
+    packed = tmp_path / "pack" / "datasets"
+    assert sorted(p.name for p in (tmp_path / "pack" / "fonts").iterdir())  # the synthetic plates' faces
+    for (image, label), (same_image, same_label) in zip(stream(datasets), stream(packed), strict=True):
+        assert label == same_label and np.array_equal(image, same_image)
+    monkeypatch.setenv("ANPR_DATASETS", str(packed))
+    assert val_items() == []
+    assert len(openalpr_photos()) < len(openalpr_photos(datasets)) and all(
+        p.split == "train" for p in openalpr_photos()
+    )
+    with pytest.raises(SystemExit, match="not empty"):
+        pack.main([str(tmp_path / "pack"), "--datasets", str(datasets)])
+    with pytest.raises(SystemExit, match="these sets are a pack"):
+        ocr.main(["--out", str(tmp_path / "m"), "--work", str(tmp_path / "m"), "--detected-share", "0.5"])

@@ -1,0 +1,140 @@
+"""Pack what training reads onto another machine (a rented or lent GPU): the training half of the dev
+sets and the synthetic plates' fonts, and nothing of the held-back half.
+
+    python -m anpr.train.pack OUT            # then, there: ANPR_DATASETS=OUT/datasets, fonts below
+
+The openalpr-dev photos are cut to a box around the labelled plate, wide enough that no training
+draw reaches its edge (`padded_box` grows the labelled box by at most 12 % sideways and 50 %
+upwards and downwards), and stored as lossless PNG of the grey image training decodes, under their
+own names (the split and the label corrections are keyed by name): the training stream is the same
+sample for sample, at about a tenth of the size. A machine holding the pack cannot validate (there
+is no held-back half on it); `python -m anpr.train.ocr --report-only` does that where the sets are.
+Training with `--detected-share` needs the whole photos (the detectors box the plate in them), so the
+pack refuses it (PACKED names the marker file). Fonts are copied from their Debian packages' files
+(their own licences allow it) into OUT/fonts, to be put under /usr/local/share/fonts there."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+
+from anpr.datasets import shared_datasets, split_of
+from anpr.errors import InputError
+
+PACKED = "packed.json"
+# The cut: the labelled box grown by this share of its width / height, plus a few pixels, each side.
+CUT_X, CUT_Y, CUT_PX = 0.5, 1.0, 10
+
+
+def is_packed(root: Path | None) -> bool:
+    return root is not None and (root / PACKED).is_file()
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_rows(path: Path, fields: list[str], rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def pack_openalpr(source: Path, target: Path) -> int:
+    """The training half's photos, cut around the plate (grey, lossless) and relabelled; how many."""
+    fields, rows = _rows(source / "labels.csv")
+    kept = []
+    for row in rows:
+        if split_of(row["image"]) != "train":
+            continue
+        grey = cv2.imread(str(source / row["image"]), cv2.IMREAD_GRAYSCALE)
+        if grey is None:
+            raise InputError(f"{source / row['image']}: not a readable image")
+        height, width = grey.shape
+        x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
+        grow_x, grow_y = int(CUT_X * w) + CUT_PX, int(CUT_Y * h) + CUT_PX
+        left, top = max(0, x - grow_x), max(0, y - grow_y)
+        right, bottom = min(width, x + w + grow_x), min(height, y + h + grow_y)
+        ok, png = cv2.imencode(".png", grey[top:bottom, left:right])
+        out = target / row["image"]  # the name stays (split and errata are keyed by it): PNG inside
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(png.tobytes())
+        kept.append(row | {"x": x - left, "y": y - top})
+    _write_rows(target / "labels.csv", fields, kept)
+    return len(kept)
+
+
+def pack_pk(source: Path, target: Path) -> int:
+    """The training half's Pakistani crops as they are; how many."""
+    fields, rows = _rows(source / "labels.csv")
+    kept = []
+    for row in rows:
+        text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
+        if split_of(f"{text}/{row['year']}") != "train":  # as anpr.datasets.pk_crops splits them
+            continue
+        out = target / row["file"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / row["file"], out)
+        kept.append(row)
+    _write_rows(target / "labels.csv", fields, kept)
+    return len(kept)
+
+
+def pack_fonts(target: Path) -> int:
+    """The faces the synthetic plates use, as installed here; how many."""
+    from anpr.synth import fonts
+
+    index = fonts._font_index()
+    names = {*fonts.PLATE_FACES, *fonts.CONDENSED_FACES, *fonts.CAPTION_FACES, *fonts.SERIF_FACES}
+    target.mkdir(parents=True, exist_ok=True)
+    found = sorted(name for name in names if name in index)
+    for name in found:
+        shutil.copy2(index[name], target / name)
+    return len(found)
+
+
+def pack(out: Path, datasets: Path | None = None) -> dict:
+    source = datasets or shared_datasets()
+    if source is None or not (source / "openalpr-dev" / "labels.csv").is_file():
+        raise InputError("no dev sets to pack: ../shared/datasets not found (set ANPR_DATASETS)")
+    if is_packed(source):
+        raise InputError(f"{source} is itself a pack")
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"{out} is not empty")
+    counts = {
+        "openalpr-dev": pack_openalpr(source / "openalpr-dev", out / "datasets" / "openalpr-dev"),
+        "pk-plates-dev": pack_pk(source / "pk-plates-dev", out / "datasets" / "pk-plates-dev"),
+        "fonts": pack_fonts(out / "fonts"),
+    }
+    (out / "datasets" / PACKED).write_text(json.dumps({"split": "train", "counts": counts}, indent=1))
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m anpr.train.pack", description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="an empty or new folder")
+    parser.add_argument("--datasets", type=Path, help="the dev sets (default: ../shared/datasets)")
+    args = parser.parse_args(argv)
+    try:
+        counts = pack(args.out, args.datasets)
+    except InputError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
+    print(
+        f"{args.out}: {counts['openalpr-dev']} openalpr-dev photos, {counts['pk-plates-dev']} pk-plates-dev"
+        f" crops (training half only), {counts['fonts']} fonts, {size / 1e6:.1f} MB; there:"
+        f" ANPR_DATASETS={args.out}/datasets, fonts copied under /usr/local/share/fonts"
+    )
+
+
+if __name__ == "__main__":
+    main()
