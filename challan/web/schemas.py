@@ -119,6 +119,10 @@ class ReviewItem(BaseModel):
         default=None, description="The registration year the camera read (Punjab legacy plates)"
     )
     plate_confidence: float
+    uncertain_read: bool = Field(
+        description="Confidence under anpr.types.UNCERTAIN_READ: on the held-back sets every misread sat"
+        " there, so check every character against the close-up"
+    )
     candidates: list[Candidate]
     violation: str
     violation_title: str | None

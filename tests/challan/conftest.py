@@ -96,6 +96,7 @@ def record(
     details: dict | None = None,
     site_id: str = "lhr-mall-road-01",
     year: str | None = None,
+    confidence: float = 0.91,
 ):
     """Record one violation as the pipeline would and commit; returns the pending Violation."""
     scene = evidence.store_file(images["scene_at"], root=settings.evidence_dir, kind="scene_at")
@@ -108,8 +109,8 @@ def record(
         last_seen=at + timedelta(seconds=2),
         plate=PlateRead(
             text=plate,
-            confidence=0.91,
-            candidates=(Candidate(plate, 0.91), Candidate("LEH5780", 0.4)),
+            confidence=confidence,
+            candidates=(Candidate(plate, confidence), Candidate("LEH5780", 0.4)),
             year=year,
             layout="two-line" if year else "one-line",
         ),

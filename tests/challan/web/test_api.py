@@ -176,6 +176,7 @@ def test_officer_reviews_through_the_api(client, seed, session):
     auth = bearer(client, *OFFICER)
     queue = client.get("/api/v1/violations/pending", headers=auth).json()
     assert [v["id"] for v in queue] == [seed.pending_id]
+    assert queue[0]["uncertain_read"] is False  # read at 0.91
     assert queue[0]["candidates"] == [
         {"text": "LEH5780", "confidence": 0.91},
         {"text": "LEH5780", "confidence": 0.4},

@@ -87,8 +87,18 @@ def server(tmp_path_factory):
         for i, plate in enumerate(("LEH5789", "LEH5780", "LEA5789")):
             when = OFFENCE_AT + timedelta(days=1, minutes=i)
             speed = {"speed_kmh": 71.5 + i, "limit_kmh": 60}
-            record(session, settings, scene_images(folder, 2 + i), plate=plate, track_id=10 + i, at=when,
-                   code="OVER_SPEED", details=speed, year="07")  # fmt: skip
+            record(
+                session,
+                settings,
+                scene_images(folder, 2 + i),
+                plate=plate,
+                track_id=10 + i,
+                at=when,
+                code="OVER_SPEED",
+                details=speed,
+                year="07",
+                confidence=0.62 if i == 0 else 0.91,
+            )  # the first close-up reads "LEH 578?": an unsure read
         recent = utcnow() - timedelta(days=20)
         for i in range(40):  # three weeks of camera traffic, already reviewed, for the dashboard
             when = recent + timedelta(hours=11 * i + (i * 7) % 5)
@@ -192,6 +202,8 @@ def test_officer_reviews_the_queue_with_the_keyboard(page, server, shots):
     first = page.locator("article.card").nth(0)
     assert "current" in first.get_attribute("class")
     assert "year 07" in first.locator(".read").inner_text()  # the year the approval vouches for
+    assert first.locator(".uncertain").is_visible()  # read at 62 %, under UNCERTAIN_READ
+    assert page.locator("article.card .uncertain").count() == 1
     page.keyboard.press("j")
     assert "current" in page.locator("article.card").nth(1).get_attribute("class")
     page.keyboard.press("k")

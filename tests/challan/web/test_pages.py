@@ -265,3 +265,22 @@ def test_the_review_card_shows_the_year_the_camera_read(client, seed, session, s
     assert review.status_code == 200 and "year 13" in review.text and "LEC1940" in review.text
     page = client.get(f"/officer/violations/{violation.id}")
     assert page.status_code == 200 and "LEC1940 year 13" in page.text
+
+
+def test_a_read_under_the_calibrated_confidence_is_marked_uncertain_for_the_officer(
+    client, seed, session, settings, images
+):
+    """Misreads sat under UNCERTAIN_READ on the held-back halves: the review card and the record say
+    so beside such a read, and not beside a confident one."""
+    from anpr.types import UNCERTAIN_READ
+    from tests.challan.conftest import record
+
+    login(client, *OFFICER)
+    assert "Uncertain read" not in client.get("/officer/review").text  # the seeded read is at 0.91
+    unsure = record(session, settings, images, plate="LEC1840", confidence=UNCERTAIN_READ - 0.05, track_id=8)
+    review = client.get("/officer/review")
+    card = review.text.split(f'id="v{unsure.id}"')[1].split("</article>")[0]
+    assert "Uncertain read: check every character against the close-up" in card
+    assert review.text.count("Uncertain read") == 1
+    assert "uncertain read" in client.get(f"/officer/violations/{unsure.id}").text
+    assert "uncertain read" not in client.get(f"/officer/violations/{seed.pending_id}").text
