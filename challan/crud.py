@@ -233,6 +233,25 @@ def get_vehicle(session: Session, *, plate: str) -> Vehicle | None:
     return session.exec(select(Vehicle).where(Vehicle.plate == plate)).first()
 
 
+def registered_classes(session: Session, plates: Sequence[str]) -> dict[str, str]:
+    """plate -> the registry's vehicle class, for those of `plates` the registry knows."""
+    wanted = sorted({p for p in plates if p})
+    if not wanted:
+        return {}
+    rows = session.exec(select(Vehicle.plate, Vehicle.vehicle_class).where(col(Vehicle.plate).in_(wanted)))
+    return dict(rows.all())
+
+
+def class_conflict(camera_type: str, registry_class: str) -> bool:
+    """Whether the registry's class for a plate contradicts the vehicle the camera saw, in the one way
+    the camera can be trusted on: two wheels against four or more. A rickshaw may be seen as either,
+    and a car against a larger class is left to the officer. A conflict says the plate was likely
+    misread (or the plate is on the wrong vehicle)."""
+    if registry_class == "rickshaw" or camera_type in ("rickshaw", "unknown"):
+        return False
+    return (camera_type == "motorcycle") != (registry_class == "motorcycle")
+
+
 def save_vehicle(session: Session, *, data: VehicleCreate, actor: str, reason: str | None = None) -> str:
     """Add the vehicle or update its registry entry in place (the audit log keeps the old values).
     Returns 'created', 'updated' or 'unchanged'."""

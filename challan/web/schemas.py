@@ -110,6 +110,9 @@ class Token(BaseModel):
 class Candidate(BaseModel):
     text: str
     confidence: float
+    registered_class: str | None = Field(
+        default=None, description="The vehicle registry's class for this plate; null if not registered"
+    )
 
 
 class ReviewItem(BaseModel):
@@ -122,6 +125,13 @@ class ReviewItem(BaseModel):
     uncertain_read: bool = Field(
         description="Confidence under anpr.types.UNCERTAIN_READ: on the held-back sets every misread sat"
         " there, so check every character against the close-up"
+    )
+    registered_class: str | None = Field(
+        default=None, description="The vehicle registry's class for the plate as read; null if not registered"
+    )
+    class_conflict: bool = Field(
+        description="The registry's class contradicts the vehicle the camera saw (two wheels against four):"
+        " the plate is likely misread"
     )
     candidates: list[Candidate]
     violation: str

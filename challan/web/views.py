@@ -198,13 +198,19 @@ def detail(
 
 def review_item(session: Session, violation: Violation, settings: PortalSettings) -> schemas.ReviewItem:
     [public] = crud.to_public(session, violations=[violation], settings=settings)
+    candidates = [c for c in violation.plate_candidates if isinstance(c, dict)]
+    registered = crud.registered_classes(session, [violation.plate_text, *(c["text"] for c in candidates)])
+    registered_class = registered.get(violation.plate_text)
     return schemas.ReviewItem(
         id=violation.id,
         plate_read=violation.plate_text,
         plate_year=violation.plate_year,
         plate_confidence=violation.plate_confidence,
         uncertain_read=bool(violation.plate_text) and violation.plate_confidence < UNCERTAIN_READ,
-        candidates=[schemas.Candidate(**c) for c in violation.plate_candidates if isinstance(c, dict)],
+        registered_class=registered_class,
+        class_conflict=bool(registered_class)
+        and crud.class_conflict(violation.vehicle_type, registered_class),
+        candidates=[schemas.Candidate(**c, registered_class=registered.get(c["text"])) for c in candidates],
         violation=violation.code,
         violation_title=public.violation_title,
         vehicle_type=violation.vehicle_type,

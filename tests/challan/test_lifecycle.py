@@ -260,3 +260,21 @@ def test_issue_date_is_the_day_in_pakistan(session, settings, images):
     )
     assert challan.issued_on == date(2026, 3, 17)
     assert challan.due_on - challan.issued_on == timedelta(days=settings.payment_days)
+
+
+@pytest.mark.parametrize(
+    ("camera", "registry", "conflict"),
+    [
+        ("motorcycle", "car", True),
+        ("car", "motorcycle", True),
+        ("truck", "motorcycle", True),
+        ("motorcycle", "large-over-2000cc", True),
+        ("motorcycle", "motorcycle", False),
+        ("car", "large-upto-2000cc", False),  # an SUV the camera calls a car: the officer's call
+        ("bus", "public-service", False),
+        ("car", "rickshaw", False),  # a rickshaw may be seen as either
+        ("unknown", "motorcycle", False),
+    ],
+)
+def test_only_two_wheels_against_four_counts_as_a_registry_conflict(camera, registry, conflict):
+    assert crud.class_conflict(camera, registry) is conflict

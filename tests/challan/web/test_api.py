@@ -178,9 +178,10 @@ def test_officer_reviews_through_the_api(client, seed, session):
     assert [v["id"] for v in queue] == [seed.pending_id]
     assert queue[0]["uncertain_read"] is False  # read at 0.91
     assert queue[0]["candidates"] == [
-        {"text": "LEH5780", "confidence": 0.91},
-        {"text": "LEH5780", "confidence": 0.4},
+        {"text": "LEH5780", "confidence": 0.91, "registered_class": None},
+        {"text": "LEH5780", "confidence": 0.4, "registered_class": None},
     ]
+    assert (queue[0]["registered_class"], queue[0]["class_conflict"]) == (None, False)  # not registered
     approved = client.post(
         f"/api/v1/violations/{seed.pending_id}/approve", json={"plate": "LEH-5789"}, headers=auth
     )

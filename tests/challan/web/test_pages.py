@@ -284,3 +284,24 @@ def test_a_read_under_the_calibrated_confidence_is_marked_uncertain_for_the_offi
     assert review.text.count("Uncertain read") == 1
     assert "uncertain read" in client.get(f"/officer/violations/{unsure.id}").text
     assert "uncertain read" not in client.get(f"/officer/violations/{seed.pending_id}").text
+
+
+def test_the_review_card_checks_the_read_against_the_vehicle_registry(
+    client, seed, session, settings, images
+):
+    """A registered plate on a vehicle of the wrong kind (the registry's car seen as a motorcycle) is
+    most likely a misread: the card says so. A plate the registry lacks is said plainly, and each
+    candidate the registry knows shows its class."""
+    from tests.challan.conftest import record
+
+    login(client, *OFFICER)
+    pending = client.get("/officer/review").text.split(f'id="v{seed.pending_id}"')[1].split("</article>")[0]
+    assert "Not in the vehicle registry" in pending and "likely misread" not in pending
+    bike = record(session, settings, images, plate="LEH5789", vehicle_type="motorcycle", track_id=9)
+    car = record(session, settings, images, plate="LEH5789", vehicle_type="car", track_id=10)
+    review = client.get("/officer/review").text
+    card = review.split(f'id="v{bike.id}"')[1].split("</article>")[0]
+    assert "Registry: car, but the camera saw a motorcycle: likely misread" in card
+    assert "registered car" in card  # the first candidate, LEH5789, is in the registry
+    card = review.split(f'id="v{car.id}"')[1].split("</article>")[0]
+    assert "Registry: car" in card and "likely misread" not in card
