@@ -58,8 +58,9 @@ class Tally:
         group = " ".join(g for g in groups if g != "all")
         values = (item, group, truth, printed or truth, read, round(float(confidence), 4), ok, as_printed)
         self.rows.append(dict(zip(READ_FIELDS, values, strict=True)))
-        if not ok and len(read) == len(truth):
-            self.confusions.update(f"{t}->{r}" for t, r in zip(truth, read, strict=True) if t != r)
+        shown = printed or truth  # the reader's confusions, not the published labels' errors
+        if not as_printed and len(read) == len(shown):
+            self.confusions.update(f"{t}->{r}" for t, r in zip(shown, read, strict=True) if t != r)
 
     def accuracy(self, group: str, corrected: bool = False) -> float:
         right = (self.corrected if corrected else self.correct)[group]

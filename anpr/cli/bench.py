@@ -154,9 +154,8 @@ def accuracy(
         " as the reader's mistake."
     )
     confusions = (crops.confusions + pk.text.confusions).most_common(10)
-    console.print(
-        "Most confused characters (truth->read): " + (", ".join(f"{k} x{v}" for k, v in confusions) or "none")
-    )
+    pairs = ", ".join(f"{k} x{v}" for k, v in confusions) or "none"
+    console.print(f"Most confused characters (as the plate shows them -> read): {pairs}")
     per_plate = (crops.seconds + pk.text.seconds) / max(1, crops.reads + pk.text.reads)
     per_image = pipeline.seconds / max(1, pipeline.reads)
     console.print(
