@@ -1,6 +1,8 @@
 """One read per vehicle: the plate is read on many frames; the reads vote, each weighted by its own
 confidence. The consensus confidence is the winner's mean confidence times its share of the vote,
-so one lucky read, or a split vote, does not look certain.
+so one lucky read, or a split vote, does not look certain. A Punjab plate's year is voted the same
+way among the winner's reads, and its share of them multiplies the confidence too: each frame's
+confidence is that of text and year together, and the challan prints the year.
 
 The alternatives an officer sees pool every frame's own candidates, not only the texts that won a
 frame: a character the reader always doubted (O or Q on a blurred plate) is offered even when no
@@ -33,7 +35,13 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
     winner = min(weight, key=lambda t: (-weight[t], -count[t], t))
     share = weight[winner] / total
     mean_conf = weight[winner] / count[winner]
-    confidence = mean_conf * share
+    year_weight: dict[str, float] = defaultdict(float)
+    for read in texted:
+        if read.text == winner and read.year:
+            year_weight[read.year] += max(read.confidence, 1e-6)
+    year = min(year_weight, key=lambda y: (-year_weight[y], y)) if year_weight else None
+    year_share = year_weight[year] / sum(year_weight.values()) if year else 1.0
+    confidence = mean_conf * share * year_share
     mass = defaultdict(float, weight)  # each frame's own read at its confidence, plus its runners-up
     for read in texted:
         for candidate in read.candidates:
@@ -44,13 +52,7 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
         Candidate(text, round(confidence * min(1.0, mass[text] / mass[winner]), 6)) for text in others
     )
     best = max((r for r in texted if r.text == winner), key=lambda r: r.confidence)
-    years = Counter(r.year for r in texted if r.text == winner and r.year)
-    return replace(
-        best,
-        confidence=confidence,
-        candidates=candidates,
-        year=years.most_common(1)[0][0] if years else best.year,
-    )
+    return replace(best, confidence=confidence, candidates=candidates, year=year or best.year)
 
 
 def vote_label(labels: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:

@@ -83,6 +83,20 @@ def test_the_year_is_voted_among_the_winning_reads():
         [r("LEH5789", 0.5, "07"), r("LEH5789", 0.6, None), r("LEH5789", 0.4, "07"), r("LEH5788", 0.9, "08")]
     )
     assert plate.year == "07"
+    assert plate.confidence == pytest.approx(0.5 * 1.5 / 2.4)  # the year unanimous: text share alone
+
+
+def test_a_split_year_lowers_the_confidence_as_a_split_text_does():
+    """Each frame's confidence is that of text and year together, and the challan prints the year:
+    frames agreeing on the registration but not on its year do not make a certain read."""
+    split = vote_plate([r("LED6129", 0.9, "10"), r("LED6129", 0.9, "10"), r("LED6129", 0.9, "18")])
+    assert (split.text, split.year) == ("LED6129", "10")
+    assert split.confidence == pytest.approx(0.9 * 2 / 3)
+    assert split.candidates[0].confidence == pytest.approx(split.confidence)
+    weighted = vote_plate([r("LED6129", 0.9, "18"), r("LED6129", 0.3, "10"), r("LED6129", 0.3, "10")])
+    assert weighted.year == "18"  # years are weighted by confidence, as texts are
+    agreed = vote_plate([r("LED6129", 0.9, "10"), r("LED6129", 0.9, "10"), r("LED6129", 0.9, None)])
+    assert agreed.confidence == pytest.approx(0.9)  # a frame without the year does not split it
 
 
 @pytest.mark.parametrize(
