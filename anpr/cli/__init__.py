@@ -12,6 +12,7 @@ import typer
 from anpr.cli import batch, bench, challan, demo, models, officer, process, read, registry, serve
 
 cli = typer.Typer(
+    rich_markup_mode="markdown",
     name="anpr",
     help="Number-plate recognition and e-challans: read plates in photos and video, judge violations, "
     "issue and serve challans. Start with `anpr demo`; every command has --help.",

@@ -58,7 +58,7 @@ def batch(
     into the same database is not queued again. Exits 1 if any job failed, 3 if the queue or the
     database cannot be reached.
 
-    Example: anpr batch recordings/ --site sites/regal-chowk.yaml --db postgresql+psycopg://...
+    Example: `anpr batch recordings/ --site sites/regal-chowk.yaml --db postgresql+psycopg://...`
     """
     from anpr.cli.workers import make_app, submit, videos_in
     from anpr.site import load_site
@@ -137,7 +137,7 @@ def worker(
     the current videos first; a second Ctrl-C stops at once, and the unfinished videos are handed out
     again (at once with RabbitMQ, after ANPR_BROKER_VISIBILITY_S, default 6 h, with Redis).
 
-    Example: anpr worker --concurrency 2 --broker amqp://anpr:secret@queue-host//
+    Example: `anpr worker --concurrency 2 --broker amqp://anpr:secret@queue-host//`
     """
     from anpr.cli.workers import make_app
 

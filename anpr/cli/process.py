@@ -42,7 +42,7 @@ def process(
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
     signal; record suspected violations for officer review.
 
-    Example: anpr process sample_videos/regal-chowk.mp4 --site sample_videos/regal-chowk.yaml --json
+    Example: `anpr process sample_videos/regal-chowk.mp4 --site sample_videos/regal-chowk.yaml --json`
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

@@ -11,6 +11,7 @@ import typer
 from anpr.cli.common import DbOption
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Vehicle registry: import owners and vehicle classes from CSV, look a plate up.",
     no_args_is_help=True,
 )

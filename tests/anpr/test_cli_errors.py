@@ -34,6 +34,18 @@ def test_help_teaches_every_command():
         assert command in result.stdout
 
 
+def test_help_shows_defaults_and_runs_paragraphs_together():
+    """Help is markdown: a docstring's hard line breaks do not break the printed paragraph, and a
+    default in square brackets is not taken for markup and dropped."""
+    import os
+
+    env = os.environ | {"COLUMNS": "200"}
+    result = subprocess.run([ANPR, "process", "--help"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0 and "[default: out/]" in result.stdout
+    read = subprocess.run([ANPR, "read", "--help"], capture_output=True, text=True, timeout=120, env=env)
+    assert "(series + number; a Pakistani registration year is reported separately)" in read.stdout
+
+
 def test_usage_errors_exit_2_without_traceback():
     result = run("read")
     assert result.returncode == 2 and "Missing argument" in result.stderr

@@ -57,3 +57,20 @@ def test_reads_a_real_photo_and_links_the_plate_to_its_car(datasets):
     assert plate["text"].isalnum() and plate["text"] == plate["text"].upper()
     assert plate["candidates"][0]["text"] == plate["text"]
     assert record["vehicles"][plate["vehicle"]]["vehicle_type"] == "car"
+
+
+def test_the_table_marks_a_read_under_the_calibrated_confidence(capsys):
+    """An operator reading the table sees which reads to check against the photo."""
+    from anpr.cli.read import _print_table
+
+    def plate(text, confidence):
+        return {"text": text, "year": None, "confidence": confidence, "region": "pk", "candidates": []}
+
+    record = {"image": "a.jpg", "plates": [plate("LEH5789", 0.97)], "vehicles": [], "error": None}
+    _print_table(record)
+    assert "check" not in capsys.readouterr().out
+    record["plates"].append(plate("LEB5789", 0.55))
+    _print_table(record)
+    out = capsys.readouterr().out
+    assert "0.55 check" in out and "0.97 check" not in out
+    assert "where every misread on the validation sets fell" in " ".join(out.split())
