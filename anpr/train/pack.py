@@ -105,11 +105,12 @@ def pack_fonts(target: Path) -> int:
 def pack(out: Path, datasets: Path | None = None) -> dict:
     source = datasets or shared_datasets()
     if source is None or not (source / "openalpr-dev" / "labels.csv").is_file():
-        raise InputError("no dev sets to pack: ../shared/datasets not found (set ANPR_DATASETS)")
+        where = datasets or "../shared/datasets"
+        raise InputError(f"no dev sets to pack: {where}/openalpr-dev/labels.csv not found")
     if is_packed(source):
         raise InputError(f"{source} is itself a pack")
-    if out.exists() and any(out.iterdir()):
-        raise InputError(f"{out} is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out} is not an empty folder")
     counts = {
         "openalpr-dev": pack_openalpr(source / "openalpr-dev", out / "datasets" / "openalpr-dev"),
         "pk-plates-dev": pack_pk(source / "pk-plates-dev", out / "datasets" / "pk-plates-dev"),
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         counts = pack(args.out, args.datasets)
     except InputError as exc:
         raise SystemExit(f"error: {exc}") from None
+    except OSError as exc:  # a full disk, a folder that cannot be written
+        raise SystemExit(f"error: {exc.filename or args.out}: {exc.strerror}") from None
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     print(
         f"{args.out}: {counts['openalpr-dev']} openalpr-dev photos, {counts['pk-plates-dev']} pk-plates-dev"

@@ -229,7 +229,12 @@ def test_a_pack_holds_the_training_half_only_and_trains_sample_for_sample_the_sa
     assert len(openalpr_photos()) < len(openalpr_photos(datasets)) and all(
         p.split == "train" for p in openalpr_photos()
     )
-    with pytest.raises(SystemExit, match="not empty"):
+    with pytest.raises(SystemExit, match="not an empty folder"):
         pack.main([str(tmp_path / "pack"), "--datasets", str(datasets)])
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(SystemExit, match="not an empty folder"):
+        pack.main([str(tmp_path / "a-file"), "--datasets", str(datasets)])
+    with pytest.raises(SystemExit, match="no-sets/openalpr-dev/labels.csv not found"):
+        pack.main([str(tmp_path / "elsewhere"), "--datasets", str(tmp_path / "no-sets")])
     with pytest.raises(SystemExit, match="these sets are a pack"):
         ocr.main(["--out", str(tmp_path / "m"), "--work", str(tmp_path / "m"), "--detected-share", "0.5"])
