@@ -98,6 +98,14 @@ def calibration(scored: list[tuple[float, bool]]) -> list[tuple[str, int, float]
     return rows
 
 
+def routing(scored: list[tuple[float, bool]], threshold: float) -> tuple[int, int, int, int]:
+    """(reads, reads under `threshold`, misreads, misreads under it): how much a reviewer marking
+    reads under the threshold looks at, and how many of the misreads that catches."""
+    under = [ok for conf, ok in scored if conf < threshold]
+    misses = sum(not ok for _, ok in scored)
+    return len(scored), len(under), misses, sum(not ok for ok in under)
+
+
 # openalpr-dev labels box the plate's text; the detector boxes the plate. Detection recall counts
 # boxes at the usual IoU 0.5; the end-to-end read is the read of the detection that overlaps the
 # labelled text most, at IoU >= 0.3 (a plate box around a small text box can sit below 0.5).

@@ -33,7 +33,7 @@ def read(
 
     Prints each plate's registration (series + number; a Pakistani registration year is reported
     separately), its confidence, the alternatives considered and the vehicle it belongs to. A read
-    under 0.80 confidence is marked "check": on the validation sets every misread fell there.
+    under 0.80 confidence is marked "check": most misreads on the validation sets fell there.
 
     Example: `anpr read car.jpg --json --region pk`
     """
@@ -100,7 +100,7 @@ def _print_table(record: dict) -> None:
         table.add_row("(no plate found)", "", "", "", "", "")
     if unsure:
         table.caption = (
-            f"check: under {UNCERTAIN_READ:.2f} confidence, where every misread on the validation sets fell;"
+            f"check: under {UNCERTAIN_READ:.2f} confidence, where most misreads on the validation sets fell;"
             " compare each character with the photo"
         )
     Console().print(table)

@@ -123,8 +123,8 @@ class ReviewItem(BaseModel):
     )
     plate_confidence: float
     uncertain_read: bool = Field(
-        description="Confidence under anpr.types.UNCERTAIN_READ: on the held-back sets every misread sat"
-        " there, so check every character against the close-up"
+        description="Confidence under anpr.types.UNCERTAIN_READ, where most misreads on the held-back sets"
+        " sat: check every character against the close-up"
     )
     registered_class: str | None = Field(
         default=None, description="The vehicle registry's class for the plate as read; null if not registered"

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from anpr.bench import Tally, calibration
+from anpr.bench import Tally, calibration, routing
 
 
 def test_tally_scores_published_labels_and_corrections_apart():
@@ -18,6 +18,8 @@ def test_tally_scores_published_labels_and_corrections_apart():
     assert tally.confusions == {"E->F": 1}  # the reader's: the Slovak 0 the label calls O is not one
     rows = {label: (n, acc) for label, n, acc in calibration(tally.scored)}
     assert rows["0.00-0.50"] == (1, 0.0) and rows["0.90-0.95"] == (1, 0.0)
+    assert routing(tally.scored, 0.8) == (3, 1, 2, 1)  # the label's error at 0.9 escapes the mark
+    assert routing(tally.scored_printed, 0.8) == (3, 1, 1, 1)
     corrected = {label: (n, acc) for label, n, acc in calibration(tally.scored_printed)}
     assert corrected["0.00-0.50"] == (1, 0.0) and corrected["0.90-0.95"] == (1, 1.0)
 

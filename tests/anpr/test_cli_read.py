@@ -73,4 +73,4 @@ def test_the_table_marks_a_read_under_the_calibrated_confidence(capsys):
     _print_table(record)
     out = capsys.readouterr().out
     assert "0.55 check" in out and "0.97 check" not in out
-    assert "where every misread on the validation sets fell" in " ".join(out.split())
+    assert "where most misreads on the validation sets fell" in " ".join(out.split())
