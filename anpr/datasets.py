@@ -64,7 +64,7 @@ class LabelledCrop:
     split: str
 
 
-def _label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
+def label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
     """The rows of a set's labels.csv; none where the set is absent. InputError when it lacks one of
     `columns` or cannot be read."""
     from anpr.errors import InputError
@@ -86,7 +86,7 @@ def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
     """The labelled car photos; none where the set is absent."""
     root = (root or shared_datasets() or Path("/nonexistent")) / "openalpr-dev"
     photos = []
-    for row in _label_rows(root / "labels.csv", ("image", "region", "x", "y", "w", "h", "plate")):
+    for row in label_rows(root / "labels.csv", ("image", "region", "x", "y", "w", "h", "plate")):
         x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
         text = row["plate"].upper()
         published, printed, _ = OPENALPR_ERRATA.get(row["image"], (text, text, ""))
@@ -109,7 +109,7 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
     root = (root or shared_datasets() or Path("/nonexistent")) / "pk-plates-dev"
     crops = []
     columns = ("file", "series", "year", "number", "province", "layout", "legible")
-    for row in _label_rows(root / "labels.csv", columns):
+    for row in label_rows(root / "labels.csv", columns):
         text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
         crops.append(
             LabelledCrop(

@@ -25,6 +25,11 @@ class Candidate:
 UNCERTAIN_READ = 0.8
 
 
+def is_uncertain(text: str | None, confidence: float) -> bool:
+    """Whether a read is marked uncertain for the reviewer (an empty read is not a read)."""
+    return bool(text) and confidence < UNCERTAIN_READ
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """One plate's reading. `text` is series + number in A-Z0-9 only; a Pakistani registration year

@@ -75,11 +75,11 @@ def _print_table(record: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from anpr.types import UNCERTAIN_READ
+    from anpr.types import UNCERTAIN_READ, is_uncertain
 
     if record["error"]:
         return
-    unsure = [p for p in record["plates"] if p["text"] and p["confidence"] < UNCERTAIN_READ]
+    unsure = [p for p in record["plates"] if is_uncertain(p["text"], p["confidence"])]
     table = Table(title=record["image"], title_justify="left")
     for column in ("plate", "year", "conf", "region", "vehicle", "alternatives"):
         table.add_column(column)

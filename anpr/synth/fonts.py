@@ -88,6 +88,13 @@ def _font_index() -> dict[str, str]:
     return index
 
 
+def installed_faces() -> dict[str, str]:
+    """Every face some role may use that is installed here: file name -> path."""
+    index = _font_index()
+    names = dict.fromkeys((*PLATE_FACES, *CONDENSED_FACES, *CAPTION_FACES, *SERIF_FACES))
+    return {name: index[name] for name in names if name in index}
+
+
 @functools.cache
 def faces(role: str) -> tuple[str, ...]:
     """Paths of the installed faces for a role ("plate", "condensed", "caption", "serif")."""

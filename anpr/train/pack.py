@@ -23,7 +23,7 @@ from pathlib import Path
 
 import cv2
 
-from anpr.datasets import shared_datasets, split_of
+from anpr.datasets import label_rows, openalpr_photos, pk_crops, shared_datasets
 from anpr.errors import InputError
 
 PACKED = "packed.json"
@@ -35,70 +35,61 @@ def is_packed(root: Path | None) -> bool:
     return root is not None and (root / PACKED).is_file()
 
 
-def _rows(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write_rows(path: Path, fields: list[str], rows: list[dict]) -> None:
+def _write_rows(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
         writer.writerows(rows)
 
 
 def pack_openalpr(source: Path, target: Path) -> int:
     """The training half's photos, cut around the plate (grey, lossless) and relabelled; how many."""
-    fields, rows = _rows(source / "labels.csv")
+    rows = label_rows(source / "labels.csv", ())
     kept = []
-    for row in rows:
-        if split_of(row["image"]) != "train":
+    for row, photo in zip(rows, openalpr_photos(source.parent), strict=True):  # one photo per row
+        if photo.split != "train":
             continue
-        grey = cv2.imread(str(source / row["image"]), cv2.IMREAD_GRAYSCALE)
+        grey = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
         if grey is None:
-            raise InputError(f"{source / row['image']}: not a readable image")
+            raise InputError(f"{photo.path}: not a readable image")
         height, width = grey.shape
-        x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
-        grow_x, grow_y = int(CUT_X * w) + CUT_PX, int(CUT_Y * h) + CUT_PX
-        left, top = max(0, x - grow_x), max(0, y - grow_y)
-        right, bottom = min(width, x + w + grow_x), min(height, y + h + grow_y)
+        x1, y1, x2, y2 = photo.box
+        grow_x, grow_y = int(CUT_X * (x2 - x1)) + CUT_PX, int(CUT_Y * (y2 - y1)) + CUT_PX
+        left, top = max(0, x1 - grow_x), max(0, y1 - grow_y)
+        right, bottom = min(width, x2 + grow_x), min(height, y2 + grow_y)
         ok, png = cv2.imencode(".png", grey[top:bottom, left:right])
         out = target / row["image"]  # the name stays (split and errata are keyed by it): PNG inside
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(png.tobytes())
-        kept.append(row | {"x": x - left, "y": y - top})
-    _write_rows(target / "labels.csv", fields, kept)
+        kept.append(row | {"x": x1 - left, "y": y1 - top})
+    _write_rows(target / "labels.csv", kept)
     return len(kept)
 
 
 def pack_pk(source: Path, target: Path) -> int:
     """The training half's Pakistani crops as they are; how many."""
-    fields, rows = _rows(source / "labels.csv")
+    rows = label_rows(source / "labels.csv", ())
     kept = []
-    for row in rows:
-        text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
-        if split_of(f"{text}/{row['year']}") != "train":  # as anpr.datasets.pk_crops splits them
+    for row, crop in zip(rows, pk_crops(source.parent), strict=True):  # one crop per row
+        if crop.split != "train":
             continue
         out = target / row["file"]
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / row["file"], out)
+        shutil.copy2(crop.path, out)
         kept.append(row)
-    _write_rows(target / "labels.csv", fields, kept)
+    _write_rows(target / "labels.csv", kept)
     return len(kept)
 
 
 def pack_fonts(target: Path) -> int:
     """The faces the synthetic plates use, as installed here; how many."""
-    from anpr.synth import fonts
+    from anpr.synth.fonts import installed_faces
 
-    index = fonts._font_index()
-    names = {*fonts.PLATE_FACES, *fonts.CONDENSED_FACES, *fonts.CAPTION_FACES, *fonts.SERIF_FACES}
     target.mkdir(parents=True, exist_ok=True)
-    found = sorted(name for name in names if name in index)
-    for name in found:
-        shutil.copy2(index[name], target / name)
+    found = installed_faces()
+    for name, path in found.items():
+        shutil.copy2(path, target / name)
     return len(found)
 
 

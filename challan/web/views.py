@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from anpr.errors import AnprError, InputError
-from anpr.types import UNCERTAIN_READ
+from anpr.types import is_uncertain
 from challan import crud
 from challan import evidence as evidence_files
 from challan.errors import EvidenceError, NotFoundError, TransitionError
@@ -63,7 +63,7 @@ def build_templates(settings: PortalSettings) -> Jinja2Templates:
     env.filters["percent"] = lambda value: f"{float(value):.0%}"
     env.globals["authority"] = settings.authority
     env.globals["csrf_field"] = CSRF_FIELD
-    env.globals["uncertain_read"] = UNCERTAIN_READ
+    env.globals["is_uncertain"] = is_uncertain
     return templates
 
 
@@ -206,7 +206,7 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
         plate_read=violation.plate_text,
         plate_year=violation.plate_year,
         plate_confidence=violation.plate_confidence,
-        uncertain_read=bool(violation.plate_text) and violation.plate_confidence < UNCERTAIN_READ,
+        uncertain_read=is_uncertain(violation.plate_text, violation.plate_confidence),
         registered_class=registered_class,
         class_conflict=bool(registered_class)
         and crud.class_conflict(violation.vehicle_type, registered_class),
