@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, or_, select
@@ -233,13 +234,21 @@ def get_vehicle(session: Session, *, plate: str) -> Vehicle | None:
     return session.exec(select(Vehicle).where(Vehicle.plate == plate)).first()
 
 
-def registered_classes(session: Session, plates: Sequence[str]) -> dict[str, str]:
-    """plate -> the registry's vehicle class, for those of `plates` the registry knows."""
+class Registration(NamedTuple):
+    """What the vehicle registry says of a plate that the review card checks the read against."""
+
+    vehicle_class: str
+    year: str | None
+
+
+def registrations(session: Session, plates: Sequence[str]) -> dict[str, Registration]:
+    """plate -> its registry entry's class and year, for those of `plates` the registry knows."""
     wanted = sorted({p for p in plates if p})
     if not wanted:
         return {}
-    rows = session.exec(select(Vehicle.plate, Vehicle.vehicle_class).where(col(Vehicle.plate).in_(wanted)))
-    return dict(rows.all())
+    query = select(Vehicle.plate, Vehicle.vehicle_class, Vehicle.registration_year)
+    rows = session.exec(query.where(col(Vehicle.plate).in_(wanted)))
+    return {plate: Registration(cls, year) for plate, cls, year in rows.all()}
 
 
 def class_conflict(camera_type: str, registry_class: str) -> bool:
@@ -250,6 +259,16 @@ def class_conflict(camera_type: str, registry_class: str) -> bool:
     if registry_class == "rickshaw" or camera_type in ("rickshaw", "unknown"):
         return False
     return (camera_type == "motorcycle") != (registry_class == "motorcycle")
+
+
+def year_conflict(read_year: str | None, registry_year: str | None) -> bool:
+    """Whether the year the camera read on a Punjab plate differs from the registry's (two or four
+    digits there, two on the plate). The challan prints the registry's year, so a conflict says the
+    year or the plate was misread (the small raised year is what the reader loses first: README,
+    "Small plates"), or that the registry is wrong: the officer looks at the close-up."""
+    if not read_year or not registry_year:
+        return False
+    return read_year[-2:] != registry_year[-2:]
 
 
 def save_vehicle(session: Session, *, data: VehicleCreate, actor: str, reason: str | None = None) -> str:

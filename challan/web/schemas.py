@@ -133,6 +133,13 @@ class ReviewItem(BaseModel):
         description="The registry's class contradicts the vehicle the camera saw (two wheels against four):"
         " the plate is likely misread"
     )
+    registered_year: str | None = Field(
+        default=None, description="The vehicle registry's registration year for the plate as read"
+    )
+    year_conflict: bool = Field(
+        description="The year the camera read differs from the registry's: the year or the plate is"
+        " likely misread (the challan prints the registry's year)",
+    )
     candidates: list[Candidate]
     violation: str
     violation_title: str | None

@@ -199,8 +199,9 @@ def detail(
 def review_item(session: Session, violation: Violation, settings: PortalSettings) -> schemas.ReviewItem:
     [public] = crud.to_public(session, violations=[violation], settings=settings)
     candidates = [c for c in violation.plate_candidates if isinstance(c, dict)]
-    registered = crud.registered_classes(session, [violation.plate_text, *(c["text"] for c in candidates)])
-    registered_class = registered.get(violation.plate_text)
+    registered = crud.registrations(session, [violation.plate_text, *(c["text"] for c in candidates)])
+    entry = registered.get(violation.plate_text)
+    registered_class, registered_year = entry or (None, None)
     return schemas.ReviewItem(
         id=violation.id,
         plate_read=violation.plate_text,
@@ -210,7 +211,12 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
         registered_class=registered_class,
         class_conflict=bool(registered_class)
         and crud.class_conflict(violation.vehicle_type, registered_class),
-        candidates=[schemas.Candidate(**c, registered_class=registered.get(c["text"])) for c in candidates],
+        registered_year=registered_year,
+        year_conflict=crud.year_conflict(violation.plate_year, registered_year),
+        candidates=[
+            schemas.Candidate(**c, registered_class=getattr(registered.get(c["text"]), "vehicle_class", None))
+            for c in candidates
+        ],
         violation=violation.code,
         violation_title=public.violation_title,
         vehicle_type=violation.vehicle_type,

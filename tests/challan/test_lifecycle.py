@@ -278,3 +278,18 @@ def test_issue_date_is_the_day_in_pakistan(session, settings, images):
 )
 def test_only_two_wheels_against_four_counts_as_a_registry_conflict(camera, registry, conflict):
     assert crud.class_conflict(camera, registry) is conflict
+
+
+@pytest.mark.parametrize(
+    ("read", "registry", "conflict"),
+    [
+        ("18", "10", True),
+        ("18", "2010", True),  # the registry may hold four digits, the plate prints two
+        ("10", "2010", False),
+        ("10", "10", False),
+        (None, "2010", False),  # no year read (a one-line plate): nothing to check
+        ("10", None, False),  # the registry does not know the year
+    ],
+)
+def test_a_read_year_other_than_the_registrys_is_a_conflict(read, registry, conflict):
+    assert crud.year_conflict(read, registry) is conflict

@@ -182,6 +182,7 @@ def test_officer_reviews_through_the_api(client, seed, session):
         {"text": "LEH5780", "confidence": 0.4, "registered_class": None},
     ]
     assert (queue[0]["registered_class"], queue[0]["class_conflict"]) == (None, False)  # not registered
+    assert (queue[0]["registered_year"], queue[0]["year_conflict"]) == (None, False)
     approved = client.post(
         f"/api/v1/violations/{seed.pending_id}/approve", json={"plate": "LEH-5789"}, headers=auth
     )

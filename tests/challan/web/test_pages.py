@@ -305,3 +305,25 @@ def test_the_review_card_checks_the_read_against_the_vehicle_registry(
     assert "registered car" in card  # the first candidate, LEH5789, is in the registry
     card = review.split(f'id="v{car.id}"')[1].split("</article>")[0]
     assert "Registry: car" in card and "likely misread" not in card
+
+
+def test_the_review_card_checks_the_read_year_against_the_registry(client, seed, session, settings, images):
+    """The small raised year of a Punjab plate is what the reader loses first, and the challan prints
+    the registry's year: a read year the registry contradicts is flagged on the card, a matching one
+    is not."""
+    from challan import crud
+    from tests.challan.conftest import record
+
+    crud.save_vehicle(
+        session, data=OWNER.model_copy(update={"plate": "LED6129", "registration_year": "2010"}), actor="test"
+    )
+    session.commit()
+    login(client, *OFFICER)
+    wrong = record(session, settings, images, plate="LED6129", year="18", track_id=11)
+    right = record(session, settings, images, plate="LED6129", year="10", track_id=12)
+    review = client.get("/officer/review").text
+    card = review.split(f'id="v{wrong.id}"')[1].split("</article>")[0]
+    assert "Camera read year 18, registry says 2010: check the year on the close-up" in card
+    card = review.split(f'id="v{right.id}"')[1].split("</article>")[0]
+    assert "Registry: car, year 2010" in card and "check the year" not in card
+    assert review.count("check the year") == 1
