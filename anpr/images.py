@@ -24,7 +24,9 @@ def load_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as probe:  # reads the header only: size before decoding
             width, height = probe.size
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ImportError) as exc:
+        # ImportError: once ultralytics is loaded, its patched Image.open answers a file Pillow cannot
+        # identify by importing pi_heif (HEIF support), which is not installed
         raise InputError(f"{path}: not a readable image ({type(exc).__name__})") from None
     if width * height > MAX_PIXELS:
         raise InputError(f"{path}: image is {width}x{height} pixels, over the {MAX_PIXELS // 10**6} MP limit")

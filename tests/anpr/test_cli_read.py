@@ -38,6 +38,21 @@ def test_unreadable_inputs_get_an_error_each_and_a_non_zero_exit(bad_inputs):
     assert len(result.stderr.strip().splitlines()) == len(bad_inputs)
 
 
+def test_an_unreadable_photo_after_a_good_one_is_a_one_line_error(tmp_path, bad_inputs):
+    """Once the models are loaded, ultralytics' patched Image.open answers a file Pillow cannot
+    identify by importing pi_heif: that must still be the photo's one-line error."""
+    import cv2
+    import numpy as np
+
+    good = tmp_path / "street.png"
+    cv2.imwrite(str(good), np.full((240, 320, 3), 128, np.uint8))
+    result = run("read", "--json", str(good), str(bad_inputs["text"]))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["error"] is None
+    assert "not a readable image" in records[1]["error"]
+
+
 def test_bad_region_is_a_usage_error():
     result = run("read", "--region", "mars", "x.jpg")
     assert result.returncode == 2 and "Traceback" not in result.stderr
