@@ -15,10 +15,12 @@ import cv2
 import numpy as np
 
 from anpr.datasets import openalpr_photos, pk_crops
+from anpr.errors import InputError
 from anpr.images import crop, load_image
 from anpr.ocr.base import PlateReader
 from anpr.ocr.level import slanted, turned
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
+from anpr.plates import REGIONS
 from anpr.track import iou
 from anpr.types import PlateRead
 
@@ -121,6 +123,12 @@ def best_overlap(boxes, box) -> tuple[int, float]:
     return index, overlaps[index]
 
 
+def told_region(label: str) -> str:
+    """The region the reader is told for a photo labelled `label`: the label where the reader has its
+    layouts, else `auto` (another set may hold plates of countries the grammar lacks)."""
+    return label if label in REGIONS else "auto"
+
+
 def matched_plate(plates: list[PlateRead], box) -> tuple[PlateRead | None, bool]:
     """The read whose box overlaps the labelled box most, if at READ_IOU or more, and whether the
     plate counts as found (some box at RECALL_IOU or more)."""
@@ -139,24 +147,32 @@ class OpenalprTallies:
     crops_auto: Tally = field(default_factory=Tally)
     pipeline_auto: Tally = field(default_factory=Tally)
     found: Counter = field(default_factory=Counter)
+    skipped: list[str] = field(default_factory=list)  # unreadable photos: why, one line each
 
 
 def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None):
     """Per photo: the reader on the labelled box (recognition alone) and the whole pipeline (detection
     + reading: the plate found must read exactly; see matched_plate), given the photo's region; then
-    the same two crops read again with the region left to the reader (`auto`)."""
+    the same two crops read again with the region left to the reader (`auto`). A photo that cannot
+    be read is skipped and named in `skipped`, not counted."""
     out = OpenalprTallies()
     for photo in (p for p in openalpr_photos() if split == "all" or p.split == split):
-        image = load_image(photo.path)
+        try:
+            image = load_image(photo.path)
+        except InputError as exc:
+            out.skipped.append(str(exc))
+            progress()
+            continue
         groups, item = ["all", photo.region], f"{photo.path.parent.name}/{photo.path.name}"
+        region = told_region(photo.region)
         labelled = crop(image, photo.box, *PLATE_PAD)
         start = time.perf_counter()
-        read = recognizer.reader.read(labelled, photo.region)
+        read = recognizer.reader.read(labelled, region)
         out.crops.seconds += time.perf_counter() - start
         out.crops.reads += 1
         out.crops.add(groups, photo.text, read.text, read.confidence, photo.printed, item)
         start = time.perf_counter()
-        result = recognizer.read_image(image, photo.region)
+        result = recognizer.read_image(image, region)
         out.pipeline.seconds += time.perf_counter() - start
         out.pipeline.reads += 1
         best, was_found = matched_plate(result.plates, photo.box)
@@ -213,6 +229,7 @@ class PkTallies:
     auto_with_year: Tally = field(default_factory=Tally)
     pasted: Tally = field(default_factory=Tally)
     pasted_with_year: Tally = field(default_factory=Tally)
+    skipped: list[str] = field(default_factory=list)  # unreadable crops or car photos: why
 
 
 def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable = lambda: None) -> PkTallies:
@@ -223,7 +240,12 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
     cars = [p for p in openalpr_photos() if p.region == "us" and (split == "all" or p.split == split)]
     items = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
     for index, item in enumerate(items):
-        image = load_image(item.path)
+        try:
+            image = load_image(item.path)
+        except InputError as exc:
+            out.skipped.append(str(exc))
+            progress()
+            continue
         start = time.perf_counter()
         read = recognizer.read_plate_image(image, "pk")
         out.text.seconds += time.perf_counter() - start
@@ -237,7 +259,12 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
         out.auto_with_year.add(groups, truth, f"{read.text}/{read.year or ''}", read.confidence, item=name)
         if cars:
             car = cars[index % len(cars)]
-            photo, box = pasted_plate(load_image(car.path), car.box, image)
+            try:
+                photo, box = pasted_plate(load_image(car.path), car.box, image)
+            except InputError as exc:
+                out.skipped.append(f"{exc} (no pasted read of {item.path.name})")
+                progress()
+                continue
             read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
             text, year, confidence = (read.text, read.year or "", read.confidence) if read else ("", "", 0.0)
             out.pasted.add(groups, item.text, text, confidence, item=name)
@@ -311,7 +338,7 @@ def _same_plate(read: PlateRead, plate) -> bool:
 def read_end_to_end(recognizer: PlateRecognizer, view: np.ndarray, photo, box) -> bool:
     """Whether the whole pipeline, run on `view` (a photo changed by a bench), finds the plate now in
     `box` and reads it as the photo shows it (corrected label; see matched_plate)."""
-    found, _ = matched_plate(recognizer.read_image(view, photo.region).plates, box)
+    found, _ = matched_plate(recognizer.read_image(view, told_region(photo.region)).plates, box)
     return found is not None and found.text == (photo.printed or photo.text)
 
 
@@ -393,7 +420,7 @@ def bench_tilt(
         row = {"degrees": degrees, "openalpr": 0, "openalpr_corrected": 0, "openalpr_end_to_end": 0}
         for photo, image in zip(photos, images, strict=True):
             view, held = leaning_view(image, photo.box, degrees, slant)
-            read = reader.read(crop(view, held, *PLATE_PAD), photo.region)
+            read = reader.read(crop(view, held, *PLATE_PAD), told_region(photo.region))
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
             if recognizer is not None:
@@ -447,7 +474,7 @@ def bench_resolution(
             scale = width / (photo.box[2] - photo.box[0]) if width else 1.0
             box = tuple(v * scale for v in photo.box)
             view = shrunk(image, scale) if width else image
-            read = reader.read(crop(view, box, *PLATE_PAD), photo.region)
+            read = reader.read(crop(view, box, *PLATE_PAD), told_region(photo.region))
             row["openalpr"] += read.text == photo.text
             row["openalpr_corrected"] += read.text == (photo.printed or photo.text)
             if recognizer is not None:

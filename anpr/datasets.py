@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,18 +83,39 @@ def label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
         raise InputError(f"{labels}: cannot be read ({exc})") from exc
 
 
+def plate_label(value: str) -> str:
+    """A label as the reader writes plates: A-Z and 0-9 only ('abc-123' and 'ABC 123' are ABC123)."""
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+def year_label(value: str) -> str | None:
+    """A Pakistani registration year as the reader gives it, two digits ('2012' is 12); None if blank."""
+    digits = re.sub(r"\D", "", value)
+    return digits[-2:] if digits else None
+
+
 def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
-    """The labelled car photos; none where the set is absent."""
+    """The labelled car photos; none where the set is absent. InputError for a row whose box is not
+    four numbers."""
+    from anpr.errors import InputError
+
     root = (root or shared_datasets() or Path("/nonexistent")) / "openalpr-dev"
     photos = []
-    for row in label_rows(root / "labels.csv", ("image", "region", "x", "y", "w", "h", "plate")):
-        x, y, w, h = (int(row[k]) for k in ("x", "y", "w", "h"))
-        text = row["plate"].upper()
+    for line, row in enumerate(
+        label_rows(root / "labels.csv", ("image", "region", "x", "y", "w", "h", "plate")), 2
+    ):
+        try:
+            x, y, w, h = (round(float(row[k])) for k in ("x", "y", "w", "h"))
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{root / 'labels.csv'}, line {line}: the box x, y, w, h is not four numbers"
+            ) from None
+        text = plate_label(row["plate"] or "")
         published, printed, _ = OPENALPR_ERRATA.get(row["image"], (text, text, ""))
         photos.append(
             LabelledPhoto(
                 root / row["image"],
-                row["region"],
+                (row["region"] or "").strip().lower(),
                 (x, y, x + w, y + h),
                 text,
                 split_of(row["image"]),
@@ -110,12 +132,12 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
     crops = []
     columns = ("file", "series", "year", "number", "province", "layout", "legible")
     for row in label_rows(root / "labels.csv", columns):
-        text = (row["series"] + row["number"]).upper().replace(" ", "").replace("-", "")
+        text = plate_label((row["series"] or "") + (row["number"] or ""))
         crops.append(
             LabelledCrop(
                 root / row["file"],
                 text,
-                row["year"] or None,
+                year_label(row["year"] or ""),
                 row["province"],
                 row["layout"],
                 row["legible"].strip().lower() == "yes",

@@ -127,6 +127,11 @@ def accuracy(
             "-",
         )
     console.print(table)
+    skipped = oa.skipped + pk.skipped
+    if skipped:
+        shown = "; ".join(skipped[:3]) + (f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        files = "file" if len(skipped) == 1 else "files"
+        console.print(f"[bold]Skipped {len(skipped)} unreadable {files}, not counted:[/] {shown}")
     console.print(
         f"End to end: the read of the detected plate that overlaps the labelled text box most, at IoU >= "
         f"{bench.READ_IOU} (a plate box around a small text box can sit below {bench.RECALL_IOU})."

@@ -200,10 +200,32 @@ def test_bench_accuracy_scores_another_copy_of_the_sets_and_writes_every_read(da
     from tests.anpr.test_cli_errors import run
 
     root = _linked_sets(datasets, tmp_path / "sets", photos=3, crops=2)
+    # another set's own conventions: separators in a label, a region the grammar lacks, four-digit
+    # years, and a file that is not an image
+    labels = root / "openalpr-dev" / "labels.csv"
+    head, first, *rest = labels.read_text().splitlines()
+    image, _, *box, plate = first.split(",")
+    labels.write_text(
+        "\n".join(
+            [
+                head,
+                ",".join([image, " XX", *box, f"{plate[:3]}-{plate[3:]}"]),
+                *rest,
+                "us/cut.jpg,us,1,1,20,10,AB123",
+                "",
+            ]
+        )
+    )
+    (root / "openalpr-dev" / "us" / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    crops = root / "pk-plates-dev" / "labels.csv"
+    crops.write_text(crops.read_text().replace(",07,", ",2007,"))
     out = tmp_path / "reads.csv"
     result = run("bench", "accuracy", "--datasets", str(root), "--split", "all", "--reads", str(out))
     assert result.returncode == 0, result.stderr
+    assert "Skipped 1 unreadable file, not counted" in " ".join(result.stdout.split())
     rows = list(csv.DictReader(out.open()))
+    assert {(r["group"], r["label"]) for r in rows if r["image"] == image} == {("xx", plate.upper())}
+    assert "LEH5789/07" in {r["label"] for r in rows if r["measure"] == "crop, with year"}
     measures = {(row["set"], row["measure"]) for row in rows}
     assert ("openalpr-dev", "labelled box") in measures and ("pk-plates-dev", "crop, with year") in measures
     boxes = [row for row in rows if row["measure"] == "labelled box"]
