@@ -52,3 +52,15 @@ def test_only_same_glyph_swaps_overrule_a_sure_model(read, expected):
 def test_a_province_word_names_the_region_of_every_reading(whole, top, bottom, text, region):
     got = choose_read([[(whole, 0.8)], [(top, 0.3)], [(bottom, 0.5)]], "auto")
     assert (got.text, got.region) == (text, region)
+
+
+def test_lines_read_together_are_no_alternative_but_a_lone_read_stays():
+    """A US plate's state name and number read as one line (TEXASBGB3282) is longer than any
+    registration: officers are not offered it. A read that is only that long is still the read."""
+    from anpr.plates.formats import LONGEST_REGISTRATION
+
+    got = choose_read([[("BGB3282", 0.9), ("TEXASBGB3282", 0.05)], [], []], "us")
+    assert got.text == "BGB3282"
+    assert all(len(c.text) <= LONGEST_REGISTRATION for c in got.candidates)
+    alone = choose_read([[("TEXASBGB3282", 0.9)], [], []], "us")
+    assert alone.text == "TEXASBGB3282" and alone.candidates[0].text == "TEXASBGB3282"
