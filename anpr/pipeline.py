@@ -18,6 +18,9 @@ from anpr.types import PlateRead, VehicleSighting
 VEHICLE_INDEX = "vehicle_index"  # Detections.data field on plates: row of the vehicle, -1 if none
 PLATE_PAD = (0.04, 0.08)  # margin around a detected plate; best on the openalpr-dev training split
 MIN_VEHICLE_SIDE = 48  # smaller vehicles carry no legible plate
+# No camera frame is this small, but a plate cropped from one is: `anpr read` reads such an image
+# whole when it finds no plate in it (the detector misses plates that fill a tiny image).
+PLATE_CROP_MAX = (320, 240)  # width, height in pixels
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,13 @@ class PlateRecognizer:
         """The whole image is one plate (already cropped)."""
         height, width = image.shape[:2]
         return replace(self.reader.read(image, region), box=(0.0, 0.0, float(width), float(height)))
+
+
+def could_be_plate_crop(image: np.ndarray) -> bool:
+    """Whether an image is small and shaped enough to be a plate already cropped (a plate is wider
+    than high, a motorcycle's about square): within PLATE_CROP_MAX."""
+    height, width = image.shape[:2]
+    return width <= PLATE_CROP_MAX[0] and height <= PLATE_CROP_MAX[1] and width >= 0.8 * height
 
 
 def _big_enough(box: np.ndarray) -> bool:

@@ -53,6 +53,36 @@ def test_an_unreadable_photo_after_a_good_one_is_a_one_line_error(tmp_path, bad_
     assert "not a readable image" in records[1]["error"]
 
 
+def test_a_small_image_with_no_plate_found_in_it_is_read_whole(tmp_path):
+    """A plate crop handed to `anpr read` without --crop: the detector finds no plate filling a tiny
+    image, so it is read whole, with a note saying so; a camera-sized frame is not."""
+    import cv2
+    import numpy as np
+
+    from anpr.pipeline import PlateRecognizer
+    from anpr.synth import render_plate
+
+    recognizer, rng = PlateRecognizer(), np.random.default_rng(7)
+    for _ in range(30):  # a plate the detector does not find at this size (most it does)
+        plate = render_plate(rng, "pk-sindh-yellow")
+        image = cv2.resize(plate.image, (124, 62), interpolation=cv2.INTER_AREA)
+        if not recognizer.read_image(image).plates:
+            break
+    else:
+        pytest.fail("the detector found every small synthetic plate: nothing to test")
+    small = tmp_path / "plate.png"
+    cv2.imwrite(str(small), image)
+    frame = tmp_path / "frame.png"
+    cv2.imwrite(str(frame), np.full((480, 640, 3), 128, np.uint8))
+    result = run("read", "--json", str(small), str(frame))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [p["box"] for p in records[0]["plates"]] == [[0.0, 0.0, 124.0, 62.0]]
+    assert records[0]["plates"][0]["text"] == plate.text
+    assert records[1]["plates"] == []
+    assert result.stderr.count("read whole as a plate crop") == 1
+
+
 def test_bad_region_is_a_usage_error():
     result = run("read", "--region", "mars", "x.jpg")
     assert result.returncode == 2 and "Traceback" not in result.stderr
