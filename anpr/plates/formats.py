@@ -61,7 +61,8 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("eu-2l3d2l", "L{2}=series D{3} L{2}", 0.8),
     Layout("eu-uk", "L{2}=series D{2}=age L{3}", 0.8),
     Layout("eu-es", "D{4} L{3}", 0.7),
-    Layout("eu-cz", "D L A D{4}", 0.6),
+    # A Czech plate's second character is its region's letter, one of 14 (A Prague ... Z Zlin): no O.
+    Layout("eu-cz", "D L[ABCEHJKLMPSTUZ] A D{4}", 0.6),
     Layout("eu-generic", "A{4,8}", 0.3),
     # Brazil: Mercosur ABC1D23 (from 2018) and the old ABC1234; motorcycles stack them on two lines.
     # Mercosur a shade below 1 so that an old plate read right outranks its 0->O "Mercosur" variant.

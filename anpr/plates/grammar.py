@@ -5,10 +5,11 @@ A pattern is tokens separated by spaces, with "/" between printed lines (top to 
     "L{2,3}=series D{2}=year / D{1,4}=number L{0,1}=suffix"
 
 Classes: L a letter, D a digit, A either, Y a registration year (2 digits, or 4 starting 19/20; the
-field keeps the last two). `=field` names what the characters are: series, year, number (the default),
-suffix (printed after the number but not part of the registration) or age (a GB age identifier,
-checked against the date and kept as the start of the number). The registration text is the
-series, age and number characters in printed order.
+field keeps the last two). A class may be narrowed to the characters a format uses there:
+"L[ABCEHJKLMPSTUZ]" is a Czech region letter. `=field` names what the characters are: series,
+year, number (the default), suffix (printed after the number but not part of the registration) or
+age (a GB age identifier, checked against the date and kept as the start of the number). The
+registration text is the series, age and number characters in printed order.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def plausible_gb_age(age: str, today: date | None = None) -> bool:
     return 2 <= value <= march or 51 <= value <= september
 
 
-_TOKEN = re.compile(r"^(?P<cls>[LDAY])(?:\{(?P<lo>\d+)(?:,(?P<hi>\d+))?\})?(?:=(?P<field>\w+))?$")
+_TOKEN = re.compile(
+    r"^(?P<cls>[LDAY])(?:\[(?P<chars>[A-Z0-9]+)\])?(?:\{(?P<lo>\d+)(?:,(?P<hi>\d+))?\})?(?:=(?P<field>\w+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Token:
     cls: str  # L, D, A, Y or "/" (line break)
     lengths: tuple[int, ...]
     field: str
+    chars: str = ""  # the only characters allowed here ("L[ABC]"), where the class is too wide
 
     def regex(self, index: int) -> str:
         if self.cls == LINE_BREAK:
@@ -63,7 +67,8 @@ class Token:
         if self.cls == "Y":
             body = "(?:19|20)?[0-9]{2}"
         else:
-            body = f"{CLASS_REGEX[self.cls]}{{{min(self.lengths)},{max(self.lengths)}}}"
+            allowed = f"[{self.chars}]" if self.chars else CLASS_REGEX[self.cls]
+            body = f"{allowed}{{{min(self.lengths)},{max(self.lengths)}}}"
         return f"(?P<t{index}>{body})"
 
 
@@ -85,7 +90,10 @@ def parse_pattern(pattern: str) -> tuple[Token, ...]:
             lo = int(match["lo"] or 1)
             hi = int(match["hi"] or lo)
             lengths = tuple(range(lo, hi + 1))
-        tokens.append(Token(match["cls"], lengths, name))
+        chars = match["chars"] or ""
+        if chars and not re.fullmatch(CLASS_REGEX.get(match["cls"], "[0-9]") + "+", chars):
+            raise ValueError(f"characters {chars!r} are not all of class {match['cls']} in {pattern!r}")
+        tokens.append(Token(match["cls"], lengths, name, chars))
     return tuple(tokens)
 
 

@@ -317,3 +317,21 @@ def test_gb_age_identifiers_are_checked_against_the_date():
     assert not plausible_gb_age("26", date(2026, 2, 1)) and not plausible_gb_age("76", date(2026, 8, 1))
     assert parse("OY09FEU", "eu").format == "eu-uk" and parse("OY09FEU", "eu").text == "OY09FEU"
     assert parse("RK34OAO", "eu").format == "eu-generic"
+
+
+def test_a_czech_plate_carries_one_of_the_fourteen_region_letters():
+    """Czech plates since 2001 read digit, region letter, character, four digits (1A2 3456); no
+    region's letter is an O, so an all-digit US plate read with a 0 second (1049338) is no Czech
+    plate whichever way the 0 is read."""
+    assert formats.parse("1A23456").format == "eu-cz"
+    assert formats.parse("2BC4567", "eu").format == "eu-cz"
+    assert formats.parse("1O49338").format != "eu-cz"
+    assert formats.parse("1O49338", "eu").format == "eu-generic"
+    assert [t for t, _ in formats.confusable_variants("1049338", "auto")][:1] != ["1O49338"]
+
+
+def test_a_narrowed_class_must_hold_only_characters_of_its_class():
+    assert Layout("x-ok", "L[AB] D{2}", 1.0).regex.fullmatch("A12")
+    assert not Layout("x-ok", "L[AB] D{2}", 1.0).regex.fullmatch("C12")
+    with pytest.raises(ValueError, match="not all of class L"):
+        Layout("x-bad", "L[A1] D{2}", 1.0)
