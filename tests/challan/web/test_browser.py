@@ -71,6 +71,8 @@ def server(tmp_path_factory):
     engine = get_engine(settings.database_url)
     with Session(engine, expire_on_commit=False) as session:
         crud.save_vehicle(session, data=OWNER, actor="test")
+        registered_2009 = OWNER.model_copy(update={"plate": "LEA5789", "registration_year": "2009"})
+        crud.save_vehicle(session, data=registered_2009, actor="test")  # the third card's read says 07
         issued = record(session, settings, scene_images(folder, 0), track_id=1)
         challan = lifecycle.approve_violation(
             session, violation_id=issued.id, officer="insp.sana", settings=settings
@@ -203,7 +205,9 @@ def test_officer_reviews_the_queue_with_the_keyboard(page, server, shots):
     assert "current" in first.get_attribute("class")
     assert "year 07" in first.locator(".read").inner_text()  # the year the approval vouches for
     assert first.locator(".uncertain").is_visible()  # read at 62 %, under UNCERTAIN_READ
-    assert page.locator("article.card .uncertain").count() == 1
+    assert page.locator("article.card .uncertain").count() == 2  # and the third card's year
+    third = page.locator("article.card").nth(2).inner_text()
+    assert "Camera read year 07, registry says 2009" in third and "Uncertain read" not in third
     page.keyboard.press("j")
     assert "current" in page.locator("article.card").nth(1).get_attribute("class")
     page.keyboard.press("k")
