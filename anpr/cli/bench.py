@@ -179,10 +179,12 @@ def accuracy(
     console.print(f"Most confused characters (as the plate shows them -> read): {pairs}")
     per_plate = (crops.seconds + pk.text.seconds) / max(1, crops.reads + pk.text.reads)
     per_image = pipeline.seconds / max(1, pipeline.reads)
-    console.print(
-        f"Speed (this CPU): {per_plate * 1000:.1f} ms per plate read, "
+    end_to_end = (
         f"{per_image * 1000:.0f} ms per photo end to end (detect vehicles + plates + read)"
+        if pipeline.reads
+        else "no car photos to time end to end"
     )
+    console.print(f"Speed (this CPU): {per_plate * 1000:.1f} ms per plate read, {end_to_end}")
     if reads is not None:
         measures = {
             ("openalpr-dev", "labelled box"): crops,
