@@ -7,9 +7,10 @@ import csv
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -123,6 +124,19 @@ def best_overlap(boxes, box) -> tuple[int, float]:
     return index, overlaps[index]
 
 
+def loaded(items: list, skipped: list[str], progress: Callable) -> Iterator[tuple[int, Any, np.ndarray]]:
+    """(index, item, its image) for each labelled item (a `path`) whose image can be read; one that
+    cannot is named in `skipped` and counted done for `progress`."""
+    for index, item in enumerate(items):
+        try:
+            image = load_image(item.path)
+        except InputError as exc:
+            skipped.append(str(exc))
+            progress()
+            continue
+        yield index, item, image
+
+
 def told_region(label: str) -> str:
     """The region the reader is told for a photo labelled `label`: the label where the reader has its
     layouts, else `auto` (another set may hold plates of countries the grammar lacks)."""
@@ -156,13 +170,8 @@ def bench_openalpr(recognizer: PlateRecognizer, split: str = "val", progress: Ca
     the same two crops read again with the region left to the reader (`auto`). A photo that cannot
     be read is skipped and named in `skipped`, not counted."""
     out = OpenalprTallies()
-    for photo in (p for p in openalpr_photos() if split == "all" or p.split == split):
-        try:
-            image = load_image(photo.path)
-        except InputError as exc:
-            out.skipped.append(str(exc))
-            progress()
-            continue
+    photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
+    for _, photo, image in loaded(photos, out.skipped, progress):
         groups, item = ["all", photo.region], f"{photo.path.parent.name}/{photo.path.name}"
         region = told_region(photo.region)
         labelled = crop(image, photo.box, *PLATE_PAD)
@@ -239,13 +248,7 @@ def bench_pk(recognizer: PlateRecognizer, split: str = "val", progress: Callable
     out = PkTallies()
     cars = [p for p in openalpr_photos() if p.region == "us" and (split == "all" or p.split == split)]
     items = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
-    for index, item in enumerate(items):
-        try:
-            image = load_image(item.path)
-        except InputError as exc:
-            out.skipped.append(str(exc))
-            progress()
-            continue
+    for index, item, image in loaded(items, out.skipped, progress):
         start = time.perf_counter()
         read = recognizer.read_plate_image(image, "pk")
         out.text.seconds += time.perf_counter() - start
