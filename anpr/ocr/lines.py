@@ -214,7 +214,7 @@ def choose_read(
         by_text[text] = by_text.get(text, 0.0) + score
     candidates = sorted(by_text.items(), key=lambda tc: -tc[1])
     confidence, (text, year), parsed, layout = next(r for r in ranked if r[1][0] == candidates[0][0])
-    longest = formats.LONGEST_REGISTRATION
+    longest = formats.LONGEST_ALTERNATIVE
     candidates = candidates[:1] + [(t, c) for t, c in candidates[1:] if len(t) <= longest]
     return PlateRead(
         text=text,

@@ -95,13 +95,15 @@ CUE_WORDS: dict[str, tuple[str, str | None]] = {
     "PAKISTAN": ("pk", None),
 } | {state: ("us", None) for state in _US_STATES.split()}
 
-# The longest registration any layout above reads (year and suffix are not registration text). An
-# alternative read longer than this is several printed lines joined (a state's name or a dealer's
-# frame with the number: TEXASBGB3282TEXAS), not a plate an officer should be offered.
+# The longest registration any layout above reads (year and suffix are not registration text): 8.
 LONGEST_REGISTRATION = max(
     sum(max(t.lengths) for t in lay.tokens if t.cls != LINE_BREAK and t.field not in ("year", "suffix"))
     for lay in LAYOUTS
 )
+# An alternative read longer than this is several printed lines joined (a state's name or a dealer's
+# frame with the number: TEXASBGB3282TEXAS), not a plate to offer an officer. Room is left above
+# LONGEST_REGISTRATION for plates of countries the grammar lacks (India's MH12AB1234 is 10).
+LONGEST_ALTERNATIVE = max(LONGEST_REGISTRATION, 10)
 NO_FORMAT_PRIOR = 0.05  # a text that fits no layout: unlikely, not impossible (damaged or odd plates)
 SPLIT_FACTOR = 0.6  # a one-line layout read from several lines joined together
 AVOIDED_FACTOR = 0.6  # a series with a letter its (new) series avoids

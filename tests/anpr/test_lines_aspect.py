@@ -56,11 +56,12 @@ def test_a_province_word_names_the_region_of_every_reading(whole, top, bottom, t
 
 def test_lines_read_together_are_no_alternative_but_a_lone_read_stays():
     """A US plate's state name and number read as one line (TEXASBGB3282) is longer than any
-    registration: officers are not offered it. A read that is only that long is still the read."""
-    from anpr.plates.formats import LONGEST_REGISTRATION
+    registration anywhere: officers are not offered it. A read that is only that long is still the read."""
+    from anpr.plates.formats import LONGEST_ALTERNATIVE
 
-    got = choose_read([[("BGB3282", 0.9), ("TEXASBGB3282", 0.05)], [], []], "us")
+    got = choose_read([[("BGB3282", 0.9), ("TEXASBGB3282", 0.05), ("MH12AB1234", 0.04)], [], []], "auto")
     assert got.text == "BGB3282"
-    assert all(len(c.text) <= LONGEST_REGISTRATION for c in got.candidates)
+    assert all(len(c.text) <= LONGEST_ALTERNATIVE for c in got.candidates)
+    assert "MH12AB1234" in {c.text for c in got.candidates}  # an Indian plate is 10 characters long
     alone = choose_read([[("TEXASBGB3282", 0.9)], [], []], "us")
     assert alone.text == "TEXASBGB3282" and alone.candidates[0].text == "TEXASBGB3282"
