@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, or_, select
 
 from anpr.errors import AnprError, InputError
-from anpr.types import VehicleEvent
+from anpr.types import VehicleEvent, is_uncertain
 from challan import evidence as evidence_files
 from challan.audit import audit_trail, log_change, violation_trail  # noqa: F401  (part of this API)
 from challan.errors import NotFoundError
@@ -271,6 +271,32 @@ def year_conflict(read_year: str | None, registry_year: str | None) -> bool:
     return read_year[-2:] != registry_year[-2:]
 
 
+class ReadCheck(NamedTuple):
+    """What the officer is told of the camera's read of a violation's plate before approving it."""
+
+    uncertain_read: bool  # under anpr.types.UNCERTAIN_READ
+    registered_class: str | None  # the registry's entry for the plate as read, if any
+    class_conflict: bool
+    registered_year: str | None
+    year_conflict: bool
+
+
+def check_read(session: Session, violation: Violation) -> tuple[ReadCheck, dict[str, Registration]]:
+    """The read checked against its confidence and the vehicle registry; and the registry's entries
+    for the read and each of its candidates (for the review card's candidate buttons)."""
+    candidates = [c["text"] for c in violation.plate_candidates if isinstance(c, dict) and c.get("text")]
+    registered = registrations(session, [violation.plate_text, *candidates])
+    vehicle_class, year = registered.get(violation.plate_text) or (None, None)
+    check = ReadCheck(
+        uncertain_read=is_uncertain(violation.plate_text, violation.plate_confidence),
+        registered_class=vehicle_class,
+        class_conflict=bool(vehicle_class) and class_conflict(violation.vehicle_type, vehicle_class),
+        registered_year=year,
+        year_conflict=year_conflict(violation.plate_year, year),
+    )
+    return check, registered
+
+
 def save_vehicle(session: Session, *, data: VehicleCreate, actor: str, reason: str | None = None) -> str:
     """Add the vehicle or update its registry entry in place (the audit log keeps the old values).
     Returns 'created', 'updated' or 'unchanged'."""
@@ -388,6 +414,7 @@ def violation_detail(
         "plate_year": violation.plate_year,
         "plate_confidence": violation.plate_confidence,
         "plate_candidates": violation.plate_candidates,
+        "read_check": check_read(session, violation)[0]._asdict(),
         "corrected_plate": violation.corrected_plate,
         "details": violation.details,
         "event": EventPublic.model_validate(event).model_dump(mode="json"),

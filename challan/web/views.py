@@ -199,20 +199,13 @@ def detail(
 def review_item(session: Session, violation: Violation, settings: PortalSettings) -> schemas.ReviewItem:
     [public] = crud.to_public(session, violations=[violation], settings=settings)
     candidates = [c for c in violation.plate_candidates if isinstance(c, dict)]
-    registered = crud.registrations(session, [violation.plate_text, *(c["text"] for c in candidates)])
-    entry = registered.get(violation.plate_text)
-    registered_class, registered_year = entry or (None, None)
+    check, registered = crud.check_read(session, violation)
     return schemas.ReviewItem(
         id=violation.id,
         plate_read=violation.plate_text,
         plate_year=violation.plate_year,
         plate_confidence=violation.plate_confidence,
-        uncertain_read=is_uncertain(violation.plate_text, violation.plate_confidence),
-        registered_class=registered_class,
-        class_conflict=bool(registered_class)
-        and crud.class_conflict(violation.vehicle_type, registered_class),
-        registered_year=registered_year,
-        year_conflict=crud.year_conflict(violation.plate_year, registered_year),
+        **check._asdict(),
         candidates=[
             schemas.Candidate(**c, registered_class=getattr(registered.get(c["text"]), "vehicle_class", None))
             for c in candidates

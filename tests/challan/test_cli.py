@@ -107,6 +107,28 @@ def test_approve_with_correction_then_list_and_show(anpr, pending):
     assert {e["status"] for e in detail["evidence"]} == {"ok"}
 
 
+def test_show_checks_the_read_against_the_registry_as_the_review_card_does(anpr, session, settings, images):
+    """An officer working from the command line is told what the review card says: a read under the
+    calibrated confidence, a registered vehicle of the other kind, a year the registry contradicts."""
+    from challan import crud
+    from tests.challan.web.conftest import OWNER
+
+    registered = OWNER.model_copy(update={"plate": "LED6129", "registration_year": "2010"})
+    crud.save_vehicle(session, data=registered, actor="test")
+    session.commit()
+    bike = record(session, settings, images, plate="LED6129", year="18", vehicle_type="motorcycle",
+                  confidence=0.55, track_id=3)  # fmt: skip
+    code, out, _ = anpr("challan", "show", str(bike.id), "--json")
+    assert code == 0
+    assert json.loads(out[0])["read_check"] == {
+        "uncertain_read": True,
+        "registered_class": "car",
+        "class_conflict": True,
+        "registered_year": "2010",
+        "year_conflict": True,
+    }
+
+
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [
