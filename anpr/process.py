@@ -97,14 +97,15 @@ class VideoProcessor:
         detector=None,
         judge: Judge | None = None,
         evidence_dir: Path | None = None,
-        region: str = "auto",
+        region: str | None = None,
         min_track_frames: int = 3,
         reads: ReadPolicy | None = None,
         merge_gap_s: float = 2.0,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
-        self.judge, self.evidence_dir, self.region = judge, evidence_dir, region
+        self.judge, self.evidence_dir = judge, evidence_dir
+        self.region = region or site.config.site.plate_region  # None: the site file's
         # a track closes only once it can no longer be continued by a fragment
         self.min_track_frames, self.merge_gap_s = min_track_frames, merge_gap_s
         self.close_after_s = merge_gap_s + 0.1

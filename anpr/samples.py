@@ -234,7 +234,7 @@ def _write_site(scenario: Scenario, camera: Camera, head: tuple, out_dir: Path) 
     ]
     lines = [
         f"# Drawn by anpr/samples.py (python -m anpr.samples); camera {camera.width}x{camera.height}.",
-        f'site: {{id: {scenario.site_id}, name: "{scenario.site_name}"}}',
+        f'site: {{id: {scenario.site_id}, name: "{scenario.site_name}", plate_region: pk}}',
         f'camera: {{start_time: "{START_TIME}"}}',
         f"calibration: {{image: {image_points}, world: {[list(p) for p in CALIBRATION_WORLD]}}}",
     ]

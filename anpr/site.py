@@ -27,6 +27,19 @@ class _Strict(BaseModel):
 class SiteInfo(_Strict):
     id: Annotated[str, Field(min_length=1)]
     name: str = ""
+    # The plate grammar this camera's plates are read by (pk for a Pakistani site): told the region,
+    # the reader does not weigh foreign shapes (a Brazilian Mercosur ABC1D23 against Pakistani
+    # XHN-9020 read with its 0 as an O). auto weighs every region's; `--region` overrides it.
+    plate_region: str = "auto"
+
+    @field_validator("plate_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        from anpr.plates.formats import REGIONS
+
+        if value != "auto" and value not in REGIONS:
+            raise ValueError(f"'{value}' is not one of auto, {', '.join(REGIONS)}")
+        return value
 
 
 class Camera(_Strict):

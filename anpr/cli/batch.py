@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from anpr.cli.common import DbOption, fail
+from anpr.cli.common import DbOption, RegionOverride, fail
 
 BrokerOption = Annotated[
     str | None,
@@ -51,7 +51,7 @@ def batch(
         bool, typer.Option("--again", help="Queue footage even if a finished job already processed it.")
     ] = False,
     reader: Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapidocr, easyocr.")] = "auto",
-    region: Annotated[str, typer.Option(help="Plate grammar to rank reads by (auto, pk, ...).")] = "auto",
+    region: RegionOverride = None,
 ) -> None:
     """Queue recorded footage for the workers (`anpr worker`, on this or other machines sharing the
     files and the database): one job per video. Footage already processed with the same site file

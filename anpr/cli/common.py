@@ -20,6 +20,26 @@ DbOption = Annotated[
 ]
 
 
+def _region(value: str | None) -> str | None:
+    from anpr.plates.formats import REGIONS
+
+    if value is not None and value != "auto" and value not in REGIONS:
+        raise typer.BadParameter(f"'{value}' is not one of auto, {', '.join(REGIONS)}")
+    return value
+
+
+RegionOverride = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="Plate grammar to rank reads by: auto, pk, us, eu, br [default: the site file's"
+        " site.plate_region, else auto].",
+        callback=_region,
+        show_default=False,
+    ),
+]
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one line on stderr and return an Exit to raise."""
     typer.echo(f"error: {message}", err=True)

@@ -47,7 +47,7 @@ def demo(
         fps=None,
         store=True,
         reader="auto",
-        region="auto",
+        region=None,
     )
     with session_scope(db) as session:
         violations = crud.list_violations(session)

@@ -33,7 +33,7 @@ def run_footage(
     fps: float | None = None,
     store: bool = True,
     reader: str = "auto",
-    region: str = "auto",
+    region: str | None = None,  # None: the site file's plate_region
     on_start: Callable[[str, int | None], None] | None = None,
     on_frame: Callable[[], None] | None = None,
     on_event: Callable[[JudgedEvent, list[int | None]], None] | None = None,

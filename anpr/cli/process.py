@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from anpr.cli.common import DbOption
+from anpr.cli.common import DbOption, RegionOverride
 
 
 def process(
@@ -37,7 +37,7 @@ def process(
     ] = None,
     store: Annotated[bool, typer.Option("--store/--no-store", help="Record events and violations.")] = True,
     reader: Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapidocr, easyocr.")] = "auto",
-    region: Annotated[str, typer.Option(help="Plate grammar to rank reads by (auto, pk, ...).")] = "auto",
+    region: RegionOverride = None,
 ) -> None:
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
     signal; record suspected violations for officer review.

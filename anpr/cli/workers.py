@@ -94,7 +94,7 @@ def process_footage(
     db: str | None = None,
     out: str | None = None,
     reader: str = "auto",
-    region: str = "auto",
+    region: str | None = None,  # None: the site file's plate_region
 ) -> dict:
     """The worker's side: anpr.cli.jobs.run_footage on one video; its summary is the task's result.
     While it runs, the task's state is PROGRESS with {frames, total} (total None for a stream)."""
@@ -187,7 +187,7 @@ def submit(
     db: str | None,
     out: Path,
     reader: str = "auto",
-    region: str = "auto",
+    region: str | None = None,  # None: the site file's plate_region
     again: bool = False,
 ) -> tuple[list[Job], list[Job]]:
     """Queue one task per video; returns (queued, already done). Paths are made absolute: workers

@@ -73,6 +73,7 @@ def test_the_sample_sites_load(name):
             "item 2 is missing",
         ),
         (("site: {id: LHR-REGAL-01", "site: {id: ''"), "site.id", "at least 1"),
+        (('Lahore"}', 'Lahore", plate_region: pakistan}'), "site.plate_region", "'pakistan' is not one of"),
     ],
 )
 def test_a_malformed_site_names_the_key(site_dir, change, key, problem):
@@ -127,3 +128,15 @@ def test_the_cli_prints_one_line_naming_the_key(site_dir):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {path}: key 'speed.colour': unknown key"]
+
+
+def test_the_site_names_the_plate_grammar_its_videos_are_read_by(site_dir):
+    """A Pakistani site reads plates as Pakistani unless the command says otherwise; a site file
+    without the key leaves the reader to weigh every region's layouts."""
+    from anpr.process import VideoProcessor
+
+    site = load_site(write(site_dir, GOOD.replace('Lahore"}', 'Lahore", plate_region: pk}')))
+    assert site.config.site.plate_region == "pk"
+    assert VideoProcessor(site).region == "pk"
+    assert VideoProcessor(site, region="auto").region == "auto"  # --region overrides the site
+    assert VideoProcessor(load_site(write(site_dir, GOOD))).region == "auto"
