@@ -25,6 +25,10 @@ class Candidate:
 UNCERTAIN_READ = 0.8
 
 
+# Other years read with a plate are shown beside its year from this share of the years' mass up.
+SHOWN_YEAR_SHARE = 0.05
+
+
 def is_uncertain(text: str | None, confidence: float) -> bool:
     """Whether a read is marked uncertain for the reviewer (an empty read is not a read)."""
     return bool(text) and confidence < UNCERTAIN_READ
@@ -33,13 +37,16 @@ def is_uncertain(text: str | None, confidence: float) -> bool:
 @dataclass(frozen=True)
 class PlateRead:
     """One plate's reading. `text` is series + number in A-Z0-9 only; a Pakistani registration year
-    is in `year`, never in `text`. `candidates` are ranked best first and start with `text`."""
+    is in `year`, never in `text`. `candidates` are ranked best first and start with `text`;
+    `year_candidates` are the years read with `text`, best first (starting with `year`), each with
+    its share of that registration's probability."""
 
     text: str
     confidence: float
     candidates: tuple[Candidate, ...] = ()
     region: str = "unknown"
     year: str | None = None
+    year_candidates: tuple[Candidate, ...] = ()
     layout: str = "one-line"
     format: str | None = None
     box: Box | None = None
@@ -48,8 +55,13 @@ class PlateRead:
         out = asdict(self)
         out["box"] = [round(v, 1) for v in self.box] if self.box else None
         out["confidence"] = round(self.confidence, 4)
-        out["candidates"] = [{"text": c.text, "confidence": round(c.confidence, 4)} for c in self.candidates]
+        out["candidates"] = _rounded(self.candidates)
+        out["year_candidates"] = _rounded(self.year_candidates)
         return out
+
+
+def _rounded(candidates: tuple[Candidate, ...]) -> list[dict]:
+    return [{"text": c.text, "confidence": round(c.confidence, 4)} for c in candidates]
 
 
 @dataclass(frozen=True)
@@ -113,10 +125,8 @@ class VehicleEvent:
                 "text": plate.text if plate else "",
                 "year": plate.year if plate else None,
                 "confidence": round(plate.confidence, 4) if plate else 0.0,
-                "candidates": [
-                    {"text": c.text, "confidence": round(c.confidence, 4)}
-                    for c in (plate.candidates if plate else ())
-                ],
+                "candidates": _rounded(plate.candidates) if plate else [],
+                "year_candidates": _rounded(plate.year_candidates) if plate else [],
             },
             "vehicle_type": self.vehicle_type,
             "colour": self.colour,

@@ -4,6 +4,8 @@ so one lucky read, or a split vote, does not look certain. A Punjab plate's year
 way among the winner's reads, and its share of them multiplies the confidence too: each frame's
 confidence is that of text and year together, and the challan prints the year.
 
+The years an officer sees beside it pool each frame's own year candidates the same way.
+
 The alternatives an officer sees pool every frame's own candidates, not only the texts that won a
 frame: a character the reader always doubted (O or Q on a blurred plate) is offered even when no
 single frame chose it. They are ranked by their probability summed over the frames, each with the
@@ -52,7 +54,31 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
         Candidate(text, round(confidence * min(1.0, mass[text] / mass[winner]), 6)) for text in others
     )
     best = max((r for r in texted if r.text == winner), key=lambda r: r.confidence)
-    return replace(best, confidence=confidence, candidates=candidates, year=year or best.year)
+    year = year or best.year
+    return replace(
+        best,
+        confidence=confidence,
+        candidates=candidates,
+        year=year,
+        year_candidates=_years(texted, winner, year),
+    )
+
+
+def _years(reads: Sequence[PlateRead], winner: str, year: str | None) -> tuple[Candidate, ...]:
+    """The years the winner's frames read, each frame's own year candidates (or its year) weighted by
+    its confidence; the voted year first, each with its share of that mass."""
+    mass: dict[str, float] = defaultdict(float)
+    for read in reads:
+        if read.text != winner:
+            continue
+        weight = max(read.confidence, 1e-6)
+        for candidate in read.year_candidates or ((Candidate(read.year, 1.0),) if read.year else ()):
+            mass[candidate.text] += weight * candidate.confidence
+    total = sum(mass.values())
+    if not total:
+        return ()
+    ranked = sorted(mass, key=lambda y: (y != year, -mass[y], y))
+    return tuple(Candidate(y, round(mass[y] / total, 6)) for y in ranked)
 
 
 def vote_label(labels: Sequence[str | None], weights: Sequence[float] | None = None) -> str | None:

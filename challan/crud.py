@@ -297,6 +297,13 @@ def check_read(session: Session, violation: Violation) -> tuple[ReadCheck, dict[
     return check, registered
 
 
+def year_candidates(violation: Violation) -> list[dict]:
+    """The registration years the camera read with the plate, voted year first, each with its share
+    ({text, confidence}); stored with the vehicle's event. Empty for a plate without a year."""
+    plate = ((violation.event.data if violation.event else None) or {}).get("plate") or {}
+    return [c for c in plate.get("year_candidates") or [] if isinstance(c, dict) and c.get("text")]
+
+
 def save_vehicle(session: Session, *, data: VehicleCreate, actor: str, reason: str | None = None) -> str:
     """Add the vehicle or update its registry entry in place (the audit log keeps the old values).
     Returns 'created', 'updated' or 'unchanged'."""
@@ -414,6 +421,7 @@ def violation_detail(
         "plate_year": violation.plate_year,
         "plate_confidence": violation.plate_confidence,
         "plate_candidates": violation.plate_candidates,
+        "plate_year_candidates": year_candidates(violation),
         "read_check": check_read(session, violation)[0]._asdict(),
         "corrected_plate": violation.corrected_plate,
         "details": violation.details,

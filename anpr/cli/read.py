@@ -85,7 +85,7 @@ def _print_table(record: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from anpr.types import UNCERTAIN_READ, is_uncertain
+    from anpr.types import SHOWN_YEAR_SHARE, UNCERTAIN_READ, is_uncertain
 
     if record["error"]:
         return
@@ -98,9 +98,11 @@ def _print_table(record: dict) -> None:
             record["vehicles"][plate["vehicle"]]["vehicle_type"] if plate.get("vehicle") is not None else ""
         )
         alternatives = ", ".join(c["text"] for c in plate["candidates"][1:4])
+        shown = plate.get("year_candidates", [])[1:3]
+        years = [c["text"] for c in shown if c["confidence"] >= SHOWN_YEAR_SHARE]
         table.add_row(
             plate["text"] or "(unreadable)",
-            plate["year"] or "",
+            (plate["year"] or "") + (f" (or {', '.join(years)})" if years else ""),
             f"{plate['confidence']:.2f}" + (" [yellow]check[/yellow]" if plate in unsure else ""),
             plate["region"],
             vehicle,

@@ -214,6 +214,10 @@ def choose_read(
         by_text[text] = by_text.get(text, 0.0) + score
     candidates = sorted(by_text.items(), key=lambda tc: -tc[1])
     confidence, (text, year), parsed, layout = next(r for r in ranked if r[1][0] == candidates[0][0])
+    years: dict[str, float] = {}  # the years read with the chosen registration
+    for score, (other, other_year), _, _ in ranked:
+        if other == text and other_year:
+            years[other_year] = years.get(other_year, 0.0) + score
     longest = formats.LONGEST_ALTERNATIVE
     candidates = candidates[:1] + [(t, c) for t, c in candidates[1:] if len(t) <= longest]
     return PlateRead(
@@ -222,6 +226,9 @@ def choose_read(
         candidates=tuple(Candidate(t, c) for t, c in candidates),
         region=parsed.region if parsed else "unknown",
         year=year,
+        year_candidates=tuple(
+            Candidate(y, score / by_text[text]) for y, score in sorted(years.items(), key=lambda ys: -ys[1])
+        ),
         layout=layout,
         format=parsed.format if parsed else None,
     )

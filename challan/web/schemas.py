@@ -115,6 +115,11 @@ class Candidate(BaseModel):
     )
 
 
+class YearRead(BaseModel):
+    text: str = Field(description="A registration year as printed on the plate (two digits)")
+    confidence: float = Field(description="Its share of the years read with the plate")
+
+
 class ReviewItem(BaseModel):
     id: int
     plate_read: str
@@ -122,6 +127,10 @@ class ReviewItem(BaseModel):
         default=None, description="The registration year the camera read (Punjab legacy plates)"
     )
     plate_confidence: float
+    year_candidates: list[YearRead] = Field(
+        default_factory=list,
+        description="The years the camera read with the plate, voted year first, each with its share",
+    )
     uncertain_read: bool = Field(
         description="Confidence under anpr.types.UNCERTAIN_READ, where most misreads on the held-back sets"
         " sat: check every character against the close-up"

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from anpr.errors import AnprError, InputError
-from anpr.types import is_uncertain
+from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
 from challan import crud
 from challan import evidence as evidence_files
 from challan.errors import EvidenceError, NotFoundError, TransitionError
@@ -64,6 +64,7 @@ def build_templates(settings: PortalSettings) -> Jinja2Templates:
     env.globals["authority"] = settings.authority
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["is_uncertain"] = is_uncertain
+    env.globals["shown_year_share"] = SHOWN_YEAR_SHARE
     return templates
 
 
@@ -205,6 +206,7 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
         plate_read=violation.plate_text,
         plate_year=violation.plate_year,
         plate_confidence=violation.plate_confidence,
+        year_candidates=[schemas.YearRead(**c) for c in crud.year_candidates(violation)],
         **check._asdict(),
         candidates=[
             schemas.Candidate(**c, registered_class=getattr(registered.get(c["text"]), "vehicle_class", None))

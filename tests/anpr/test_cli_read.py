@@ -119,3 +119,8 @@ def test_the_table_marks_a_read_under_the_calibrated_confidence(capsys):
     out = capsys.readouterr().out
     assert "0.55 check" in out and "0.97 check" not in out
     assert "where most misreads on the validation sets fell" in " ".join(out.split())
+    years = [{"text": y, "confidence": c} for y, c in (("10", 0.4), ("18", 0.38), ("19", 0.01))]
+    unsure_year = plate("LED6129", 0.34) | {"year": "10", "year_candidates": years}
+    _print_table({"image": "b.jpg", "plates": [unsure_year], "vehicles": [], "error": None})
+    out = capsys.readouterr().out
+    assert "10 (or 18)" in out and "19" not in out  # a 1 % year is not shown

@@ -65,3 +65,13 @@ def test_lines_read_together_are_no_alternative_but_a_lone_read_stays():
     assert "MH12AB1234" in {c.text for c in got.candidates}  # an Indian plate is 10 characters long
     alone = choose_read([[("TEXASBGB3282", 0.9)], [], []], "us")
     assert alone.text == "TEXASBGB3282" and alone.candidates[0].text == "TEXASBGB3282"
+
+
+def test_the_years_read_with_a_two_line_plate_come_with_their_shares():
+    """The officer sees the year the reader was unsure of: both years of LED-10 / 6129 whose 0 may
+    be an 8, the chosen one first."""
+    got = choose_read([[], [("LED10", 0.55), ("LED18", 0.45)], [("6129", 0.95)]], "pk")
+    assert (got.text, got.year) == ("LED6129", "10")
+    assert [c.text for c in got.year_candidates] == ["10", "18"]
+    assert got.year_candidates[0].confidence > got.year_candidates[1].confidence > 0.3
+    assert choose_read([[("ABC1234", 0.9)], [], []], "us").year_candidates == ()

@@ -99,6 +99,26 @@ def test_a_split_year_lowers_the_confidence_as_a_split_text_does():
     assert agreed.confidence == pytest.approx(0.9)  # a frame without the year does not split it
 
 
+def test_the_officer_sees_every_year_the_frames_read_with_the_voted_one_first():
+    """Each frame's own year candidates pool by its confidence: a year no frame chose (the bolt
+    through LED-10's 0 reads as 18 too) is still shown, with its share."""
+    from anpr.types import Candidate
+
+    frames = [
+        PlateRead("LED6129", 0.8, year="10", year_candidates=(Candidate("10", 0.6), Candidate("18", 0.4))),
+        PlateRead("LED6129", 0.4, year="10", year_candidates=(Candidate("10", 0.9), Candidate("19", 0.1))),
+        PlateRead("LED6120", 0.9, year="18"),  # another registration's year is not this plate's
+    ]
+    plate = vote_plate(frames)
+    assert (plate.text, plate.year) == ("LED6129", "10")
+    years = {c.text: c.confidence for c in plate.year_candidates}
+    assert plate.year_candidates[0].text == "10" and set(years) == {"10", "18", "19"}
+    assert years["18"] == pytest.approx(0.8 * 0.4 / 1.2, abs=1e-6)
+    assert sum(years.values()) == pytest.approx(1.0, abs=1e-5)
+    assert vote_plate([r("LEH5789", 0.5, "07"), r("LEH5789", 0.6)]).year_candidates == (Candidate("07", 1.0),)
+    assert vote_plate([r("ABC123", 0.9)]).year_candidates == ()
+
+
 @pytest.mark.parametrize(
     ("texts", "expected"),
     [

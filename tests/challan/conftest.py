@@ -97,6 +97,7 @@ def record(
     site_id: str = "lhr-mall-road-01",
     year: str | None = None,
     confidence: float = 0.91,
+    year_candidates: tuple[tuple[str, float], ...] = (),
 ):
     """Record one violation as the pipeline would and commit; returns the pending Violation."""
     scene = evidence.store_file(images["scene_at"], root=settings.evidence_dir, kind="scene_at")
@@ -112,6 +113,7 @@ def record(
             confidence=confidence,
             candidates=(Candidate(plate, confidence), Candidate("LEH5780", 0.4)),
             year=year,
+            year_candidates=tuple(Candidate(y, share) for y, share in year_candidates),
             layout="two-line" if year else "one-line",
         ),
         evidence=(crop,),

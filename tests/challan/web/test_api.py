@@ -183,6 +183,7 @@ def test_officer_reviews_through_the_api(client, seed, session):
     ]
     assert (queue[0]["registered_class"], queue[0]["class_conflict"]) == (None, False)  # not registered
     assert (queue[0]["registered_year"], queue[0]["year_conflict"]) == (None, False)
+    assert queue[0]["year_candidates"] == []  # the seeded plate has no year
     approved = client.post(
         f"/api/v1/violations/{seed.pending_id}/approve", json={"plate": "LEH-5789"}, headers=auth
     )

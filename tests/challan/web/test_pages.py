@@ -327,3 +327,20 @@ def test_the_review_card_checks_the_read_year_against_the_registry(client, seed,
     card = review.split(f'id="v{right.id}"')[1].split("</article>")[0]
     assert "Registry: car, year 2010" in card and "check the year" not in card
     assert review.count("check the year") == 1
+
+
+def test_the_review_card_shows_the_other_years_the_camera_read(client, seed, session, settings, images):
+    """A year the reader was unsure of (LED-10 whose 0 may be an 8) is shown with the years it
+    weighed, so that the officer checks the year on the close-up; a sure year shows alone."""
+    from tests.challan.conftest import record
+
+    login(client, *OFFICER)
+    unsure = record(session, settings, images, plate="LED6129", year="10", track_id=13,
+                    year_candidates=(("10", 0.40), ("18", 0.38), ("19", 0.22)))  # fmt: skip
+    sure = record(session, settings, images, plate="LEC1840", year="12", track_id=14,
+                  year_candidates=(("12", 0.99), ("13", 0.01)))  # fmt: skip
+    review = client.get("/officer/review").text
+    card = review.split(f'id="v{unsure.id}"')[1].split("</article>")[0]
+    assert "also read year 18 (38%), 19 (22%)" in card
+    card = review.split(f'id="v{sure.id}"')[1].split("</article>")[0]
+    assert "year 12" in card and "also read year" not in card  # a 1 % year is not worth a look
