@@ -131,6 +131,13 @@ def layout_candidates(reads: list[LineCandidates]) -> list[tuple[str | tuple[str
     return [c for c in out[:MAX_CANDIDATES] if c[1] >= MIN_SHARE * out[0][1]]
 
 
+# A same-glyph swap (0/O) lets the format decide only where the swapped text's layout is
+# decisively likelier than the text's own: the Slovak BA302OZ (0.8 against the catch-all 0.3), not
+# a Pakistani XHN-9020 against the Brazilian Mercosur shape XHN9O20 (0.95 against 0.9), where the
+# model's own reading of the glyph is the better guide.
+SAME_GLYPH_MARGIN = 1.5
+
+
 def with_variants(hypotheses, line_probability: LineProbability, region: str) -> list:
     """The hypotheses plus the confusable-character variants that a plate format asks for
     (anpr.plates.formats: O->0 where a digit belongs ...) of the best few of each layout, each scored
@@ -158,7 +165,9 @@ def with_variants(hypotheses, line_probability: LineProbability, region: str) ->
                     for k, part in enumerate(parts):
                         p *= line_probability(first_line + k, part)
                     out[key] = [p, layout]
-                if same_glyph_swaps(joined, variant):
+                if same_glyph_swaps(joined, variant) and formats.format_prior(
+                    line_tuple, region
+                ) * SAME_GLYPH_MARGIN <= formats.format_prior(parts, region):
                     out[key][0] = max(out[key][0], source_p * factor)
     return [(lines, p, layout) for lines, (p, layout) in out.items()]
 

@@ -75,3 +75,17 @@ def test_the_years_read_with_a_two_line_plate_come_with_their_shares():
     assert [c.text for c in got.year_candidates] == ["10", "18"]
     assert got.year_candidates[0].confidence > got.year_candidates[1].confidence > 0.3
     assert choose_read([[("ABC1234", 0.9)], [], []], "us").year_candidates == ()
+
+
+def test_a_same_glyph_swap_decides_only_where_its_layout_is_decisively_likelier():
+    """Region not given, a Pakistani XHN-9020 (ICT, Punjab universal shapes) read sure of its 0 is not
+    halved by the Brazilian Mercosur shape XHN9O20, barely likelier a priori; the Slovak AB123OD,
+    far likelier than the catch-all shape of AB1230D, still is (test above)."""
+    from anpr.ocr.lines import SAME_GLYPH_MARGIN
+    from anpr.plates.formats import format_prior
+
+    assert format_prior("XHN9O20") < SAME_GLYPH_MARGIN * format_prior("XHN9020")
+    assert format_prior("AB123OD", "eu") >= SAME_GLYPH_MARGIN * format_prior("AB1230D", "eu")
+    sure = lambda line, text: 1.0 if text == "XHN9020" else 1e-6  # noqa: E731
+    got = choose_read([[("XHN9020", 0.9)], [], []], "auto", sure)
+    assert got.text == "XHN9020" and got.confidence > 0.85
