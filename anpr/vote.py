@@ -68,7 +68,7 @@ def _years(reads: Sequence[PlateRead], winner: str, year: str | None) -> tuple[C
     """The years the winner's frames read, each frame's own year candidates (or its year) weighted by
     its confidence; the voted year first, each with its share of that mass."""
     mass: dict[str, float] = defaultdict(float)
-    for read in reads:
+    for read in reads if year else ():
         if read.text != winner:
             continue
         weight = max(read.confidence, 1e-6)

@@ -223,9 +223,9 @@ def choose_read(
         by_text[text] = by_text.get(text, 0.0) + score
     candidates = sorted(by_text.items(), key=lambda tc: -tc[1])
     confidence, (text, year), parsed, layout = next(r for r in ranked if r[1][0] == candidates[0][0])
-    years: dict[str, float] = {}  # the years read with the chosen registration
+    years: dict[str, float] = {}  # the years read with the chosen registration, if it has one
     for score, (other, other_year), _, _ in ranked:
-        if other == text and other_year:
+        if year and other == text and other_year:
             years[other_year] = years.get(other_year, 0.0) + score
     longest = formats.LONGEST_ALTERNATIVE
     candidates = candidates[:1] + [(t, c) for t, c in candidates[1:] if len(t) <= longest]

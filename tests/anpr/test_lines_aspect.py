@@ -75,6 +75,9 @@ def test_the_years_read_with_a_two_line_plate_come_with_their_shares():
     assert [c.text for c in got.year_candidates] == ["10", "18"]
     assert got.year_candidates[0].confidence > got.year_candidates[1].confidence > 0.3
     assert choose_read([[("ABC1234", 0.9)], [], []], "us").year_candidates == ()
+    # a Sindh AHE-767 read without a year lists none, though a reading with a junk year was weighed
+    sindh = choose_read([[("AHE767", 0.95)], [("09", 0.05)], [("AHE767", 0.95)]], "pk")
+    assert (sindh.text, sindh.year, sindh.year_candidates) == ("AHE767", None, ())
 
 
 def test_a_same_glyph_swap_decides_only_where_its_layout_is_decisively_likelier():

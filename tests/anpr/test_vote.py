@@ -117,6 +117,8 @@ def test_the_officer_sees_every_year_the_frames_read_with_the_voted_one_first():
     assert sum(years.values()) == pytest.approx(1.0, abs=1e-5)
     assert vote_plate([r("LEH5789", 0.5, "07"), r("LEH5789", 0.6)]).year_candidates == (Candidate("07", 1.0),)
     assert vote_plate([r("ABC123", 0.9)]).year_candidates == ()
+    no_year = vote_plate([r("AHE767", 0.9), r("AHE767", 0.8), r("AHE767", 0.3, "09")])
+    assert (no_year.year, no_year.year_candidates) == ("09", (Candidate("09", 1.0),))  # as voted today
 
 
 @pytest.mark.parametrize(
