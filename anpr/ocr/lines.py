@@ -138,6 +138,11 @@ def layout_candidates(reads: list[LineCandidates]) -> list[tuple[str | tuple[str
 SAME_GLYPH_MARGIN = 1.5
 
 
+def _decisive(formats, lines: tuple[str, ...], swapped: tuple[str, ...], region: str) -> bool:
+    """Whether the swapped lines' layout is SAME_GLYPH_MARGIN times as likely a priori as the lines'."""
+    return formats.format_prior(swapped, region) >= SAME_GLYPH_MARGIN * formats.format_prior(lines, region)
+
+
 def with_variants(hypotheses, line_probability: LineProbability, region: str) -> list:
     """The hypotheses plus the confusable-character variants that a plate format asks for
     (anpr.plates.formats: O->0 where a digit belongs ...) of the best few of each layout, each scored
@@ -165,9 +170,7 @@ def with_variants(hypotheses, line_probability: LineProbability, region: str) ->
                     for k, part in enumerate(parts):
                         p *= line_probability(first_line + k, part)
                     out[key] = [p, layout]
-                if same_glyph_swaps(joined, variant) and formats.format_prior(
-                    line_tuple, region
-                ) * SAME_GLYPH_MARGIN <= formats.format_prior(parts, region):
+                if same_glyph_swaps(joined, variant) and _decisive(formats, line_tuple, parts, region):
                     out[key][0] = max(out[key][0], source_p * factor)
     return [(lines, p, layout) for lines, (p, layout) in out.items()]
 
