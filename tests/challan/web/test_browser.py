@@ -100,7 +100,8 @@ def server(tmp_path_factory):
                 details=speed,
                 year="07",
                 confidence=0.62 if i == 0 else 0.91,
-            )  # the first close-up reads "LEH 578?": an unsure read
+                year_candidates=(("07", 0.7), ("01", 0.3)) if i == 0 else (("07", 1.0),),
+            )  # the first close-up reads "LEH 578?": an unsure read, its year 07 or 01
         recent = utcnow() - timedelta(days=20)
         for i in range(40):  # three weeks of camera traffic, already reviewed, for the dashboard
             when = recent + timedelta(hours=11 * i + (i * 7) % 5)
@@ -204,6 +205,8 @@ def test_officer_reviews_the_queue_with_the_keyboard(page, server, shots):
     first = page.locator("article.card").nth(0)
     assert "current" in first.get_attribute("class")
     assert "year 07" in first.locator(".read").inner_text()  # the year the approval vouches for
+    assert "also read year 01 (30%)" in first.locator(".read").inner_text()
+    assert "also read year" not in page.locator("article.card").nth(1).inner_text()
     assert first.locator(".uncertain").is_visible()  # read at 62 %, under UNCERTAIN_READ
     assert page.locator("article.card .uncertain").count() == 2  # and the third card's year
     third = page.locator("article.card").nth(2).inner_text()
