@@ -24,7 +24,8 @@ def demo(
     """Run the whole chain on the project's own sample clip, into SQLite.
 
     Processes sample_videos/ (detect, track, read, speed, signal), records the suspected violations,
-    approves the first as a demo officer and writes its challan PDF under --out. Re-running it adds
+    approves the one whose plate read is most certain as a demo officer and writes its challan PDF
+    under --out. Re-running it adds
     nothing twice: events are recorded idempotently.
     """
     from rich.console import Console
