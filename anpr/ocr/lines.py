@@ -175,6 +175,27 @@ def with_variants(hypotheses, line_probability: LineProbability, region: str) ->
     return [(lines, p, layout) for lines, (p, layout) in out.items()]
 
 
+def _echoes_discounted(hypotheses, formats, region: str) -> list:
+    """The hypotheses with each one-line reading that repeats a line of a two-line reading which
+    parses as a plate scaled by one minus that reading's probability. A two-line plate's whole-crop
+    read is often its top line alone ("LEC13" of LEC-13 / 390): the same glyphs read twice, no plate
+    of its own, and it took a quarter of the probability from a two-line read at 0.999. Scaled, not
+    dropped: a Sindh ASL277 with a year printed small on top reads the same as one line and as the
+    bottom of an unsure "year / plate" reading, and keeps its one-line reading."""
+    explained: dict[str, float] = {}
+    for lines, p, layout in hypotheses:
+        if layout == "two-line" and formats.parse(lines, region) is not None:
+            for line in lines:
+                key = formats.normalise(line)
+                explained[key] = max(explained.get(key, 0.0), p)
+    out = []
+    for lines, p, layout in hypotheses:
+        if layout == "one-line":
+            p *= 1.0 - explained.get(formats.normalise(lines), 0.0)
+        out.append((lines, p, layout))
+    return out
+
+
 def _cue_word(hypotheses, formats) -> str | None:
     """A province word (SINDH, PUNJAB ...) read on the plate by the likeliest hypothesis that reads one:
     it names the plate's region whichever way its lines are read."""
@@ -201,6 +222,7 @@ def choose_read(
     hypotheses = layout_candidates(reads)
     if line_probability is not None:
         hypotheses = with_variants(hypotheses, line_probability, region)
+    hypotheses = _echoes_discounted(hypotheses, formats, region)
     cue_word = _cue_word(hypotheses, formats)
     for lines, p, layout in hypotheses:
         line_tuple = (lines,) if isinstance(lines, str) else lines

@@ -92,3 +92,13 @@ def test_a_same_glyph_swap_decides_only_where_its_layout_is_decisively_likelier(
     sure = lambda line, text: 1.0 if text == "XHN9020" else 1e-6  # noqa: E731
     got = choose_read([[("XHN9020", 0.9)], [], []], "auto", sure)
     assert got.text == "XHN9020" and got.confidence > 0.85
+
+
+def test_a_line_read_again_as_the_whole_crop_takes_no_probability_from_its_plate():
+    """The whole-crop read of a Punjab two-line plate is its top line alone: it no longer halves the
+    confidence of a two-line read the models are sure of; a one-line Sindh plate whose two-line
+    reading (a small year on top) is unsure keeps its one-line read."""
+    punjab = choose_read([[("LEC13", 0.49), ("SEG13", 0.05)], [("LEC13", 0.999)], [("390", 0.999)]], "pk")
+    assert (punjab.text, punjab.year) == ("LEC390", "13") and punjab.confidence > 0.85
+    sindh = choose_read([[("ASL277", 1.0)], [("09", 0.024)], [("ASL277", 0.998)]], "pk")
+    assert (sindh.text, sindh.year) == ("ASL277", None) and sindh.confidence > 0.9
