@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from anpr.plates.formats import normalise  # labels as the reader writes plates: A-Z, 0-9
 from anpr.weights import PROJECT_ROOT
 
 
@@ -83,11 +84,6 @@ def label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
         raise InputError(f"{labels}: cannot be read ({exc})") from exc
 
 
-def plate_label(value: str) -> str:
-    """A label as the reader writes plates: A-Z and 0-9 only ('abc-123' and 'ABC 123' are ABC123)."""
-    return re.sub(r"[^A-Z0-9]", "", value.upper())
-
-
 def year_label(value: str) -> str | None:
     """A Pakistani registration year as the reader gives it, two digits ('2012' is 12); None if blank."""
     digits = re.sub(r"\D", "", value)
@@ -110,7 +106,7 @@ def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
             raise InputError(
                 f"{root / 'labels.csv'}, line {line}: the box x, y, w, h is not four numbers"
             ) from None
-        text = plate_label(row["plate"] or "")
+        text = normalise(row["plate"] or "")
         published, printed, _ = OPENALPR_ERRATA.get(row["image"], (text, text, ""))
         photos.append(
             LabelledPhoto(
@@ -132,7 +128,7 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
     crops = []
     columns = ("file", "series", "year", "number", "province", "layout", "legible")
     for row in label_rows(root / "labels.csv", columns):
-        text = plate_label((row["series"] or "") + (row["number"] or ""))
+        text = normalise((row["series"] or "") + (row["number"] or ""))
         crops.append(
             LabelledCrop(
                 root / row["file"],

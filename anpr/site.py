@@ -35,11 +35,9 @@ class SiteInfo(_Strict):
     @field_validator("plate_region")
     @classmethod
     def _known_region(cls, value: str) -> str:
-        from anpr.plates.formats import REGIONS
+        from anpr.plates.formats import check_region
 
-        if value != "auto" and value not in REGIONS:
-            raise ValueError(f"'{value}' is not one of auto, {', '.join(REGIONS)}")
-        return value
+        return check_region(value)
 
 
 class Camera(_Strict):

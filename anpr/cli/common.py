@@ -20,12 +20,14 @@ DbOption = Annotated[
 ]
 
 
-def _region(value: str | None) -> str | None:
-    from anpr.plates.formats import REGIONS
+def checked_region(value: str | None) -> str | None:
+    """--region's callback: a usage error for a region no reader can be told."""
+    from anpr.plates.formats import check_region
 
-    if value is not None and value != "auto" and value not in REGIONS:
-        raise typer.BadParameter(f"'{value}' is not one of auto, {', '.join(REGIONS)}")
-    return value
+    try:
+        return None if value is None else check_region(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 RegionOverride = Annotated[
@@ -34,7 +36,7 @@ RegionOverride = Annotated[
         "--region",
         help="Plate grammar to rank reads by: auto, pk, us, eu, br [default: the site file's"
         " site.plate_region, else auto].",
-        callback=_region,
+        callback=checked_region,
         show_default=False,
     ),
 ]

@@ -25,8 +25,7 @@ def demo(
 
     Processes sample_videos/ (detect, track, read, speed, signal), records the suspected violations,
     approves the one whose plate read is most certain as a demo officer and writes its challan PDF
-    under --out. Re-running it adds
-    nothing twice: events are recorded idempotently.
+    under --out. Re-running it adds nothing twice: events are recorded idempotently.
     """
     from rich.console import Console
 

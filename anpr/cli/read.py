@@ -8,10 +8,16 @@ from typing import Annotated
 
 import typer
 
+from anpr.cli.common import checked_region
 from anpr.plates.formats import REGIONS
 
 RegionOption = Annotated[
-    str, typer.Option("--region", help="Plate grammar to rank reads by: auto, " + ", ".join(REGIONS) + ".")
+    str,
+    typer.Option(
+        "--region",
+        help="Plate grammar to rank reads by: auto, " + ", ".join(REGIONS) + ".",
+        callback=checked_region,
+    ),
 ]
 
 
@@ -43,10 +49,6 @@ def read(
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer, could_be_plate_crop
 
-    if region != "auto" and region not in REGIONS:
-        raise typer.BadParameter(
-            f"'{region}' is not one of auto, {', '.join(REGIONS)}", param_hint="--region"
-        )
     recognizer = PlateRecognizer(reader=get_reader(reader))
     failures = 0
     for path in images:

@@ -122,6 +122,13 @@ Lines = tuple[str, ...]
 Cue = tuple[str, str | None] | None
 
 
+def check_region(region: str) -> str:
+    """`region` where a reader can be told it (auto or one of REGIONS); ValueError naming the choices."""
+    if region != "auto" and region not in REGIONS:
+        raise ValueError(f"'{region}' is not one of auto, {', '.join(REGIONS)}")
+    return region
+
+
 def normalise(text: str) -> str:
     """Upper case, A-Z and 0-9 only: 'leh-07 5789' -> 'LEH075789'."""
     return re.sub(r"[^A-Z0-9]", "", text.upper())
