@@ -1,6 +1,7 @@
 """The project's own plate recognizer: line models trained with CTC on plate text lines, read
 together. A compact CRNN trained from scratch (32x128 grey) and PP-OCRv4 fine-tuned on plates (48x192,
-anpr.train.ppocr), both exported to ONNX.
+anpr.train.ppocr), both exported to ONNX, and PaddleOCR's PP-OCRv6 small recognizer as shipped, its
+characters folded into the plate alphabet (folded_log_probs).
 
 `build_model()` is the CRNN's torch definition (training only); `CrnnReader` runs the exported ONNX
 files through onnxruntime and needs no torch. A plate is read as one line and, cut at the gap between
@@ -10,6 +11,7 @@ its lines, as two; the hypothesis with the better confidence times format prior 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,17 +186,6 @@ class LineModel:
     weight: float = 1.0
 
 
-# The committed line models the reader combines when it is given none, each (manifest name, input,
-# weight): the CRNN pair trained from scratch (32x128 grey) and two PP-OCRv4 models fine-tuned on
-# plates (48x192; the second trained further from the first), which share one network's weight as
-# the CRNN pair's members share theirs.
-COMMITTED = (
-    ("plate-reader-crnn", model_input, 1.0),
-    ("plate-reader-ppocr", wide_input, 0.5),
-    ("plate-reader-ppocr-2", wide_input, 0.5),
-)
-
-
 def onnx_log_probs(path: Path | str | Callable[[], Path], threads: int | None = None) -> LogProbFn:
     """A LogProbFn over an ONNX file, given or located by a callable (a weight file verified when
     reading starts); the onnxruntime session is made on the first call."""
@@ -203,16 +194,59 @@ def onnx_log_probs(path: Path | str | Callable[[], Path], threads: int | None = 
     def run(batch: np.ndarray) -> np.ndarray:
         nonlocal session
         if session is None:
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            if threads:
-                options.intra_op_num_threads = threads
-            located = path() if callable(path) else path
-            session = ort.InferenceSession(str(located), options, providers=["CPUExecutionProvider"])
+            session = _session(path, threads)
         return session.run(None, {session.get_inputs()[0].name: batch})[0]
 
     return run
+
+
+def folded_log_probs(path: Path | str | Callable[[], Path], threads: int | None = None) -> LogProbFn:
+    """A LogProbFn over a general text recognizer (PaddleOCR's: softmax over blank, the characters
+    listed in the file's `character` metadata, and a space): each of 0-9 A-Z takes the probability
+    of every glyph that folds to it (upper and lower case, full-width forms; NFKC), and everything
+    else it may read there (separators, other scripts, the space) counts as blank: no plate
+    character. So a recognizer never trained on plates reads beside the plate line models."""
+    session, columns, targets = None, None, None
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        nonlocal session, columns, targets
+        if session is None:
+            session = _session(path, threads)
+            listed = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+            folded = [unicodedata.normalize("NFKC", c).upper() for c in listed]
+            columns = np.array([k + 1 for k, c in enumerate(folded) if len(c) == 1 and c in ALPHABET], int)
+            targets = np.zeros((len(columns), len(ALPHABET) + 1), np.float32)
+            targets[np.arange(len(columns)), [ALPHABET.index(folded[k - 1]) + 1 for k in columns]] = 1.0
+        probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
+        out = probs[..., columns] @ targets
+        out[..., 0] = probs.sum(-1) - out.sum(-1)  # blank: whatever is no plate character
+        return np.log(np.clip(out, 1e-12, 1.0))
+
+    return run
+
+
+def _session(path: Path | str | Callable[[], Path], threads: int | None):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    located = path() if callable(path) else path
+    return ort.InferenceSession(str(located), options, providers=["CPUExecutionProvider"])
+
+
+# The committed line models the reader combines when it is given none, each (manifest name, input,
+# weight, how its file becomes log-probabilities): the CRNN pair trained from scratch (32x128 grey),
+# two PP-OCRv4 models fine-tuned on plates (48x192; the second trained further from the first),
+# which share one network's weight as the CRNN pair's members share theirs, and PaddleOCR's PP-OCRv6
+# small recognizer as shipped, never trained here (its mistakes are not the fine-tuned models':
+# it has seen no dev photo), at the weight of one fine-tuned model.
+COMMITTED = (
+    ("plate-reader-crnn", model_input, 1.0, onnx_log_probs),
+    ("plate-reader-ppocr", wide_input, 0.5, onnx_log_probs),
+    ("plate-reader-ppocr-2", wide_input, 0.5, onnx_log_probs),
+    ("rapidocr-v6-recognizer", wide_input, 0.5, folded_log_probs),
+)
 
 
 def committed_models(threads: int | None = None) -> list[LineModel]:
@@ -221,8 +255,8 @@ def committed_models(threads: int | None = None) -> list[LineModel]:
 
     listed = load_manifest()
     return [
-        LineModel(prepare, onnx_log_probs(lambda name=name: weight_path(name), threads), weight)
-        for name, prepare, weight in COMMITTED
+        LineModel(prepare, log_probs(lambda name=name: weight_path(name), threads), weight)
+        for name, prepare, weight, log_probs in COMMITTED
         if name in listed
     ]
 
@@ -232,11 +266,12 @@ class CrnnReader(PlateReader):
     whole for a crop too wide to be a two-line plate); every line model reads every strip; a line's
     candidates are scored by their probability averaged over all the models' rows
     (anpr.ocr.crnn.pooled_line), and the plate read is chosen by format (anpr.ocr.lines.choose_read).
-    By default the committed models: the CRNN pair and the two fine-tuned PP-OCRv4 line models (half
-    weight each), whose mistakes differ. One model: `model_path` or `log_probs` with its `prepare`. A
-    crop whose text leans 5 degrees or more is read as two views, turned level and sheared level,
-    whose rows are pooled (anpr.ocr.level; `level=False` reads crops as given). Thread-compatible:
-    one onnxruntime session per model per reader."""
+    By default the committed models (COMMITTED): the CRNN pair, the two fine-tuned PP-OCRv4 line
+    models (half weight each) and PP-OCRv6 as shipped (half weight), whose mistakes differ. One
+    model: `model_path` or `log_probs` with its `prepare`. A crop whose text leans 5 degrees or more
+    is read as two views, turned level and sheared level, whose rows are pooled (anpr.ocr.level;
+    `level=False` reads crops as given). Thread-compatible: one onnxruntime session per model per
+    reader."""
 
     name = "crnn"
 

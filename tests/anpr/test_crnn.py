@@ -12,10 +12,12 @@ import pytest
 from anpr.ocr.crnn import (
     ALPHABET,
     CrnnReader,
+    LineModel,
     beam_decode,
     ctc_probabilities,
     ctc_probability,
     decode_line,
+    folded_log_probs,
     greedy_decode,
     pooled_line,
 )
@@ -125,13 +127,60 @@ def crnn_pair():
 
 
 def test_the_default_reader_combines_the_committed_line_models(reader):
-    """The CRNN pair counts as one network and the two PP-OCRv4 models share another's weight."""
-    assert [m.prepare for m in reader.models] == [model_input, wide_input, wide_input]
-    assert [m.weight for m in reader.models] == [1.0, 0.5, 0.5]
+    """The CRNN pair counts as one network, the two PP-OCRv4 models share another's weight, and
+    PaddleOCR's PP-OCRv6 recognizer as shipped weighs as one fine-tuned model."""
+    assert [m.prepare for m in reader.models] == [model_input, wide_input, wide_input, wide_input]
+    assert [m.weight for m in reader.models] == [1.0, 0.5, 0.5, 0.5]
     batch = np.random.default_rng(2).uniform(-1, 1, (2, 3, 48, 192)).astype(np.float32)
-    first, second = (m.log_probs(batch) for m in reader.models[1:])
-    assert first.shape == second.shape == (2, 24, 37)
+    first, second, general = (m.log_probs(batch) for m in reader.models[1:])
+    assert first.shape == second.shape == general.shape == (2, 24, 37)
     assert not np.allclose(first, second, atol=1e-3)  # two trained models, not one file twice
+    assert np.allclose(np.exp(general).sum(-1), 1.0, atol=1e-3)  # folded, still a distribution
+
+
+def recognizer_file(tmp_path, characters: list[str]):
+    """An ONNX 'recognizer' that passes its input through as the probabilities over blank, the
+    listed characters and a space, with PaddleOCR's `character` metadata."""
+    from onnx import TensorProto, helper, save
+
+    classes = len(characters) + 2
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "recognizer",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None, classes])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, None, classes])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    helper.set_model_props(model, {"character": "\n".join(characters)})
+    path = tmp_path / "recognizer.onnx"
+    save(model, str(path))
+    return path
+
+
+def test_a_general_recognizer_folds_case_and_full_width_into_plate_characters(tmp_path):
+    """p(A) is p('a') + p('A') + p(full-width A); a separator, another script and the space are no
+    plate character: blank. Every step stays a distribution over blank + 0-9 A-Z."""
+    path = recognizer_file(tmp_path, ["a", "A", "-", "\uff21", "7", "\u4e2d"])  # full-width A, a CJK glyph
+    # classes: blank, a, A, -, full-width A, 7, CJK, space
+    probs = np.array([[[0.1, 0.2, 0.3, 0.0, 0.1, 0.0, 0.0, 0.3], [0.0, 0.0, 0.0, 0.4, 0.0, 0.5, 0.1, 0.0]]])
+    out = np.exp(folded_log_probs(path)(probs.astype(np.float32)))
+    assert out.shape == (1, 2, len(ALPHABET) + 1)
+    assert out[0, 0, ALPHABET.index("A") + 1] == pytest.approx(0.6)
+    assert out[0, 0, 0] == pytest.approx(0.4)  # blank 0.1 + space 0.3
+    assert out[0, 1, ALPHABET.index("7") + 1] == pytest.approx(0.5)
+    assert out[0, 1, 0] == pytest.approx(0.5)  # '-' and the CJK glyph
+    assert np.allclose(out.sum(-1), 1.0, atol=1e-5)
+
+
+def test_the_shipped_general_recognizer_reads_a_clean_plate_alone():
+    """PP-OCRv6 small, never trained here, through the folding reads a clean synthetic EU plate."""
+    from anpr.synth import render_plate
+
+    plate = render_plate(np.random.default_rng(3), "eu", degrade=False)
+    alone = CrnnReader(
+        models=[LineModel(wide_input, folded_log_probs(weight_path("rapidocr-v6-recognizer")))]
+    )
+    assert alone.read(plate.image, "eu").text == plate.text
 
 
 def test_a_file_of_identical_members_reads_as_the_single_model(crnn_pair):
