@@ -7,11 +7,14 @@ post-processing from rapidocr): the widest text region's minimum-area rectangle.
 cannot tell a turned plate from a slanted one, so a crop whose line leans LEVEL_FROM_DEGREES or more
 is read both ways, turned back and sheared back, each trimmed to the plate it holds, and the reader
 pools the two views. Smaller estimates are left alone, since on level plates the estimate itself
-wanders by a few degrees."""
+wanders by a few degrees; such a level crop is also read cut to the rows its text is in, where they
+are a smaller part of it (a detected plate's box with its margin), and the reader pools that view
+with the crop."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,11 +27,48 @@ LEVEL_FROM_DEGREES = 5.0
 # detector misses the line of many plates whose box is tall (slanted or turned 20 degrees); the
 # first stays 96 because it is cheap and the 5 degrees above were measured with it.
 DETECTOR_HEIGHTS = (96, 192)
+# A level crop is also read cut to the rows that hold the plate's text (the crop's full width: the
+# detector's regions often stop short of a character), since a detected plate's box, and the margin
+# around it, leave the text a smaller part of what the line models see than a tight box does:
+# text regions at least this share of the tallest one's height are the plate's characters ...
+TEXT_ROWS_SHARE = 0.5
+# ... kept with this much of their height above and below ...
+TEXT_ROWS_PAD = 0.25
+# ... and the cut is read only where it keeps at most this share of the crop's height.
+TEXT_ROWS_KEEP = 0.75
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """What the text detector found in a crop: the main line's angle in degrees (0.0 when no line
+    is found) and the rows (top, bottom) that hold the plate's text, None where they are most of
+    the crop anyway or nothing was found (text_rows)."""
+
+    degrees: float = 0.0
+    rows: tuple[int, int] | None = None
+
+
+def text_rows(boxes: list[tuple[float, float]], height: int) -> tuple[int, int] | None:
+    """The rows of a crop `height` high that hold the plate's text, given the text regions' top and
+    bottom rows: every region at least TEXT_ROWS_SHARE as tall as the tallest (a plate's
+    characters; a state name or slogan is smaller), TEXT_ROWS_PAD of their height added above and
+    below. None where they keep more than TEXT_ROWS_KEEP of the crop: no different view."""
+    if not boxes:
+        return None
+    tallest = max(bottom - top for top, bottom in boxes)
+    kept = [(top, bottom) for top, bottom in boxes if bottom - top >= TEXT_ROWS_SHARE * tallest]
+    pad = TEXT_ROWS_PAD * tallest
+    top = max(0, round(min(t for t, _ in kept) - pad))
+    bottom = min(height, round(max(b for _, b in kept) + pad))
+    if bottom - top > TEXT_ROWS_KEEP * height or bottom - top < 8:
+        return None
+    return top, bottom
 
 
 class TextAngle:
     """Angle of a plate crop's main text line in degrees (image coordinates: positive leans down to
-    the right), 0.0 when no line is found. One onnxruntime session, made on first use."""
+    the right), 0.0 when no line is found; `measure` also gives the rows its text is in. One
+    onnxruntime session, made on first use."""
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads
@@ -53,16 +93,25 @@ class TextAngle:
         return self._session, self._post
 
     def __call__(self, crop: np.ndarray) -> float:
+        return self.measure(crop).degrees
+
+    def measure(self, crop: np.ndarray) -> TextLine:
         if crop is None or crop.ndim != 3 or crop.shape[2] != 3 or min(crop.shape[:2]) < 8:
-            return 0.0
+            return TextLine()
         for height in DETECTOR_HEIGHTS:  # the next size only where the smaller one finds no line
-            degrees = self._measured(crop, height)
-            if degrees is not None:
-                return degrees
-        return 0.0
+            found = self._found(crop, height)
+            if found is not None:
+                return found
+        return TextLine()
 
     def _measured(self, crop: np.ndarray, target_height: int) -> float | None:
         """The angle with the crop scaled to `target_height`, None when no text line is found."""
+        found = self._found(crop, target_height)
+        return None if found is None else found.degrees
+
+    def _found(self, crop: np.ndarray, target_height: int) -> TextLine | None:
+        """The line and text rows with the crop scaled to `target_height`, None when no text line
+        is found."""
         session, post = self._ready()
         height, width = crop.shape[:2]
         scale = target_height / height
@@ -77,7 +126,8 @@ class TextAngle:
                 best, best_area = quad, long_side * short_side
         if best is None:
             return None
-        return math.degrees(math.atan2(best[1][1] - best[0][1], best[1][0] - best[0][0]))
+        rows = text_rows([(q[:, 1].min() / scale, q[:, 1].max() / scale) for q in quads], height)
+        return TextLine(math.degrees(math.atan2(best[1][1] - best[0][1], best[1][0] - best[0][0])), rows)
 
 
 def turned(image: np.ndarray, degrees: float, centre: tuple[float, float] | None = None) -> np.ndarray:
@@ -128,9 +178,10 @@ def level(crop: np.ndarray, degrees: float) -> np.ndarray:
 
 class Leveller:
     """The views of each crop the reader should read: the crop itself when its text leans less than
-    LEVEL_FROM_DEGREES; otherwise the crop turned level and the crop sheared level (a turned plate
-    and a plate seen from the side slant alike; each correction leaves the other kind of plate
-    leaning in italic, which the line models read far better than a slanted line)."""
+    LEVEL_FROM_DEGREES, and beside it the crop cut to its text rows where they are a smaller part
+    of it (TextLine.rows); otherwise the crop turned level and the crop sheared level (a turned
+    plate and a plate seen from the side slant alike; each correction leaves the other kind of
+    plate leaning in italic, which the line models read far better than a slanted line)."""
 
     def __init__(self, threads: int | None = None) -> None:
         self.angle = TextAngle(threads)
@@ -138,10 +189,11 @@ class Leveller:
     def __call__(self, crops: list[np.ndarray]) -> list[list[np.ndarray]]:
         out = []
         for crop in crops:
-            degrees = self.angle(crop)
-            out.append(
-                [level(crop, degrees), unslanted(crop, degrees)]
-                if abs(degrees) >= LEVEL_FROM_DEGREES
-                else [crop]
-            )
+            line = self.angle.measure(crop)
+            if abs(line.degrees) >= LEVEL_FROM_DEGREES:
+                out.append([level(crop, line.degrees), unslanted(crop, line.degrees)])
+            elif line.rows is not None:
+                out.append([crop, crop[line.rows[0] : line.rows[1]]])
+            else:
+                out.append([crop])
         return out

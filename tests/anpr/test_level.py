@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anpr.bench import turned_plate
-from anpr.ocr.level import Leveller, TextAngle, level, unslanted
+from anpr.ocr.level import Leveller, TextAngle, level, text_rows, unslanted
 
 
 def framed_plate(seed: int, style: str = "eu"):
@@ -73,9 +73,35 @@ def test_unslanted_trims_the_sheared_crop_back_to_the_plate_size():
     assert np.abs(level_again[: original.shape[0]][inner] - original[inner]).mean() < 12
 
 
+def test_text_rows_keep_the_plate_characters_and_drop_small_print():
+    """A state name above and a slogan below are under half the characters' height: the rows kept
+    are the characters' own, a quarter of their height added each side."""
+    assert text_rows([(10, 20), (30, 70), (72, 80)], 100) == (20, 80)
+    # both lines of a two-line plate are the plate's text; together they are most of the crop
+    assert text_rows([(10, 40), (50, 85)], 100) is None
+    assert text_rows([(30, 45), (50, 62)], 100) == (26, 66)  # two lines in a taller crop, both kept
+    assert text_rows([], 100) is None
+
+
+def test_a_level_plate_in_a_tall_box_is_also_read_cut_to_its_text_rows():
+    """A level plate boxed with much surround above and below: the crop itself, and beside it the
+    crop's full width cut to the rows its characters are in (what a tight box would show)."""
+    framed, box, _ = framed_plate(0)
+    x1, y1, x2, y2 = box
+    tall = framed[max(0, y1 - (y2 - y1) // 2) : y2 + (y2 - y1) // 2, x1:x2]
+    (views,) = Leveller()([tall])
+    assert len(views) == 2 and views[0] is tall
+    cut = views[1]
+    assert cut.shape[1] == tall.shape[1] and cut.shape[0] <= 0.75 * tall.shape[0]
+    offset = cut.__array_interface__["data"][0] - tall.__array_interface__["data"][0]
+    top = offset // tall.strides[0]  # the cut is rows of the crop itself: where it starts
+    inside = (y1 - max(0, y1 - (y2 - y1) // 2), y2 - max(0, y1 - (y2 - y1) // 2))  # the plate's rows
+    assert inside[0] - 2 <= top and top + cut.shape[0] <= inside[1] + 2
+
+
 def test_level_crops_are_left_alone_and_slanted_ones_read_both_ways():
-    """A level plate is handed on as its only view (the same array); a leaning one as two views,
-    turned level and sheared level."""
+    """A level plate cut to its edges is handed on as its only view (the same array): its text is
+    most of it; a leaning one as two views, turned level and sheared level."""
     leveller = Leveller()
     framed, box, _ = framed_plate(0)
     x1, y1, x2, y2 = box
