@@ -104,11 +104,6 @@ class TextAngle:
                 return found
         return TextLine()
 
-    def _measured(self, crop: np.ndarray, target_height: int) -> float | None:
-        """The angle with the crop scaled to `target_height`, None when no text line is found."""
-        found = self._found(crop, target_height)
-        return None if found is None else found.degrees
-
     def _found(self, crop: np.ndarray, target_height: int) -> TextLine | None:
         """The line and text rows with the crop scaled to `target_height`, None when no text line
         is found."""

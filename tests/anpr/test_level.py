@@ -46,9 +46,9 @@ def test_a_line_missed_at_the_small_size_is_looked_for_at_the_larger_one():
     crop = turned_plate(framed, box, 12.0, slant=True)
     angle = TextAngle()
     small, larger = DETECTOR_HEIGHTS
-    assert angle._measured(crop, small) is None
-    assert abs(angle._measured(crop, larger) + 12.0) < 3.0
-    assert angle(crop) == angle._measured(crop, larger)
+    assert angle._found(crop, small) is None
+    assert abs(angle._found(crop, larger).degrees + 12.0) < 3.0
+    assert angle(crop) == angle._found(crop, larger).degrees
 
 
 def test_level_trims_the_turned_crop_back_to_the_plate_size():
