@@ -66,9 +66,12 @@ def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
 
 def _years(reads: Sequence[PlateRead], winner: str, year: str | None) -> tuple[Candidate, ...]:
     """The years the winner's frames read, each frame's own year candidates (or its year) weighted by
-    its confidence; the voted year first, each with its share of that mass."""
+    its confidence; the voted year first, each with its share of that mass. None for a plate voted
+    without a year."""
+    if not year:
+        return ()
     mass: dict[str, float] = defaultdict(float)
-    for read in reads if year else ():
+    for read in reads:
         if read.text != winner:
             continue
         weight = max(read.confidence, 1e-6)
