@@ -32,6 +32,16 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CONTESTED: frozenset({Status.UPHELD, Status.CANCELLED}),
     Status.UPHELD: frozenset({Status.PAID}),  # a contest turned down leaves the fine to pay
 }
+# The audit log's action for the step into each status.
+ACTIONS: dict[Status, str] = {
+    Status.APPROVED: "approve",
+    Status.REJECTED: "reject",
+    Status.ISSUED: "issue",
+    Status.PAID: "pay",
+    Status.CONTESTED: "contest",
+    Status.UPHELD: "uphold",
+    Status.CANCELLED: "cancel",
+}
 
 
 def _required(value: str | None, what: str) -> str:
@@ -41,13 +51,44 @@ def _required(value: str | None, what: str) -> str:
     return value
 
 
-def _step(violation: Violation, target: Status) -> dict:
+def _check(violation: Violation, target: Status) -> Status:
+    """The violation's status now, if the lifecycle allows the step to `target` from it."""
     current = Status(violation.status)
     if target not in TRANSITIONS.get(current, frozenset()):
         raise TransitionError(_refusal(violation, target))
+    return current
+
+
+def _transition(
+    session: Session,
+    record: Violation | Challan,
+    target: Status,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str | None = None,
+    changes: dict | None = None,
+    **fields,
+) -> None:
+    """Move the violation (a challan's, where `record` is one) to `target`, set `fields` on `record`,
+    log the step on the violation with `changes` besides the status, and flush."""
+    violation = record if isinstance(record, Violation) else record.violation
+    current = _check(violation, target)
     violation.status = target
     violation.updated_at = utcnow()
-    return {"status": [current.value, target.value]}
+    for name, value in fields.items():
+        setattr(record, name, value)
+    log_change(
+        session,
+        actor=actor,
+        action=ACTIONS[target],
+        entity="violations",
+        entity_id=violation.id,
+        changes={"status": [current.value, target.value]} | (changes or {}),
+        reason=reason,
+        at=at,
+    )
+    session.flush()
 
 
 def _refusal(violation: Violation, target: Status) -> str:
@@ -79,8 +120,7 @@ def approve_violation(
     now = now or utcnow()
     officer = _required(officer, "officer")
     violation = get_violation(session, violation_id=violation_id, for_update=True)
-    if Status(violation.status) is not Status.PENDING:
-        raise TransitionError(_refusal(violation, Status.APPROVED))
+    _check(violation, Status.APPROVED)
     plate = normalize_plate(corrected_plate) if corrected_plate else violation.plate_text
     if not plate:
         raise InputError(f"violation {violation.id} has no plate read; give the plate with --plate")
@@ -100,30 +140,13 @@ def approve_violation(
             changes={"plate": [violation.plate_text, plate]},
             at=now,
         )
-    changes = _step(violation, Status.APPROVED)
-    violation.reviewed_by, violation.reviewed_at = officer, now
-    log_change(
-        session,
-        actor=officer,
-        action="approve",
-        entity="violations",
-        entity_id=violation.id,
-        changes=changes,
-        at=now,
+    _transition(
+        session, violation, Status.APPROVED, actor=officer, at=now, reviewed_by=officer, reviewed_at=now
     )
     challan = _issue(
         session, violation=violation, plate=plate, fine=fine, officer=officer, settings=settings, now=now
     )
-    log_change(
-        session,
-        actor=officer,
-        action="issue",
-        entity="violations",
-        entity_id=violation.id,
-        changes=_step(violation, Status.ISSUED) | {"number": challan.number},
-        at=now,
-    )
-    session.flush()
+    _transition(session, violation, Status.ISSUED, actor=officer, at=now, changes={"number": challan.number})
     return challan
 
 
@@ -193,19 +216,17 @@ def reject_violation(
     now = now or utcnow()
     officer, reason = _required(officer, "officer"), _required(reason, "reason")
     violation = get_violation(session, violation_id=violation_id, for_update=True)
-    changes = _step(violation, Status.REJECTED)
-    violation.reviewed_by, violation.reviewed_at, violation.rejection_reason = officer, now, reason
-    log_change(
+    _transition(
         session,
+        violation,
+        Status.REJECTED,
         actor=officer,
-        action="reject",
-        entity="violations",
-        entity_id=violation.id,
-        changes=changes,
-        reason=reason,
         at=now,
+        reason=reason,
+        reviewed_by=officer,
+        reviewed_at=now,
+        rejection_reason=reason,
     )
-    session.flush()
     return violation
 
 
@@ -221,7 +242,7 @@ def record_payment(
         raise InputError(
             f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
         )
-    changes = _step(challan.violation, Status.PAID)
+    _check(challan.violation, Status.PAID)
     payment = Payment(
         challan_id=challan.id,
         reference=reference,
@@ -240,16 +261,7 @@ def record_payment(
         at=now,
         changes={"challan": challan.number, "reference": reference, "amount_pkr": payment.amount_pkr},
     )
-    log_change(
-        session,
-        actor=actor,
-        action="pay",
-        entity="violations",
-        entity_id=challan.violation_id,
-        changes=changes,
-        at=now,
-    )
-    session.flush()
+    _transition(session, challan, Status.PAID, actor=actor, at=now)
     return payment
 
 
@@ -259,19 +271,16 @@ def contest_challan(
     now = now or utcnow()
     reason, actor = _required(reason, "reason"), _required(actor, "actor")
     challan = get_challan(session, number=number, for_update=True)
-    changes = _step(challan.violation, Status.CONTESTED)
-    challan.contested_at, challan.contest_reason = now, reason
-    log_change(
+    _transition(
         session,
+        challan,
+        Status.CONTESTED,
         actor=actor,
-        action="contest",
-        entity="violations",
-        entity_id=challan.violation_id,
-        changes=changes,
-        reason=reason,
         at=now,
+        reason=reason,
+        contested_at=now,
+        contest_reason=reason,
     )
-    session.flush()
     return challan
 
 
@@ -289,18 +298,15 @@ def _decide(session, *, number, officer, reason, outcome: Status, now) -> Challa
     now = now or utcnow()
     officer, reason = _required(officer, "officer"), _required(reason, "reason")
     challan = get_challan(session, number=number, for_update=True)
-    changes = _step(challan.violation, outcome)
-    challan.decided_by, challan.decided_at, challan.decision_reason = officer, now, reason
-    action = "uphold" if outcome is Status.UPHELD else "cancel"
-    log_change(
+    _transition(
         session,
+        challan,
+        outcome,
         actor=officer,
-        action=action,
-        entity="violations",
-        entity_id=challan.violation_id,
-        changes=changes,
-        reason=reason,
         at=now,
+        reason=reason,
+        decided_by=officer,
+        decided_at=now,
+        decision_reason=reason,
     )
-    session.flush()
     return challan
