@@ -18,7 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-STATUSES = ("pending", "approved", "issued", "paid", "contested", "upheld", "cancelled", "rejected")
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per record (JSON lines).")]
 OfficerOption = Annotated[str, typer.Option("--officer", help="The reviewing officer's name (recorded).")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
@@ -62,7 +61,10 @@ def _public(session, violation):
 
 @app.command("list")
 def list_(
-    status: Annotated[str | None, typer.Option(help="Only this status: " + ", ".join(STATUSES) + ".")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only this status (pending, issued, contested, ...: a wrong one lists them all)."),
+    ] = None,
     plate: Annotated[str | None, typer.Option(help="Only this plate (as read or as corrected).")] = None,
     site: Annotated[str | None, typer.Option(help="Only this site id.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many records.")] = None,
@@ -72,11 +74,13 @@ def list_(
     """Violations and challans, oldest offence first."""
     from challan import crud
     from challan.db import session_scope
+    from challan.models import Status
 
-    if status is not None and status not in STATUSES:
+    statuses = [s.value for s in Status]
+    if status is not None and status not in statuses:
         from anpr.errors import InputError
 
-        raise InputError(f"--status '{status}' is not one of {', '.join(STATUSES)}")
+        raise InputError(f"--status '{status}' is not one of {', '.join(statuses)}")
     with session_scope(db) as session:
         violations = crud.list_violations(session, status=status, plate=plate, site_id=site, limit=limit)
         records = crud.to_public(session, violations=violations)
@@ -181,14 +185,15 @@ def pdf(
     typer.echo(f"wrote {output} ({len(data) // 1024} KiB)")
 
 
-def _challan_step(step, number: str, as_json: bool, db: str | None, verb: str, **kwargs) -> None:
+def _challan_step(step, number: str, as_json: bool, db: str | None, **kwargs) -> None:
     from challan.db import session_scope
 
     with session_scope(db) as session:
         challan = step(session, number=number, **kwargs)
         challan = getattr(challan, "challan", challan)  # a Payment points at its challan
         record = _public(session, challan.violation)
-    _emit([record], as_json, lambda r: f"challan {r.number} {verb}: status {r.status}")
+    # Each step is named by the status it reaches: "challan PB-... paid: status paid".
+    _emit([record], as_json, lambda r: f"challan {r.number} {r.status}: status {r.status}")
 
 
 @app.command()
@@ -204,7 +209,7 @@ def pay(
     """Record the fine as paid."""
     from challan import lifecycle
 
-    _challan_step(lifecycle.record_payment, number, as_json, db, "paid", reference=reference, actor=by)
+    _challan_step(lifecycle.record_payment, number, as_json, db, reference=reference, actor=by)
 
 
 @app.command()
@@ -218,7 +223,7 @@ def contest(
     """Record that the citizen contests an issued, unpaid challan."""
     from challan import lifecycle
 
-    _challan_step(lifecycle.contest_challan, number, as_json, db, "contested", reason=reason, actor=by)
+    _challan_step(lifecycle.contest_challan, number, as_json, db, reason=reason, actor=by)
 
 
 @app.command()
@@ -232,7 +237,7 @@ def uphold(
     """Turn a contest down: the challan stands and is still to be paid."""
     from challan import lifecycle
 
-    _challan_step(lifecycle.uphold_challan, number, as_json, db, "upheld", officer=officer, reason=reason)
+    _challan_step(lifecycle.uphold_challan, number, as_json, db, officer=officer, reason=reason)
 
 
 @app.command()
@@ -246,4 +251,4 @@ def cancel(
     """Accept a contest: the challan is cancelled (kept on record)."""
     from challan import lifecycle
 
-    _challan_step(lifecycle.cancel_challan, number, as_json, db, "cancelled", officer=officer, reason=reason)
+    _challan_step(lifecycle.cancel_challan, number, as_json, db, officer=officer, reason=reason)
