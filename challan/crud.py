@@ -234,6 +234,19 @@ def get_vehicle(session: Session, *, plate: str) -> Vehicle | None:
     return session.exec(select(Vehicle).where(Vehicle.plate == plate)).first()
 
 
+def is_registered_owner(session: Session, *, plate: str, cnic: str | None) -> bool:
+    """True only when a well-formed CNIC is the registered owner's (the registry must know the plate):
+    what a citizen proves to see a challan's personal data or to contest it."""
+    if not cnic:
+        return False
+    try:
+        wanted = normalize_cnic(cnic[:20])
+    except InputError:
+        return False
+    vehicle = get_vehicle(session, plate=plate)
+    return vehicle is not None and vehicle.owner_cnic == wanted
+
+
 class Registration(NamedTuple):
     """What the vehicle registry says of a plate that the review card checks the read against."""
 

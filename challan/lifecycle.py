@@ -1,6 +1,8 @@
 """An officer's review and a challan's life after it: approve (which issues the challan at once),
 reject, pay, contest, uphold, cancel. Each step checks everything before writing, writes its audit
 entries in the same transaction and flushes; the caller commits. A step that raises wrote nothing.
+The contest policy lives here too: who may contest (`contest_challan`) and until when
+(`contest_deadline`, `can_contest`), for the portal, the API, the CLI and the printed notice alike.
 
     pending -> approved -> issued -> paid
                                   -> contested -> upheld -> paid
@@ -15,10 +17,10 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from anpr.errors import InputError
+from anpr.errors import AnprError, InputError
 from challan import evidence as evidence_files
 from challan.audit import log_change
-from challan.crud import fine_for, get_challan, get_violation, normalize_plate
+from challan.crud import fine_for, get_challan, get_violation, is_registered_owner, normalize_plate
 from challan.errors import EvidenceError, TransitionError
 from challan.fines import offence_day
 from challan.models import Challan, Payment, Status, Violation, utcnow
@@ -42,6 +44,10 @@ ACTIONS: dict[Status, str] = {
     Status.UPHELD: "uphold",
     Status.CANCELLED: "cancel",
 }
+
+
+class NotOwnerError(AnprError):
+    """The CNIC a citizen gave is not the registered owner's: they may not contest the challan."""
 
 
 def _required(value: str | None, what: str) -> str:
@@ -151,7 +157,7 @@ def approve_violation(
 
 
 def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challan:
-    issued_on = offence_day(now, settings.timezone)
+    issued_on = today(settings, now)
     challan = Challan(
         violation_id=violation.id,
         number=challan_number(settings.number_prefix, issued_on.year, violation.id),
@@ -265,12 +271,48 @@ def record_payment(
     return payment
 
 
+def today(settings: Settings, now: datetime | None = None) -> date:
+    """The date where the challans are issued (a challan's issue date, the contest window's days)."""
+    return offence_day(now or utcnow(), settings.timezone)
+
+
+def contest_deadline(challan: Challan, settings: Settings) -> date:
+    """The last day a challan can be contested (printed on the notice)."""
+    return challan.issued_on + timedelta(days=settings.contest_days)
+
+
+def can_contest(challan: Challan, settings: Settings, now: datetime | None = None) -> bool:
+    """Whether the challan can still be contested today (by its registered owner)."""
+    if Status(challan.violation.status) is not Status.ISSUED:
+        return False
+    return today(settings, now) <= contest_deadline(challan, settings)
+
+
 def contest_challan(
-    session: Session, *, number: str, reason: str, actor: str = "citizen", now: datetime | None = None
+    session: Session,
+    *,
+    number: str,
+    reason: str,
+    cnic: str | None,
+    actor: str = "citizen",
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> Challan:
+    """Record a contest of an issued, unpaid challan, refused after its contest deadline.
+
+    `cnic` is the CNIC a citizen contesting for themselves gave: it must be the registered owner's.
+    None where an officer records a contest received by post or e-mail (`anpr challan contest`),
+    who has checked who sent it: the registry need not even know the plate (a misread is a reason
+    to contest). The deadline holds for both."""
+    settings = settings or get_settings()
     now = now or utcnow()
     reason, actor = _required(reason, "reason"), _required(actor, "actor")
     challan = get_challan(session, number=number, for_update=True)
+    if cnic is not None and not is_registered_owner(session, plate=challan.plate, cnic=cnic):
+        raise NotOwnerError("The CNIC does not match the registered owner")
+    deadline = contest_deadline(challan, settings)
+    if today(settings, now) > deadline:
+        raise TransitionError(f"The contest window closed on {deadline:%d %b %Y}")
     _transition(
         session,
         challan,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from challan import crud
 from challan import evidence as evidence_files
 from challan.errors import EvidenceError, TransitionError
 from challan.fines import load_fines
+from challan.lifecycle import contest_deadline
 from challan.models import Challan, EvidenceFile, Status, Violation
 from challan.settings import PACKAGE_DIR, Settings, get_settings
 
@@ -151,7 +152,7 @@ def build_notice(
         evidence=[c.to_json() for c in evidence_files.check(violation.evidence, root=settings.evidence_dir)],
         verify_url=settings.verify_url(challan.number),
         qr_data_uri=_qr(settings.verify_url(challan.number)),
-        contest_by=_day(challan.issued_on + timedelta(days=settings.contest_days)),
+        contest_by=_day(contest_deadline(challan, settings)),
         payment_channels=settings.payment_channels,
         contest_email=settings.contest_email,
         authority=settings.authority,

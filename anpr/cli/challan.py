@@ -220,10 +220,11 @@ def contest(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Record that the citizen contests an issued, unpaid challan."""
+    """Record a contest of an issued, unpaid challan received by post or e-mail, within the contest
+    window (the CNIC is not asked: whoever records it has checked who sent it)."""
     from challan import lifecycle
 
-    _challan_step(lifecycle.contest_challan, number, as_json, db, reason=reason, actor=by)
+    _challan_step(lifecycle.contest_challan, number, as_json, db, reason=reason, actor=by, cnic=None)
 
 
 @app.command()

@@ -1,9 +1,9 @@
 """Presentation shared by the pages and the JSON API: records turned into the API's schemas, the
-Jinja2 environment, the contest window, evidence files as responses, errors as status codes."""
+Jinja2 environment, evidence files as responses, errors as status codes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from anpr.errors import AnprError, InputError
 from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
-from challan import crud
+from challan import crud, lifecycle
 from challan import evidence as evidence_files
 from challan.errors import EvidenceError, NotFoundError, TransitionError
-from challan.fines import load_fines, offence_day
-from challan.models import Challan, EvidenceFile, Status, Violation, utcnow
+from challan.fines import load_fines
+from challan.models import Challan, EvidenceFile, Violation
 from challan.pdf import measurements
 from challan.web import schemas
 from challan.web.queries import ChallanRow
@@ -27,6 +27,7 @@ from challan.web.settings import PortalSettings
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 STATUS_FOR_ERROR = [
+    (lifecycle.NotOwnerError, 403),
     (NotFoundError, 404),
     (TransitionError, 409),
     (EvidenceError, 409),
@@ -136,18 +137,6 @@ def row_for(challan: Challan) -> ChallanRow:
     )
 
 
-def contest_until(challan: Challan, settings: PortalSettings) -> date:
-    return challan.issued_on + timedelta(days=settings.contest_days)
-
-
-def today(settings: PortalSettings, now: datetime | None = None) -> date:
-    return offence_day(now or utcnow(), settings.timezone)
-
-
-def can_contest(challan: Challan, settings: PortalSettings) -> bool:
-    return challan.violation.status == Status.ISSUED and today(settings) <= contest_until(challan, settings)
-
-
 def evidence_items(
     violation: Violation, settings: PortalSettings, base_url: str
 ) -> list[schemas.EvidenceItem]:
@@ -167,18 +156,6 @@ def owner_of(session: Session, challan: Challan) -> schemas.Owner | None:
     return schemas.Owner(name=vehicle.owner_name, cnic=vehicle.owner_cnic, address=vehicle.owner_address)
 
 
-def cnic_matches(session: Session, challan: Challan, cnic: str | None) -> bool:
-    """True only when a well-formed CNIC is the registered owner's (the registry must know the plate)."""
-    if not cnic:
-        return False
-    try:
-        wanted = crud.normalize_cnic(cnic[:20])
-    except InputError:
-        return False
-    vehicle = crud.get_vehicle(session, plate=challan.plate)
-    return vehicle is not None and vehicle.owner_cnic == wanted
-
-
 def detail(
     session: Session, challan: Challan, settings: PortalSettings, *, personal: bool
 ) -> schemas.ChallanDetail:
@@ -191,8 +168,8 @@ def detail(
         vehicle_class=challan.fine_class,
         measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],
         evidence=evidence_items(violation, settings, f"/challans/{challan.number}/evidence"),
-        contest_until=contest_until(challan, settings),
-        can_contest=can_contest(challan, settings),
+        contest_until=lifecycle.contest_deadline(challan, settings),
+        can_contest=lifecycle.can_contest(challan, settings),
         owner=owner_of(session, challan) if personal else None,
     )
 

@@ -12,8 +12,9 @@ import typer
 
 from anpr.cli import cli
 from anpr.cli.common import run_guarded
+from challan import lifecycle
 from challan.settings import get_settings
-from tests.challan.conftest import record
+from tests.challan.conftest import OFFENCE_AT, record
 
 ANPR = Path(sys.executable).with_name("anpr")
 LIST_FIELDS = {
@@ -186,6 +187,17 @@ def test_pay_contest_uphold_cancel(anpr, pending):
     )
     code, _, err = anpr("challan", "uphold", contested, "--officer", "C", "--reason", "x")
     assert code == 4 and "only a contested challan can be upheld" in err[0]
+
+
+def test_contest_after_the_window_is_refused(anpr, pending, session, settings):
+    issued = lifecycle.approve_violation(
+        session, violation_id=pending[0].id, officer="A", settings=settings, now=OFFENCE_AT
+    )
+    session.commit()  # issued 14 Mar 2026: the window closed on 21 Mar, long before today
+    code, out, err = anpr("challan", "contest", issued.number, "--reason", "emailed on 30 Mar")
+    assert (code, out, err) == (4, [], ["error: The contest window closed on 21 Mar 2026"])
+    code, out, _ = anpr("challan", "show", issued.number, "--json")
+    assert json.loads(out[0])["status"] == "issued"
 
 
 def test_pdf_command_writes_the_notice(anpr, pending, tmp_path):

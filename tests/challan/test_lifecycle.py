@@ -13,6 +13,8 @@ from challan.models import Challan, Payment, Vehicle, Violation
 from tests.challan.conftest import record, snapshot
 
 APPROVED_AT = datetime(2026, 3, 16, 5, 0, tzinfo=UTC)  # 10:00 in Pakistan
+WITHIN_WINDOW = APPROVED_AT + timedelta(days=2)  # issued on 16 Mar: contestable until 23 Mar
+OWNER_CNIC = "35202-1234567-1"
 
 
 def approve(session, settings, violation, **kwargs):
@@ -179,14 +181,26 @@ def test_issued_then_paid(session, settings, images):
             lambda s: lifecycle.record_payment(s, number=challan.number, reference="HBL-1"),
             "is paid; only an issued",
         ),
-        (lambda s: lifecycle.contest_challan(s, number=challan.number, reason="x"), "only an issued, unpaid"),
+        (
+            lambda s: lifecycle.contest_challan(
+                s, number=challan.number, reason="x", cnic=None, settings=settings, now=WITHIN_WINDOW
+            ),
+            "only an issued, unpaid",
+        ),
     ]:
         _refused(settings, TransitionError, expected, step)
 
 
 def test_contested_then_upheld_then_paid(session, settings, images):
     challan = approve(session, settings, record(session, settings, images))
-    lifecycle.contest_challan(session, number=challan.number, reason="I was not driving")
+    lifecycle.contest_challan(
+        session,
+        number=challan.number,
+        reason="I was not driving",
+        cnic=None,
+        settings=settings,
+        now=WITHIN_WINDOW,
+    )
     lifecycle.uphold_challan(session, number=challan.number, officer="Insp. Raza", reason="plate clear")
     lifecycle.record_payment(session, number=challan.number, reference="EP-1")
     session.commit()
@@ -198,7 +212,9 @@ def test_contested_then_upheld_then_paid(session, settings, images):
 
 def test_contested_then_cancelled_cannot_be_paid(session, settings, images):
     challan = approve(session, settings, record(session, settings, images))
-    lifecycle.contest_challan(session, number=challan.number, reason="wrong car")
+    lifecycle.contest_challan(
+        session, number=challan.number, reason="wrong car", cnic=None, settings=settings, now=WITHIN_WINDOW
+    )
     lifecycle.cancel_challan(session, number=challan.number, officer="Insp. Raza", reason="misread")
     session.commit()
     assert challan.violation.status == "cancelled"
@@ -240,8 +256,131 @@ def test_unknown_challan_number(session, settings, images):
         settings,
         NotFoundError,
         "no challan numbered PB-1",
-        lambda s: lifecycle.contest_challan(s, number="PB-1", reason="x"),
+        lambda s: lifecycle.contest_challan(s, number="PB-1", reason="x", cnic=None, settings=settings),
     )
+
+
+# --- the contest policy: until when, and who -----------------------------------------------------
+
+
+def contest(session, settings, challan, *, cnic=OWNER_CNIC, now=WITHIN_WINDOW, reason="I was not driving"):
+    return lifecycle.contest_challan(
+        session, number=challan.number, reason=reason, cnic=cnic, actor="citizen 0300-1234567",
+        settings=settings, now=now,
+    )  # fmt: skip
+
+
+def register_owner(session, plate="LEH5789"):
+    session.add(Vehicle(plate=plate, vehicle_class="car", owner_name="A", owner_cnic=OWNER_CNIC))
+    session.commit()
+
+
+def test_the_contest_deadline_is_contest_days_after_the_issue_date(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    assert lifecycle.contest_deadline(challan, settings) == date(2026, 3, 23)
+    longer = settings.model_copy(update={"contest_days": 30})
+    assert lifecycle.contest_deadline(challan, longer) == date(2026, 4, 15)
+
+
+@pytest.mark.parametrize(
+    ("now", "open_"),
+    [
+        (datetime(2026, 3, 23, 18, 59, tzinfo=UTC), True),  # 23:59 on 23 Mar in Lahore: the last minute
+        (datetime(2026, 3, 23, 19, 0, tzinfo=UTC), False),  # already 24 Mar in Lahore
+    ],
+)
+def test_the_window_counts_days_in_pakistan(session, settings, images, now, open_):
+    register_owner(session)
+    challan = approve(session, settings, record(session, settings, images))
+    assert lifecycle.can_contest(challan, settings, now) is open_
+    if open_:
+        contest(session, settings, challan, now=now)
+        assert challan.violation.status == "contested"
+    else:
+        _refused(
+            settings,
+            TransitionError,
+            "The contest window closed on 23 Mar 2026",
+            lambda s: contest(s, settings, challan, now=now),
+        )
+
+
+def test_only_an_issued_challan_can_be_contested(session, settings, images):
+    register_owner(session)
+    challan = approve(session, settings, record(session, settings, images))
+    assert lifecycle.can_contest(challan, settings, WITHIN_WINDOW) is True
+    contest(session, settings, challan)
+    session.commit()
+    assert lifecycle.can_contest(challan, settings, WITHIN_WINDOW) is False
+    _refused(
+        settings,
+        TransitionError,
+        "is contested; only an issued, unpaid challan can be contested",
+        lambda s: contest(s, settings, challan),
+    )
+
+
+def test_a_contest_is_recorded_with_its_reason_and_who_sent_it(session, settings, images):
+    register_owner(session)
+    challan = approve(session, settings, record(session, settings, images))
+    contest(session, settings, challan, cnic="3520212345671")  # dashes optional
+    session.commit()
+    assert (challan.contested_at, challan.contest_reason) == (WITHIN_WINDOW, "I was not driving")
+    entry = audit_trail(session, entity="violations", entity_id=challan.violation_id)[-1]
+    assert (entry.actor, entry.action, entry.reason, entry.at) == (
+        "citizen 0300-1234567",
+        "contest",
+        "I was not driving",
+        WITHIN_WINDOW,
+    )
+    assert entry.changes == {"status": ["issued", "contested"]}
+
+
+@pytest.mark.parametrize("cnic", ["35202-7654321-1", "not a cnic", ""])
+def test_a_citizen_must_give_the_registered_owners_cnic(session, settings, images, cnic):
+    register_owner(session)
+    challan = approve(session, settings, record(session, settings, images))
+    _refused(
+        settings,
+        lifecycle.NotOwnerError,
+        "The CNIC does not match the registered owner",
+        lambda s: contest(s, settings, challan, cnic=cnic),
+    )
+
+
+def test_the_owner_check_comes_before_the_deadline(session, settings, images):
+    register_owner(session)
+    challan = approve(session, settings, record(session, settings, images))
+    late = datetime(2026, 4, 1, tzinfo=UTC)
+    _refused(
+        settings,
+        lifecycle.NotOwnerError,
+        "does not match",
+        lambda s: contest(s, settings, challan, cnic="35202-7654321-1", now=late),
+    )
+
+
+def test_a_citizen_cannot_contest_a_plate_the_registry_does_not_know(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))
+    _refused(
+        settings,
+        lifecycle.NotOwnerError,
+        "does not match",
+        lambda s: contest(s, settings, challan, cnic=OWNER_CNIC),
+    )
+
+
+def test_an_officer_records_a_contest_without_a_cnic_but_not_after_the_window(session, settings, images):
+    challan = approve(session, settings, record(session, settings, images))  # plate not in the registry
+    _refused(
+        settings,
+        TransitionError,
+        "The contest window closed on 23 Mar 2026",
+        lambda s: contest(s, settings, challan, cnic=None, now=datetime(2026, 3, 25, tzinfo=UTC)),
+    )
+    contest(session, settings, challan, cnic=None)
+    session.commit()
+    assert challan.violation.status == "contested"
 
 
 def test_citizen_lookup_needs_plate_and_matching_cnic(session, settings, images):

@@ -4,6 +4,7 @@ decoded with OpenCV."""
 import re
 import shutil
 import subprocess
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -153,3 +154,20 @@ def test_the_notice_prints_only_a_registration_year_someone_vouched_for(session,
     assert "LEH5789 (year 07)" in text
     text, _ = read_back(tmp_path, render_pdf(notices[1]), "corrected.pdf")
     assert "LEH5790" in text and "(year" not in text
+
+
+def test_the_notice_gives_the_contest_deadline_the_portal_enforces(session, settings, images, tmp_path):
+    violation = record(session, settings, images)
+    challan = lifecycle.approve_violation(
+        session,
+        violation_id=violation.id,
+        officer="B",
+        settings=settings,
+        now=datetime(2026, 3, 16, 5, tzinfo=UTC),
+    )
+    session.commit()
+    text, _ = read_back(tmp_path, challan_pdf(session, key=challan.number, settings=settings))
+    assert "contest it by 23 Mar 2026" in text
+    longer = settings.model_copy(update={"contest_days": 30})
+    assert lifecycle.contest_deadline(challan, longer) == date(2026, 4, 15)
+    assert build_notice(session, violation=violation, settings=longer).contest_by == "15 Apr 2026"

@@ -12,7 +12,7 @@ from challan.models import utcnow
 from challan.web import schemas, views
 from challan.web.deps import LookupLimited, MaybeOfficer, SessionDep, SettingsDep
 from challan.web.queries import challans_for_plate
-from challan.web.routes.challans import contest_challan
+from challan.web.routes.challans import record_contest
 
 router = APIRouter(
     prefix="/api/v1",
@@ -52,7 +52,7 @@ def get_challan(
     challan = crud.get_challan(session, number=views.challan_number(number))
     personal = officer is not None
     if x_owner_cnic is not None and not personal:
-        if not views.cnic_matches(session, challan, x_owner_cnic):
+        if not crud.is_registered_owner(session, plate=challan.plate, cnic=x_owner_cnic):
             raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
         personal = True
     return views.detail(session, challan, settings, personal=personal)
@@ -83,5 +83,5 @@ def verify(number: str, session: SessionDep, settings: SettingsDep):
 def contest(number: str, body: schemas.ContestRequest, session: SessionDep, settings: SettingsDep):
     """Contest an issued challan within the window, as its registered owner (CNIC)."""
     challan = crud.get_challan(session, number=views.challan_number(number))
-    contest_challan(session, challan, body, settings)
+    record_contest(session, challan, body, settings)
     return views.detail(session, challan, settings, personal=False)

@@ -112,7 +112,7 @@ def counts(
     days: Annotated[int, Query(ge=7, le=366)] = 30,
 ):
     """Violations by site, violation and status (all time), and per local day over `days` days."""
-    found = dashboard_counts(session, days=days, today=views.today(settings), timezone=settings.timezone)
+    found = dashboard_counts(session, days=days, today=lifecycle.today(settings), timezone=settings.timezone)
 
     def listed(pairs):
         return [schemas.Count(key=str(k), count=n) for k, n in pairs]

@@ -67,7 +67,7 @@ def challan_pdf_public(number: str, session: SessionDep, settings: SettingsDep, 
 def challan_pdf_owner(number: str, session: SessionDep, settings: SettingsDep, cnic: CnicField = ""):
     """The full notice for the owner: the registered owner's CNIC must be given."""
     challan = crud.get_challan(session, number=views.challan_number(number))
-    if not views.cnic_matches(session, challan, cnic):
+    if not crud.is_registered_owner(session, plate=challan.plate, cnic=cnic):
         raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
     return _pdf(session, settings, challan.number, public=False)
 
@@ -101,7 +101,7 @@ def challan_page_owner(
 ):
     """The same page with the owner's details, for a citizen who gives the matching CNIC."""
     challan = crud.get_challan(session, number=views.challan_number(number))
-    if officer is None and not views.cnic_matches(session, challan, cnic):
+    if officer is None and not crud.is_registered_owner(session, plate=challan.plate, cnic=cnic):
         return _challan_page(
             request,
             session,
@@ -151,7 +151,7 @@ def contest(
             contest_error=message,
         )
     try:
-        contest_challan(session, challan, form, settings)
+        record_contest(session, challan, form, settings)
     except HTTPException as exc:
         return _challan_page(
             request,
@@ -166,18 +166,17 @@ def contest(
     return RedirectResponse(f"/challans/{challan.number}?contested=1", status_code=303)
 
 
-def contest_challan(session, challan, form: schemas.ContestRequest, settings) -> None:
-    """Record the contest if the CNIC is the owner's and the window is open; else an HTTPException."""
-    if not views.cnic_matches(session, challan, form.cnic):
-        raise HTTPException(status_code=403, detail="The CNIC does not match the registered owner")
-    if views.today(settings) > views.contest_until(challan, settings):
-        raise HTTPException(
-            status_code=409,
-            detail=f"The contest window closed on {views.contest_until(challan, settings):%d %b %Y}",
-        )
+def record_contest(session, challan, form: schemas.ContestRequest, settings) -> None:
+    """The citizen's contest, from the page or the API, committed; a refusal (the CNIC is not the
+    owner's, the window has closed, the challan is not open to contest) as an HTTPException."""
     try:
         lifecycle.contest_challan(
-            session, number=challan.number, reason=form.reason, actor=f"citizen {form.contact}"
+            session,
+            number=challan.number,
+            reason=form.reason,
+            cnic=form.cnic,
+            actor=f"citizen {form.contact}",
+            settings=settings,
         )
     except AnprError as exc:
         session.rollback()

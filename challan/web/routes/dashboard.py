@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from challan import users
+from challan import lifecycle, users
 from challan.web import charts, views
 from challan.web.deps import PageAdmin, PageOfficer, SessionDep, SettingsDep
 from challan.web.queries import dashboard_counts
@@ -21,7 +21,7 @@ Days = Annotated[int, Query(ge=7, le=366)]
 def dashboard(
     request: Request, session: SessionDep, settings: SettingsDep, officer: PageOfficer, days: Days = 30
 ) -> Response:
-    counts = dashboard_counts(session, days=days, today=views.today(settings), timezone=settings.timezone)
+    counts = dashboard_counts(session, days=days, today=lifecycle.today(settings), timezone=settings.timezone)
     context = {
         "officer": officer,
         "counts": counts,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from challan import lifecycle
 from challan.models import Challan, Violation
-from challan.web import views
 from tests.challan.conftest import record
 from tests.challan.web.conftest import ADMIN, OFFICER, OWNER, bearer
 
@@ -249,7 +249,7 @@ def test_contests_are_upheld_or_cancelled_by_officers(client, seed):
 
 def test_stats_count_by_site_violation_status_and_day(client, seed, session, settings, images):
     # 23:30 Pakistan time two days ago is 18:30 UTC: the day is counted where the offence happened
-    today = views.today(settings)
+    today = lifecycle.today(settings)
     late = datetime.combine(today - timedelta(days=2), time(23, 30), tzinfo=ZoneInfo("Asia/Karachi"))
     record(session, settings, images, track_id=7, at=late.astimezone(UTC), site_id="isb-blue-area-02")
     stats = client.get("/api/v1/stats", params={"days": 7}, headers=bearer(client, *OFFICER)).json()

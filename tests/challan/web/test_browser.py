@@ -84,7 +84,11 @@ def server(tmp_path_factory):
             session, violation_id=contested.id, officer="insp.sana", settings=settings
         )
         lifecycle.contest_challan(
-            session, number=other.number, reason="I was not driving that day; the car was at home."
+            session,
+            number=other.number,
+            reason="I was not driving that day; the car was at home.",
+            cnic=OWNER.owner_cnic,
+            settings=settings,
         )
         for i, plate in enumerate(("LEH5789", "LEH5780", "LEA5789")):
             when = OFFENCE_AT + timedelta(days=1, minutes=i)
