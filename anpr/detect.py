@@ -3,26 +3,19 @@ model). Both return supervision.Detections with the vehicle type under data["veh
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from functools import cached_property
 
 import numpy as np
 import supervision as sv
 
-from anpr.weights import weight_path
+from anpr.weights import offline_ultralytics, weight_path
 
 VEHICLE_TYPE = "vehicle_type"  # the name of the Detections.data field, declared once
 
 # COCO class -> our vehicle type. Rickshaws have no COCO class; the COCO model calls them
 # motorcycle or car, so they stay that until a local model is trained.
 COCO_VEHICLES = {2: "car", 3: "motorcycle", 5: "bus", 7: "truck"}
-
-
-def _offline_environment() -> None:
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "0")
-    os.environ.setdefault("YOLO_VERBOSE", "False")
 
 
 class Detector(ABC):
@@ -42,7 +35,7 @@ class _UltralyticsDetector(Detector):
 
     @cached_property
     def model(self):
-        _offline_environment()
+        offline_ultralytics()
         from ultralytics import YOLO
 
         return YOLO(str(weight_path(self.weight_name)), task="detect")

@@ -28,6 +28,7 @@ class ImageResult:
     plates: list[PlateRead]
     vehicles: list[VehicleSighting]
     plate_vehicle: list[int]  # for each plate, the index of its vehicle in `vehicles`, or -1
+    read_whole: bool = False  # no plate was found, and the image was read whole as a plate crop
 
 
 class PlateRecognizer:
@@ -91,6 +92,15 @@ class PlateRecognizer:
                 )
             )
         return ImageResult(plates=reads, vehicles=sightings, plate_vehicle=links)
+
+    def read_photo(self, image: np.ndarray, region: str = "auto") -> ImageResult:
+        """`read_image`, except that an image that could be a plate crop (`could_be_plate_crop`) and
+        in which no plate is found is read whole as one plate, linked to no vehicle."""
+        result = self.read_image(image, region)
+        if result.plates or not could_be_plate_crop(image):
+            return result
+        plate = self.read_plate_image(image, region)
+        return replace(result, plates=[plate], plate_vehicle=[-1], read_whole=True)
 
     def read_plate_image(self, image: np.ndarray, region: str = "auto") -> PlateRead:
         """The whole image is one plate (already cropped)."""

@@ -8,7 +8,7 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,7 +17,6 @@ from anpr.errors import ConfigError
 
 Point = tuple[float, float]
 SIGNAL_STATES = ("red", "amber", "green")
-RULE_CODES = ("OVER_SPEED", "RED_LIGHT", "STOP_LINE", "WRONG_WAY")
 
 
 class _Strict(BaseModel):
@@ -103,17 +102,15 @@ class SiteConfig(_Strict):
     speed: Speed
     signal: Signal | None = None
     road: Road = Road()
-    rules: list[Literal[RULE_CODES]] | None = None  # None: every rule the site has data for
+    # Codes of challan.rules' registry, checked where the site meets the rules (anpr.jobs.footage);
+    # None: every rule the site has data for (`available_data`).
+    rules: list[Annotated[str, Field(min_length=1)]] | None = None
 
-    def enabled_rules(self) -> tuple[str, ...]:
-        if self.rules is not None:
-            return tuple(self.rules)
-        enabled = ["OVER_SPEED"]
-        if self.signal is not None:
-            enabled += ["RED_LIGHT", "STOP_LINE"]
-        if self.road.flow is not None:
-            enabled.append("WRONG_WAY")
-        return tuple(enabled)
+    def available_data(self) -> frozenset[str]:
+        """What the site gives the rules to judge by beyond speed (challan.rules.Rule.needs)."""
+        return frozenset(
+            name for name, given in (("signal", self.signal), ("flow", self.road.flow)) if given is not None
+        )
 
 
 @dataclass(frozen=True)

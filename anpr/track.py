@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
+from anpr.weights import offline_ultralytics
+
 
 class _Boxes:
     """The Results-like view ByteTrack reads: conf, cls, xywh, boolean indexing."""
@@ -41,6 +43,7 @@ class VehicleTracker:
         low_thresh: float = 0.1,
         match_thresh: float = 0.8,
     ):
+        offline_ultralytics()
         from ultralytics.trackers.byte_tracker import BYTETracker
 
         args = SimpleNamespace(

@@ -15,7 +15,17 @@ from pathlib import Path
 
 import yaml
 
+from anpr.settings import environment
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def offline_ultralytics() -> None:
+    """Keep Ultralytics off the network (fonts, pip installs, hub checks) and quiet. Called before
+    every import of ultralytics (anpr.detect, anpr.track): the one place its environment is set."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "0")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
 
 
 class WeightsError(RuntimeError):
@@ -34,7 +44,7 @@ class ModelEntry:
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("ANPR_MODELS_DIR", PROJECT_ROOT / "models"))
+    return environment().models_dir or PROJECT_ROOT / "models"
 
 
 def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:

@@ -4,9 +4,12 @@ The registry below is the whole list: a rule that is not in it does not run."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
+
+from anpr.errors import ConfigError
 
 from anpr.types import VehicleEvent
 from challan.findings import Finding
@@ -25,6 +28,9 @@ class SiteRules:
 
 class Rule:
     code: ClassVar[str]
+    # The site data the rule judges by ("signal": a stop line and phases; "flow": the lawful
+    # direction of travel); a site without it does not run the rule unless its file names it.
+    needs: ClassVar[str | None] = None
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         raise NotImplementedError
@@ -57,6 +63,7 @@ class RedLight(Rule):
     """Crossed the stop line after red onset (plus grace) and went on through the junction."""
 
     code = "RED_LIGHT"
+    needs = "signal"
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         into_red = _seconds_into_red(event)
@@ -76,6 +83,7 @@ class StopLine(Rule):
     """Crossed the stop line on red and came to rest past it (on the crossing or in the junction)."""
 
     code = "STOP_LINE"
+    needs = "signal"
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         into_red = _seconds_into_red(event)
@@ -93,6 +101,7 @@ class WrongWay(Rule):
     """Moved against the site's lawful direction of travel."""
 
     code = "WRONG_WAY"
+    needs = "flow"
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         if event.direction != "against":
@@ -101,6 +110,19 @@ class WrongWay(Rule):
 
 
 REGISTRY: tuple[Rule, ...] = (OverSpeed(), RedLight(), StopLine(), WrongWay())
+CODES: tuple[str, ...] = tuple(rule.code for rule in REGISTRY)
+
+
+def enabled_codes(requested: Iterable[str] | None, available: Iterable[str]) -> frozenset[str]:
+    """The rules a site runs: those its file names (`rules:`, each a code of the registry), else every
+    rule whose data (`Rule.needs`) is among what the site has (`available`)."""
+    if requested is not None:
+        unknown = sorted(set(requested) - set(CODES))
+        if unknown:
+            raise ConfigError(f"rules: unknown rule {', '.join(unknown)} (known: {', '.join(CODES)})")
+        return frozenset(requested)
+    available = set(available)
+    return frozenset(rule.code for rule in REGISTRY if rule.needs is None or rule.needs in available)
 
 
 def evaluate_all(event: VehicleEvent, site: SiteRules) -> list[Finding]:

@@ -3,24 +3,27 @@ Tests build their own `Settings(...)` and pass it where a function takes `settin
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from anpr.settings import environment
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FINES = PACKAGE_DIR / "config" / "fines-punjab.yaml"
 
-# Environment variable for each field; unset ones keep the default.
+# The field of anpr.settings.Environment (an ANPR_* variable) behind each setting; unset ones keep
+# the default.
 ENVIRONMENT = {
-    "database_url": "ANPR_DATABASE_URL",
-    "public_url": "ANPR_PUBLIC_URL",
-    "fines_path": "ANPR_FINES",
-    "evidence_dir": "ANPR_EVIDENCE_DIR",
-    "payment_days": "ANPR_PAYMENT_DAYS",
-    "contest_days": "ANPR_CONTEST_DAYS",
-    "contest_email": "ANPR_CONTEST_EMAIL",
+    "database_url": "database_url",
+    "public_url": "public_url",
+    "fines_path": "fines",
+    "evidence_dir": "evidence_dir",
+    "payment_days": "payment_days",
+    "contest_days": "contest_days",
+    "contest_email": "contest_email",
 }
 
 
@@ -46,13 +49,18 @@ class Settings(BaseModel):
     payment_channels: str = "ePay Punjab, through banks and mobile wallets"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        environ = os.environ if environ is None else environ
-        values = {field: environ[var] for field, var in ENVIRONMENT.items() if environ.get(var)}
-        return cls(**values)
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        return cls(**from_environment(ENVIRONMENT, environ))
 
     def verify_url(self, number: str) -> str:
         return f"{self.public_url.rstrip('/')}/verify/{number}"
+
+
+def from_environment(fields: Mapping[str, str], environ: Mapping[str, str] | None = None) -> dict:
+    """The settings named in `fields` (setting -> anpr.settings.Environment field) that are set."""
+    variables = environment(environ)
+    values = {name: getattr(variables, field) for name, field in fields.items()}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 @lru_cache(maxsize=1)

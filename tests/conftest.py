@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from anpr.datasets import shared_datasets
+from anpr.lab.datasets import shared_datasets
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ is done by library functions in anpr/ and challan/. Heavy imports happen inside 
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -37,8 +36,4 @@ def app() -> None:
     """Entry point: run the CLI; expected errors print one line, the unexpected one line too."""
     from anpr.cli.common import run_guarded
 
-    # Ultralytics must never reach for the network (fonts, pip installs, hub checks).
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "0")
-    os.environ.setdefault("YOLO_VERBOSE", "False")
     sys.exit(run_guarded(cli))

@@ -1,5 +1,5 @@
 """`anpr batch` (queue recorded footage for the workers, follow it) and `anpr worker` (process it).
-The work is done by anpr.cli.workers and anpr.cli.jobs."""
+The work is done by anpr.jobs.workers and anpr.jobs.footage."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from typing import Annotated
 import typer
 
 from anpr.cli.common import DbOption, RegionOverride, fail
+from anpr.settings import variable
 
 BrokerOption = Annotated[
     str | None,
     typer.Option(
         "--broker",
-        envvar="ANPR_BROKER_URL",
+        envvar=variable("broker_url"),
         show_envvar=True,
         help="Job queue: redis://host:6379/0 or amqp://user:pass@host// (default redis://127.0.0.1:6379/0).",
     ),
@@ -26,7 +27,7 @@ QueueOption = Annotated[
     str | None,
     typer.Option(
         "--queue",
-        envvar="ANPR_QUEUE",
+        envvar=variable("queue"),
         show_envvar=True,
         help="Queue name, to keep deployments sharing one broker apart (default anpr-footage).",
     ),
@@ -60,7 +61,7 @@ def batch(
 
     Example: `anpr batch recordings/ --site sites/regal-chowk.yaml --db postgresql+psycopg://...`
     """
-    from anpr.cli.workers import make_app, submit, videos_in
+    from anpr.jobs.workers import make_app, submit, videos_in
     from anpr.site import load_site
 
     load_site(site)  # a bad site file fails here, before anything is queued
@@ -84,7 +85,7 @@ def _follow(app, jobs) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from anpr.cli.workers import PROGRESS
+    from anpr.jobs.workers import PROGRESS
 
     console = Console(stderr=True)
     failed = 0
@@ -139,7 +140,7 @@ def worker(
 
     Example: `anpr worker --concurrency 2 --broker amqp://anpr:secret@queue-host//`
     """
-    from anpr.cli.workers import make_app
+    from anpr.jobs.workers import make_app
 
     app = make_app(broker, queue)
     app.worker_main(

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from typing import Annotated
 
 import typer
 
+from anpr.settings import variable
+
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        envvar="ANPR_DATABASE_URL",
+        envvar=variable("database_url"),
         help="Records database URL (default: sqlite:///anpr.db in the working folder).",
         show_envvar=True,
     ),
@@ -70,7 +71,7 @@ def run_guarded(command) -> int:
         if database:
             typer.echo(f"error: {database}", err=True)
             return 3
-        if os.environ.get("ANPR_DEBUG"):
+        if _debugging():
             traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
         typer.echo(
@@ -92,3 +93,14 @@ def _database_failure(exc: Exception) -> str | None:
     if isinstance(exc, ArgumentError | NoSuchModuleError):
         return f"bad database URL (--db / ANPR_DATABASE_URL): {str(exc).splitlines()[0]}"
     return None
+
+
+def _debugging() -> bool:
+    """ANPR_DEBUG set: show the traceback of an unexpected error (a malformed value counts as set)."""
+    from anpr.errors import ConfigError
+    from anpr.settings import environment
+
+    try:
+        return environment().debug
+    except ConfigError:
+        return True

@@ -1,5 +1,6 @@
 """`anpr demo`: the main job end to end on the project's own sample clip, into an embedded SQLite
-database: footage -> vehicle events -> pending violations -> one approved by an officer -> its PDF."""
+database: footage -> vehicle events -> pending violations -> one approved by an officer -> its PDF.
+The run itself is anpr.jobs.demo; this module prints it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,6 @@ from typing import Annotated
 import typer
 
 from anpr.cli.common import DbOption
-from anpr.weights import PROJECT_ROOT
-
-SAMPLES = PROJECT_ROOT / "sample_videos"
-DEFAULT_CLIP = "regal-chowk"
 
 
 def demo(
@@ -30,8 +27,8 @@ def demo(
     from rich.console import Console
 
     from anpr.cli.process import process
-    from challan import crud, lifecycle, pdf
-    from challan.db import session_scope
+    from anpr.jobs.demo import issue_demo_challan, recorded_violations, sample_clip
+    from anpr.weights import PROJECT_ROOT
 
     console = Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -49,45 +46,19 @@ def demo(
         reader="auto",
         region=None,
     )
-    with session_scope(db) as session:
-        violations = crud.list_violations(session)
-        records = crud.to_public(session, violations=violations)
-        confidence = {v.id: v.plate_confidence for v in violations}
-        console.print(f"[bold]2/3[/] {len(records)} suspected violations recorded")
-        for record in records:
-            console.print(
-                f"    #{record.id} {record.plate or '(no plate)'} {record.violation} "
-                f"{record.vehicle_type} {record.status} PKR {record.fine_pkr}"
-            )
-    # A demo officer approves the pending, fineable violation whose plate read is most certain; a
-    # real one looks at the evidence first (anpr serve -> /officer/review).
-    # A re-run prints the challan already issued instead of approving another.
-    fineable = [r for r in records if r.status == "pending" and r.plate and r.fine_pkr is not None]
-    target = next((r for r in records if r.number), None)
-    target = target or max(fineable, key=lambda r: confidence[r.id], default=None)
-    if target is None:
+    records = recorded_violations(db)
+    console.print(f"[bold]2/3[/] {len(records)} suspected violations recorded")
+    for record in records:
+        console.print(
+            f"    #{record.id} {record.plate or '(no plate)'} {record.violation} "
+            f"{record.vehicle_type} {record.status} PKR {record.fine_pkr}"
+        )
+    issued = issue_demo_challan(db, out)
+    if issued is None:
         console.print("no violation with a plate read in the sample clip")
         return
-    if target.status == "pending":
-        with session_scope(db) as session:
-            lifecycle.approve_violation(session, violation_id=target.id, officer="Demo Officer (ETC-000)")
-    with session_scope(db) as session:
-        document = pdf.challan_pdf(session, key=str(target.id))
-        number = crud.find_violation(session, key=str(target.id)).challan.number
-    path = out / f"challan-{number}.pdf"
-    path.write_bytes(document)
     console.print(
-        f"[bold]3/3[/] violation #{target.id} approved by a demo officer: challan {number}, PDF {path}"
+        f"[bold]3/3[/] violation #{issued.violation_id} approved by a demo officer: challan {issued.number},"
+        f" PDF {issued.pdf}"
     )
     console.print(f"next: .venv/bin/anpr challan list --db {db}   |   .venv/bin/anpr serve --db {db}")
-
-
-def sample_clip() -> tuple[Path, Path]:
-    """The first sample clip with its site file (sample_videos/NAME.yaml beside NAME.mp4)."""
-    from anpr.errors import InputError
-
-    for site in sorted(SAMPLES.glob("*.yaml"), key=lambda path: path.stem != DEFAULT_CLIP):
-        video = site.with_suffix(".mp4")
-        if video.is_file():
-            return video, site
-    raise InputError(f"no sample clip in {SAMPLES}; run 'make samples' to generate them")

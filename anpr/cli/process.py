@@ -47,7 +47,7 @@ def process(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from anpr.cli.jobs import event_json, run_footage
+    from anpr.jobs.footage import event_json, run_footage
 
     console = Console(stderr=True)
     columns = [

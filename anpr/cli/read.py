@@ -47,7 +47,7 @@ def read(
     from anpr.errors import AnprError
     from anpr.images import load_image
     from anpr.ocr import get_reader
-    from anpr.pipeline import PlateRecognizer, could_be_plate_crop
+    from anpr.pipeline import PlateRecognizer
 
     recognizer = PlateRecognizer(reader=get_reader(reader))
     failures = 0
@@ -58,19 +58,17 @@ def read(
             if plate_crop:
                 record["plates"] = [recognizer.read_plate_image(image, region).to_json()]
             else:
-                result = recognizer.read_image(image, region)
-                record["vehicles"] = [v.to_json() | {"plate": None} for v in result.vehicles]
-                for plate, vehicle in zip(result.plates, result.plate_vehicle, strict=True):
-                    record["plates"].append(plate.to_json() | {"vehicle": vehicle if vehicle >= 0 else None})
-                if not result.plates and could_be_plate_crop(image):
+                result = recognizer.read_photo(image, region)
+                if result.read_whole:
                     height, width = image.shape[:2]
                     typer.echo(
                         f"note: {path}: no plate found in a {width}x{height} image; read whole as a plate"
                         " crop (--crop says so)",
                         err=True,
                     )
-                    plate = recognizer.read_plate_image(image, region)
-                    record["plates"] = [plate.to_json() | {"vehicle": None}]
+                record["vehicles"] = [v.to_json() | {"plate": None} for v in result.vehicles]
+                for plate, vehicle in zip(result.plates, result.plate_vehicle, strict=True):
+                    record["plates"].append(plate.to_json() | {"vehicle": vehicle if vehicle >= 0 else None})
         except AnprError as exc:
             failures += 1
             record["error"] = str(exc)

@@ -31,14 +31,16 @@ def serve(
     ANPR_REDIS_URL so that they share one rate limit."""
     import uvicorn
 
+    from anpr.settings import environment, variable
     from challan.db import init_db
     from challan.web.settings import PortalSettings
 
+    # The portal's workers read their settings from the environment (challan.web.app:app_from_env).
     if db:
-        os.environ["ANPR_DATABASE_URL"] = db
-    if not os.environ.get("ANPR_SECRET_KEY"):
+        os.environ[variable("database_url")] = db
+    if not environment().secret_key:
         # One key for every worker of this run; sessions end when the server restarts.
-        os.environ["ANPR_SECRET_KEY"] = secrets.token_urlsafe(32)
+        os.environ[variable("secret_key")] = secrets.token_urlsafe(32)
         typer.echo("note: ANPR_SECRET_KEY is not set; officer sessions last until the server stops", err=True)
     settings = PortalSettings.from_env()
     init_db(settings.database_url)  # once, before the workers start

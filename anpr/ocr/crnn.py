@@ -1,6 +1,6 @@
 """The project's own plate recognizer: line models trained with CTC on plate text lines, read
 together. A compact CRNN trained from scratch (32x128 grey) and PP-OCRv4 fine-tuned on plates (48x192,
-anpr.train.ppocr), both exported to ONNX, and PaddleOCR's PP-OCRv6 small recognizer as shipped, its
+anpr.lab.train.ppocr), both exported to ONNX, and PaddleOCR's PP-OCRv6 small recognizer as shipped, its
 characters folded into the plate alphabet (folded_log_probs).
 
 `build_model()` is the CRNN's torch definition (training only); `CrnnReader` runs the exported ONNX

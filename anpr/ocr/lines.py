@@ -16,7 +16,7 @@ import numpy as np
 from anpr.types import Candidate, PlateRead
 
 LINE_H, LINE_W = 32, 128
-WIDE_H, WIDE_W = 48, 192  # the fine-tuned PP-OCRv4 line model's input (anpr.train.ppocr)
+WIDE_H, WIDE_W = 48, 192  # the fine-tuned PP-OCRv4 line model's input (anpr.lab.train.ppocr)
 MIN_CROP = (8, 16)  # height, width below which nothing is read
 LINE_OVERLAP = 0.04  # each strip reaches this fraction of the plate height past the cut
 CUT_RANGE = (0.3, 0.7)  # where the gap between the lines is searched, fraction of the height

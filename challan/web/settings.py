@@ -3,20 +3,20 @@ application needs, read from the environment once by `PortalSettings.from_env()`
 
 from __future__ import annotations
 
-import os
 import secrets
+from collections.abc import Mapping
 
 from pydantic import Field
 
-from challan.settings import ENVIRONMENT, Settings
+from challan.settings import ENVIRONMENT, Settings, from_environment
 
 WEB_ENVIRONMENT = {
-    "secret_key": "ANPR_SECRET_KEY",
-    "session_hours": "ANPR_SESSION_HOURS",
-    "lookups_per_minute": "ANPR_LOOKUPS_PER_MINUTE",
-    "logins_per_minute": "ANPR_LOGINS_PER_MINUTE",
-    "secure_cookies": "ANPR_SECURE_COOKIES",
-    "redis_url": "ANPR_REDIS_URL",
+    "secret_key": "secret_key",
+    "session_hours": "session_hours",
+    "lookups_per_minute": "lookups_per_minute",
+    "logins_per_minute": "logins_per_minute",
+    "secure_cookies": "secure_cookies",
+    "redis_url": "redis_url",
 }
 
 
@@ -36,7 +36,5 @@ class PortalSettings(Settings):
     page_size: int = Field(default=25, ge=1, le=200)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> PortalSettings:
-        environ = os.environ if environ is None else environ
-        names = ENVIRONMENT | WEB_ENVIRONMENT
-        return cls(**{field: environ[var] for field, var in names.items() if environ.get(var)})
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PortalSettings:
+        return cls(**from_environment(ENVIRONMENT | WEB_ENVIRONMENT, environ))

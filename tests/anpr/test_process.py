@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from anpr import samples
+from anpr.lab import samples
+from anpr.lab.scene import Camera
 from anpr.process import ReadPolicy, VideoProcessor
-from anpr.scene import Camera
 from anpr.site import load_site
 from anpr.video import open_source
+from anpr.weights import PROJECT_ROOT
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+SAMPLES = PROJECT_ROOT / "sample_videos"
 ANPR = str(Path(sys.executable).with_name("anpr"))
 
 
@@ -156,7 +157,7 @@ def test_lamp_radar_and_stop_line_on_a_sample_clip_with_perfect_boxes(tmp_path):
     found_codes = []
 
     def judge(event):
-        from anpr.cli.jobs import site_rules
+        from anpr.jobs.footage import site_rules
         from challan.rules import evaluate_all
 
         found_codes.append(event.track_id)

@@ -8,8 +8,9 @@ import pytest
 
 from anpr.errors import ConfigError
 from anpr.site import load_site
+from anpr.weights import PROJECT_ROOT
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+SAMPLES = PROJECT_ROOT / "sample_videos"
 ANPR = str(Path(sys.executable).with_name("anpr"))
 
 GOOD = """\
@@ -42,7 +43,7 @@ def test_a_good_site_loads_with_paths_relative_to_it(site_dir):
     site = load_site(write(site_dir, GOOD))
     assert site.id == "LHR-REGAL-01" and site.config.speed.limit_kmh == 60
     assert [(p.start_s, p.state) for p in site.phases] == [(0.0, "green"), (3.0, "amber"), (5.5, "red")]
-    assert site.config.enabled_rules() == ("OVER_SPEED", "RED_LIGHT", "STOP_LINE")
+    assert site.config.available_data() == {"signal"} and site.config.rules is None
     assert site.start_time.utcoffset().total_seconds() == 5 * 3600
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from anpr.errors import InputError
 from anpr.video import VideoSink, _redact, open_source
+from anpr.weights import PROJECT_ROOT
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+SAMPLES = PROJECT_ROOT / "sample_videos"
 ANPR = str(Path(sys.executable).with_name("anpr"))
 
 

@@ -102,3 +102,20 @@ def test_challan_rules_import_no_numpy_or_cv2():
     probe = "import sys, challan.rules; print(sorted(m for m in ('numpy', 'cv2') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_site_runs_every_rule_it_has_data_for_unless_its_file_names_them():
+    from challan.rules import CODES, enabled_codes
+
+    assert enabled_codes(None, []) == {"OVER_SPEED"}
+    assert enabled_codes(None, ["signal"]) == {"OVER_SPEED", "RED_LIGHT", "STOP_LINE"}
+    assert enabled_codes(None, ["signal", "flow"]) == set(CODES)
+    assert enabled_codes(["WRONG_WAY"], []) == {"WRONG_WAY"}
+
+
+def test_a_rule_the_registry_lacks_is_refused_with_the_known_ones():
+    from anpr.errors import ConfigError
+    from challan.rules import enabled_codes
+
+    with pytest.raises(ConfigError, match=r"unknown rule NO_HELMET \(known: OVER_SPEED, RED_LIGHT"):
+        enabled_codes(["OVER_SPEED", "NO_HELMET"], [])
