@@ -15,7 +15,7 @@ ALERT_BGR = (30, 30, 255)
 
 
 class SceneAnnotator:
-    def __init__(self, stop_line=None, calibration_quad=None, light_region=None):
+    def __init__(self, stop_line=None, calibration_quad=None, light_region=None) -> None:
         self.stop_line = np.asarray(stop_line, dtype=np.int32) if stop_line is not None else None
         self.quad = np.asarray(calibration_quad, dtype=np.int32) if calibration_quad is not None else None
         self.light_region = light_region
@@ -53,22 +53,23 @@ class SceneAnnotator:
                 out,
                 tuple(self.stop_line[0]),
                 tuple(self.stop_line[1]),
-                SIGNAL_BGR.get(signal),
+                SIGNAL_BGR[signal],
                 2 * scale,
                 cv2.LINE_AA,
             )
         if self.light_region is not None:
             x1, y1, x2, y2 = self.light_region
-            cv2.rectangle(out, (x1, y1), (x2, y2), SIGNAL_BGR.get(signal), scale)
+            cv2.rectangle(out, (x1, y1), (x2, y2), SIGNAL_BGR[signal], scale)
         if len(tracks):
             boxes, names = self._sized(out.shape[0])
             out = boxes.annotate(out, tracks)
             out = names.annotate(out, tracks, labels=list(labels))
+            assert tracks.tracker_id is not None  # tracks come from VehicleTracker, which sets ids
             for box, track_id in zip(tracks.xyxy.astype(int), tracks.tracker_id, strict=True):
                 if int(track_id) in alerts:
                     cv2.rectangle(out, tuple(box[:2]), tuple(box[2:]), ALERT_BGR, 3 * scale)
         text = f"{banner}   signal: {signal.upper() if signal else 'unknown'}"
-        _text_box(out, text, (8, 8), SIGNAL_BGR.get(signal), scale)
+        _text_box(out, text, (8, 8), SIGNAL_BGR[signal], scale)
         return out
 
 

@@ -53,8 +53,10 @@ class VehicleDetector(_UltralyticsDetector):
 
     def detect(self, image: np.ndarray) -> sv.Detections:
         detections = self._predict(image, classes=list(COCO_VEHICLES))
+        class_id = detections.class_id
+        assert class_id is not None  # from_ultralytics always sets class_id
         detections.data[VEHICLE_TYPE] = np.array(
-            [COCO_VEHICLES.get(int(c), "unknown") for c in detections.class_id], dtype=object
+            [COCO_VEHICLES.get(int(c), "unknown") for c in class_id], dtype=np.object_
         ).reshape(-1)
         return detections.with_nms(threshold=0.6, class_agnostic=True)
 

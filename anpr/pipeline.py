@@ -76,16 +76,17 @@ class PlateRecognizer:
         plates = self.find_plates(image, vehicles)
         crops = [crop(image, box, *PLATE_PAD) for box in plates.xyxy]
         reads = [
-            replace(read, box=tuple(float(v) for v in box))
+            replace(read, box=_floats(box))
             for read, box in zip(self.read_crops(crops, region), plates.xyxy, strict=True)
         ]
         links = [int(i) for i in plates.data[VEHICLE_INDEX]]
         sightings = []
         for index, box in enumerate(vehicles.xyxy):
+            assert vehicles.confidence is not None  # detectors always score their boxes
             plate = next((reads[p] for p, v in enumerate(links) if v == index), None)
             sightings.append(
                 VehicleSighting(
-                    box=tuple(float(v) for v in box),
+                    box=_floats(box),
                     vehicle_type=str(vehicles.data[VEHICLE_TYPE][index]),
                     confidence=float(vehicles.confidence[index]),
                     plate=plate,
@@ -113,6 +114,12 @@ def could_be_plate_crop(image: np.ndarray) -> bool:
     than high, a motorcycle's about square): within PLATE_CROP_MAX."""
     height, width = image.shape[:2]
     return width <= PLATE_CROP_MAX[0] and height <= PLATE_CROP_MAX[1] and width >= 0.8 * height
+
+
+def _floats(box: np.ndarray) -> tuple[float, float, float, float]:
+    """An xyxy box row as four plain floats."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return x1, y1, x2, y2
 
 
 def _big_enough(box: np.ndarray) -> bool:

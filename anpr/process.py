@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import supervision as sv
@@ -169,6 +170,7 @@ class VideoProcessor:
 
     def _observe(self, vehicles: sv.Detections, index: int, time_s: float, image: np.ndarray, buffer) -> None:
         clipped = sp.clipped(vehicles.xyxy, self.size)
+        assert vehicles.tracker_id is not None  # VehicleTracker sets ids on every result
         for row, track_id in enumerate(vehicles.tracker_id):
             track = self._tracks.setdefault(int(track_id), _Track(int(track_id)))
             box = vehicles.xyxy[row].astype(float)
@@ -208,17 +210,18 @@ class VideoProcessor:
         from anpr.pipeline import PLATE_PAD, VEHICLE_INDEX
 
         policy = self.reads
+        assert vehicles.tracker_id is not None  # VehicleTracker sets ids on every result
         widths = vehicles.xyxy[:, 2] - vehicles.xyxy[:, 0]
         wanted = np.array(
             [
                 w >= policy.min_vehicle_px and self._wants_reads(int(t))
                 for w, t in zip(widths, vehicles.tracker_id, strict=True)
             ],
-            dtype=bool,
+            dtype=np.bool_,
         )
         if not wanted.any():
             return
-        subset = vehicles[wanted]
+        subset = cast(sv.Detections, vehicles[wanted])  # supervision types __getitem__ as a union
         plates = self.recognizer.find_plates(image, subset, whole_frame=False)
         links = plates.data.get(VEHICLE_INDEX, np.full(len(plates), -1))
         best: dict[int, int] = {}  # vehicle row -> its widest plate box (one plate per vehicle)
@@ -232,6 +235,7 @@ class VideoProcessor:
         crops = [crop(image, plates.xyxy[i], *PLATE_PAD) for i in best.values()]
         reads = self.recognizer.read_crops(crops, self.region)
         self.stats["plate_reads"] += len(reads)
+        assert subset.tracker_id is not None  # a subset keeps the tracker ids
         for (row, i), read, plate_crop in zip(best.items(), reads, crops, strict=True):
             track = self._tracks[int(subset.tracker_id[row])]
             read = replace(read, box=tuple(float(v) for v in plates.xyxy[i]))
@@ -261,6 +265,7 @@ class VideoProcessor:
     def _annotate(self, image, vehicles: sv.Detections, signal: str | None, time_s: float) -> np.ndarray:
         labels, alerts = [], []
         limit = self.config.speed.limit_kmh + self.config.speed.tolerance_kmh
+        assert vehicles.tracker_id is not None  # VehicleTracker sets ids on every result
         for track_id in vehicles.tracker_id:
             track = self._tracks[int(track_id)]
             plate = vote_plate(track.reads)
@@ -325,6 +330,7 @@ class VideoProcessor:
         event = self._event(track, windows, speed, method)
         findings = tuple(self.judge(event)) if self.judge else ()
         if findings and self.evidence_dir is not None:
+            assert self.judge is not None  # findings come from the judge
             event = replace(event, evidence=self._evidence(track, event, [f.code for f in findings]))
             findings = tuple(self.judge(event))
         self.stats["events"] += 1
@@ -359,6 +365,7 @@ class VideoProcessor:
         )
 
     def _evidence(self, track: _Track, event: VehicleEvent, codes: list[str]):
+        assert self.evidence_dir is not None  # _close asks for evidence only with a folder for it
         keys = track.keyframes
         if "scene_after" not in keys.frames and track.last_image is not None:
             keys.frames["scene_after"] = (track.frames[-1], track.last_image, tuple(track.boxes[-1]))

@@ -109,7 +109,7 @@ def light_colour(region: np.ndarray, min_fraction: float = 0.02) -> str | None:
         name: sum(int(((hue >= lo) & (hue <= hi)).sum()) for lo, hi in ranges)
         for name, ranges in _HUES.items()
     }
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] >= 0.5 * len(hue) else None
 
 

@@ -232,8 +232,9 @@ def _first_error(exc: ValidationError) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
-    elif error["type"] == "missing" and loc and isinstance(loc[-1], int):
-        message = f"too few items (item {loc.pop() + 1} is missing)"
+    elif error["type"] == "missing" and loc and isinstance(item := loc[-1], int):
+        loc.pop()
+        message = f"too few items (item {item + 1} is missing)"
     elif error["type"] == "missing":
         message = "required key is missing"
     key = ".".join(str(part) for part in loc) or "(top level)"

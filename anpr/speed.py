@@ -82,7 +82,7 @@ class WindowSpeed:
 
 
 def window_speeds(
-    times: Sequence[float], world: np.ndarray, window_s: float = 1.0, min_span_s: float = 0.5
+    times: Sequence[float] | np.ndarray, world: np.ndarray, window_s: float = 1.0, min_span_s: float = 0.5
 ) -> list[WindowSpeed]:
     """Least-squares velocity over every run of samples spanning window_s (at least 3 samples); a
     straight-line fit over a second averages out the detector's box jitter. A track seen for less

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import cast
 
 import cv2
 import numpy as np
@@ -69,13 +70,13 @@ class VehicleTracker:
         if not len(rows):  # nothing confirmed yet (a new track needs a second frame)
             return _none_of(detections)
         index = rows[:, 7].astype(int)
-        kept = detections[index]
+        kept = cast(sv.Detections, detections[index])  # supervision types __getitem__ as a union
         kept.tracker_id = self.merger.assign(rows[:, 4].astype(int), kept.xyxy, self.frame_index)
         return kept
 
 
 def _none_of(detections: sv.Detections) -> sv.Detections:
-    empty = detections[np.zeros(len(detections), dtype=bool)]
+    empty = cast(sv.Detections, detections[np.zeros(len(detections), dtype=bool)])  # a mask gives Detections
     empty.tracker_id = np.zeros(0, dtype=int)
     return empty
 

@@ -144,6 +144,8 @@ class StreamSource(FrameSource):
 class VideoSink:
     """An MP4 (mp4v) writer opened on the first frame; `close()` is safe to call twice."""
 
+    writer: cv2.VideoWriter | None
+
     def __init__(self, path: Path, fps: float):
         self.path, self.fps, self.writer = path, fps, None
 
@@ -151,7 +153,7 @@ class VideoSink:
         if self.writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             size = (image.shape[1], image.shape[0])
-            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)
+            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
             if not self.writer.isOpened():
                 raise InputError(f"{self.path}: cannot write video here")
         self.writer.write(image)

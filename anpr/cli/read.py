@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,7 +52,7 @@ def read(
     recognizer = PlateRecognizer(reader=get_reader(reader))
     failures = 0
     for path in images:
-        record = {"image": str(path), "plates": [], "vehicles": [], "error": None}
+        record: dict[str, Any] = {"image": str(path), "plates": [], "vehicles": [], "error": None}
         try:
             image = load_image(path)
             if plate_crop:

@@ -4,6 +4,7 @@ by a demo officer with its challan PDF written. A real officer looks at the evid
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def sample_clip() -> tuple[Path, Path]:
     raise InputError(f"no sample clip in {SAMPLES}; run 'make samples' to generate them")
 
 
-def violation_to_approve(records: list, confidence: dict[int, float | None]):
+def violation_to_approve(records: list, confidence: Mapping[int | None, float | None]):
     """The violation the demo officer approves: one already issued a challan (a re-run approves
     nothing twice), else the pending, fineable one whose plate read is most certain; None if none."""
     issued = next((r for r in records if r.number), None)

@@ -76,7 +76,9 @@ def run_footage(
             if on_frame:
                 on_frame()
             for judged in frame.events:
-                stored = recorder.record(judged) if recorder else [None] * len(judged.findings)
+                stored: list[int | None] = (
+                    recorder.record(judged) if recorder else [None] * len(judged.findings)
+                )
                 vehicles += 1
                 violations += len(judged.findings)
                 if on_event:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from celery import Celery
 
@@ -35,6 +36,11 @@ PROGRESS = "PROGRESS"  # a running job's state, with {frames, total} as its meta
 PROGRESS_EVERY = 25  # frames between progress reports
 TASK_NAME = "anpr.process_footage"
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".ts", ".m4v", ".webm", ".mpg", ".mpeg"})
+
+
+class _Progress(TypedDict):
+    frames: int
+    total: int | None  # None for a stream
 
 
 class QueueUnreachable(AnprError):
@@ -102,7 +108,7 @@ def process_footage(
 
     from anpr.jobs.footage import run_footage
 
-    progress = {"frames": 0, "total": None}
+    progress: _Progress = {"frames": 0, "total": None}
 
     def report(force: bool = False) -> None:
         if force or progress["frames"] % PROGRESS_EVERY == 0:

@@ -14,6 +14,7 @@ import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -255,7 +256,7 @@ def committed_models(threads: int | None = None) -> list[LineModel]:
 
     listed = load_manifest()
     return [
-        LineModel(prepare, log_probs(lambda name=name: weight_path(name), threads), weight)
+        LineModel(prepare, log_probs(partial(weight_path, name), threads), weight)
         for name, prepare, weight, log_probs in COMMITTED
         if name in listed
     ]
@@ -285,7 +286,10 @@ class CrnnReader(PlateReader):
         level: bool = True,
     ) -> None:
         if models is None and (model_path is not None or log_probs is not None):
-            models = [LineModel(prepare, log_probs or onnx_log_probs(model_path, threads))]
+            if log_probs is None:
+                assert model_path is not None  # one of the two, by the condition above
+                log_probs = onnx_log_probs(model_path, threads)
+            models = [LineModel(prepare, log_probs)]
         self.models = models if models is not None else committed_models(threads)
         self.leveller = Leveller(threads) if level else None
 

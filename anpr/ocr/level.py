@@ -114,6 +114,7 @@ class TextAngle:
         image = cv2.resize(crop, size).astype(np.float32) / 127.5 - 1.0
         prediction = session.run(None, {session.get_inputs()[0].name: image.transpose(2, 0, 1)[None]})[0]
         quads, _ = post(prediction, (size[1], size[0]))  # corners in the scaled frame: tl, tr, br, bl
+        best_area: float | np.floating
         best, best_area = None, 0.0
         for quad in quads:
             long_side, short_side = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[3] - quad[0])
@@ -141,7 +142,7 @@ def slanted(image: np.ndarray, degrees: float, centre: tuple[float, float] | Non
     height, width = image.shape[:2]
     cx = (centre or (width / 2, height / 2))[0]
     slope = math.tan(math.radians(degrees))
-    matrix = np.float32([[1, 0, 0], [-slope, 1, slope * cx]])
+    matrix = np.array([[1, 0, 0], [-slope, 1, slope * cx]], dtype=np.float32)
     return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -85,7 +85,7 @@ def parse_pattern(pattern: str) -> tuple[Token, ...]:
         if name not in FIELDS:
             raise ValueError(f"unknown field {name!r} in plate pattern {pattern!r}")
         if match["cls"] == "Y":
-            lengths = (2, 4)
+            lengths: tuple[int, ...] = (2, 4)
         else:
             lo = int(match["lo"] or 1)
             hi = int(match["hi"] or lo)
