@@ -129,6 +129,7 @@ def record_event(session: Session, *, event: VehicleEvent, findings: Sequence[Fi
 
 def _new_violation(session: Session, *, event: VehicleEvent, stored: Event, finding: Finding) -> Violation:
     plate = event.plate
+    assert stored.id is not None  # stored was read back or flushed
     violation = Violation(
         event_id=stored.id,
         site_id=stored.site_id,
@@ -145,6 +146,7 @@ def _new_violation(session: Session, *, event: VehicleEvent, stored: Event, find
     )
     session.add(violation)
     session.flush()
+    assert violation.id is not None  # the flush assigned it
     seen = set()
     # The finding's own files first (the offence), then the event's (e.g. the plate close-up).
     for item in (*finding.evidence, *event.evidence):
@@ -204,7 +206,8 @@ def list_violations(
     offset: int = 0,
 ) -> list[Violation]:
     """Oldest offence first; `plate` matches the camera's read and an officer's correction."""
-    query = select(Violation).options(selectinload(Violation.challan), selectinload(Violation.site))
+    # SQLModel types a relationship on the class as the related model, not its InstrumentedAttribute
+    query = select(Violation).options(selectinload(Violation.challan), selectinload(Violation.site))  # type: ignore[arg-type]
     if status is not None:
         query = query.where(Violation.status == Status(status).value)
     if plate:
@@ -303,7 +306,7 @@ def check_read(session: Session, violation: Violation) -> tuple[ReadCheck, dict[
     check = ReadCheck(
         uncertain_read=is_uncertain(violation.plate_text, violation.plate_confidence),
         registered_class=vehicle_class,
-        class_conflict=bool(vehicle_class) and class_conflict(violation.vehicle_type, vehicle_class),
+        class_conflict=bool(vehicle_class and class_conflict(violation.vehicle_type, vehicle_class)),
         registered_year=year,
         year_conflict=year_conflict(violation.plate_year, year),
     )
@@ -379,6 +382,7 @@ def to_public(
     for v in violations:
         challan = v.challan
         fine = challan.fine_pkr if challan else _estimate(session, violation=v, settings=settings)
+        assert v.id is not None  # a stored violation
         records.append(
             ViolationPublic(
                 id=v.id,

@@ -42,6 +42,12 @@ class Schedule(_Strict):
     fines: dict[str, dict[str, PositiveInt]]
 
 
+def _start(schedule: Schedule) -> date:
+    """The start of a dated schedule (callers pass only schedules with an effective_from)."""
+    assert schedule.effective_from is not None
+    return schedule.effective_from
+
+
 class FineConfig(_Strict):
     version: PositiveInt
     jurisdiction: str
@@ -64,17 +70,17 @@ class FineConfig(_Strict):
             for code, amounts in schedule.fines.items():
                 if code not in self.violations:
                     raise ValueError(f"schedule {schedule.id}: violation '{code}' is not under violations")
-                for cls in amounts:
-                    if cls not in self.classes:
+                for class_name in amounts:
+                    if class_name not in self.classes:
                         raise ValueError(
-                            f"schedule {schedule.id}, {code}: class '{cls}' is not under classes"
+                            f"schedule {schedule.id}, {code}: class '{class_name}' is not under classes"
                         )
         return self
 
     def schedule_on(self, day: date) -> Schedule:
         """The schedule in force on `day`: the latest start on or before it."""
-        dated = sorted((s for s in self.schedules if s.effective_from), key=lambda s: s.effective_from)
-        in_force = [s for s in dated if s.effective_from <= day]
+        dated = sorted((s for s in self.schedules if s.effective_from), key=_start)
+        in_force = [s for s in dated if _start(s) <= day]
         if in_force:
             return in_force[-1]
         undated = [s for s in self.schedules if s.effective_from is None]
@@ -82,7 +88,7 @@ class FineConfig(_Strict):
             return undated[0]
         raise FineError(
             f"no fine schedule was in force on {day.isoformat()} (the first starts "
-            f"{dated[0].effective_from.isoformat()})"
+            f"{_start(dated[0]).isoformat()})"
         )
 
     def violation(self, code: str) -> ViolationType:

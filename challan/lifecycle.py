@@ -249,6 +249,7 @@ def record_payment(
             f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
         )
     _check(challan.violation, Status.PAID)
+    assert challan.id is not None  # a stored challan
     payment = Payment(
         challan_id=challan.id,
         reference=reference,

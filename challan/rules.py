@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from anpr.errors import ConfigError
-
 from anpr.types import VehicleEvent
 from challan.findings import Finding
 
@@ -69,6 +68,8 @@ class RedLight(Rule):
         into_red = _seconds_into_red(event)
         if into_red is None or into_red <= site.red_grace_s or event.stopped_past_line_at is not None:
             return None
+        # _seconds_into_red is None unless both moments are known
+        assert event.crossed_stop_line_at is not None and event.red_onset_at is not None
         return self._finding(
             event,
             event.crossed_stop_line_at,
@@ -89,6 +90,7 @@ class StopLine(Rule):
         into_red = _seconds_into_red(event)
         if into_red is None or into_red <= site.red_grace_s or event.stopped_past_line_at is None:
             return None
+        assert event.red_onset_at is not None  # _seconds_into_red is None without it
         return self._finding(
             event,
             event.stopped_past_line_at,

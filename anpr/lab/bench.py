@@ -202,12 +202,12 @@ def bench_openalpr(
         )
         read = recognizer.reader.read(labelled, "auto")
         out.crops_auto.add(groups, photo.text, read.text, read.confidence, photo.printed, item)
-        read = recognizer.reader.read(crop(image, best.box, *PLATE_PAD), "auto") if best else None
+        best_read = recognizer.reader.read(crop(image, best.box, *PLATE_PAD), "auto") if best else None
         out.pipeline_auto.add(
             groups,
             photo.text,
-            read.text if read else "",
-            read.confidence if read else 0.0,
+            best_read.text if best_read else "",
+            best_read.confidence if best_read else 0.0,
             photo.printed,
             item,
         )
@@ -278,8 +278,10 @@ def bench_pk(
                 out.skipped.append(f"{exc} (no pasted read of {item.path.name})")
                 progress()
                 continue
-            read, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
-            text, year, confidence = (read.text, read.year or "", read.confidence) if read else ("", "", 0.0)
+            pasted, _ = matched_plate(recognizer.read_image(photo, "pk").plates, box)
+            text, year, confidence = (
+                (pasted.text, pasted.year or "", pasted.confidence) if pasted else ("", "", 0.0)
+            )
             out.pasted.add(groups, item.text, text, confidence, item=name)
             out.pasted_with_year.add(groups, truth, f"{text}/{year}", confidence, item=name)
         progress()

@@ -191,6 +191,7 @@ def write_sample(scenario: Scenario, out_dir: Path = SAMPLES_DIR, camera: Camera
         for index in range(round(scenario.duration_s * scenario.fps)):
             frame, head = render_frame(scenario, camera, index / scenario.fps, plate_images)
             writer.write(frame)
+    assert head is not None  # a scenario lasts at least one frame
     _write_site(scenario, camera, head, out_dir)
     _write_truth(scenario, plate_images, out_dir)
     return clip

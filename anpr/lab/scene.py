@@ -246,11 +246,11 @@ def draw_car(p: Painter, cx: float, y: float, colour, plate: Plate | None, lengt
     p.fill([screen(0.15, 0.05), screen(0.35, 0.05), screen(0.6, 0.95), screen(0.4, 0.95)], (190, 180, 170))
     p.fill([screen(0.45, 0.05), screen(0.52, 0.05), screen(0.77, 0.95), screen(0.7, 0.95)], (170, 160, 150))
     p.fill([screen(0, 0), screen(1, 0), screen(1, 0.06), screen(0, 0.06)], (20, 20, 20))
-    for xs, xt, n in ((x0 + 0.06, x0 + inset, (-1, 0, 0.45)), (x1 - 0.06, x1 - inset, (1, 0, 0.45))):
+    for xs, xt, glass_n in ((x0 + 0.06, x0 + inset, (-1, 0, 0.45)), (x1 - 0.06, x1 - inset, (1, 0, 0.45))):
         p.fill(
             [(xs, yh, belt + 0.06), (xs, yt, belt + 0.02), (xt, yr1, roof), (xt, yr0, roof)],
             (70, 62, 58),
-            n,
+            glass_n,
             grad=(0.8, 1.2),
         )
     for xa, xb, s in ((x0 + 0.12, x0 + inset, 0.07), (x1 - 0.12, x1 - inset, -0.07)):  # pillars

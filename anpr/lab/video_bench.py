@@ -62,7 +62,7 @@ def photo_clip(
     camera = camera or Camera()
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = out_dir / "photo.mp4"
-    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), fps, (camera.width, camera.height))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), fps, (camera.width, camera.height))
     v = kmh / 3.6
     for index in range(round(seconds * fps)):
         painter = Painter(camera)
@@ -125,7 +125,7 @@ def bench_photos(count: int = 10, seed: int = 0) -> list[dict]:
     detector = VehicleDetector()
     rng = np.random.default_rng(seed)
     photos = [p for p in openalpr_photos() if p.split == "val"]
-    rows = []
+    rows: list[dict] = []
     for photo in (photos[i] for i in rng.permutation(len(photos))):
         if len(rows) >= count:
             break
@@ -149,8 +149,9 @@ def bench_photos(count: int = 10, seed: int = 0) -> list[dict]:
                 "read": read,
                 "read_ok": read == made.plate,
                 # what an officer reviewing the event can pick: the read or one of its alternatives
-                "in_candidates": bool(main and main.plate)
-                and made.plate in [c.text for c in main.plate.candidates],
+                "in_candidates": bool(
+                    main and main.plate and made.plate in [c.text for c in main.plate.candidates]
+                ),
                 "events": len(events),
                 "fps": round(frames / seconds, 2),
             }

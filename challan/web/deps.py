@@ -66,6 +66,7 @@ def session_officer(request: Request, session: SessionDep, tokens: TokensDep) ->
     credentials = tokens.read_session(request.cookies.get(SESSION_COOKIE))
     officer = _load(session, credentials)
     if officer is not None:
+        assert credentials is not None  # _load finds no officer without credentials
         request.state.session_csrf = credentials.csrf
     return officer
 

@@ -50,7 +50,7 @@ ROW_COLUMNS = (
 
 # Built once: building a statement costs more CPU than running it (the look-up is the hot path).
 PLATE_QUERY = (
-    select(*ROW_COLUMNS)
+    select(*ROW_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 entities
     .join(Violation, col(Violation.id) == col(Challan.violation_id))
     .join(Site, col(Site.id) == col(Violation.site_id), isouter=True)
     .where(Challan.plate == sa.bindparam("plate"))
@@ -78,7 +78,8 @@ def pending_queue(session: Session, *, limit: int, offset: int = 0) -> list[Viol
     query = (
         select(Violation)
         .where(Violation.status == Status.PENDING)
-        .options(selectinload(Violation.evidence), selectinload(Violation.site))
+        # SQLModel types a relationship on the class as the related model, not its InstrumentedAttribute
+        .options(selectinload(Violation.evidence), selectinload(Violation.site))  # type: ignore[arg-type]
         .order_by(col(Violation.occurred_at), col(Violation.id))
         .offset(offset)
         .limit(limit)
@@ -92,7 +93,7 @@ def contested_challans(session: Session, *, limit: int, offset: int = 0) -> list
         select(Challan)
         .join(Violation, col(Violation.id) == col(Challan.violation_id))
         .where(Violation.status == Status.CONTESTED)
-        .options(selectinload(Challan.violation).selectinload(Violation.evidence))
+        .options(selectinload(Challan.violation).selectinload(Violation.evidence))  # type: ignore[arg-type]
         .order_by(col(Challan.contested_at), col(Challan.id))
         .offset(offset)
         .limit(limit)

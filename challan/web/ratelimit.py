@@ -19,6 +19,7 @@ from typing import Protocol
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from challan.web.settings import PortalSettings
@@ -108,8 +109,8 @@ class RedisRateLimiter:
         self.per_minute = per_minute
         self.prefix = f"anpr:ratelimit:{name}:"
         self.window_ms = max(1, round(window_s * 1000))
-        self._redis = None
-        self._script = None
+        self._redis: redis.Redis | None = None
+        self._script: AsyncScript | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_at = 0.0
         self._failing = False
@@ -137,6 +138,7 @@ class RedisRateLimiter:
         if self._redis is None or self._loop is not loop:
             # A connection belongs to the event loop it was made in (tests run one loop per client).
             self._connect(loop)
+        assert self._script is not None  # set by _connect with self._redis
         count, left_ms = await self._script(keys=[key], args=[self.window_ms])
         return int(count), int(left_ms)
 

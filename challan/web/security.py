@@ -17,6 +17,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
+from starlette.types import Receive, Scope, Send
 
 from challan.models import Officer
 from challan.web.settings import PortalSettings
@@ -131,7 +132,7 @@ class SecurityMiddleware:
         if secure_cookies:
             self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -103,7 +103,9 @@ def camera(image: np.ndarray, rng: np.random.Generator, lines: int = 1) -> np.nd
         img = _noise(img, rng, rng.uniform(2, 10))
     if rng.random() < CAMERA_P["jpeg"]:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 80))])
-        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        assert decoded is not None  # OpenCV decodes what it just encoded
+        img = decoded
     return img
 
 

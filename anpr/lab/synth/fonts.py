@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -116,13 +117,17 @@ def ref_cap(height: float) -> int:
     return next((cap for cap in REF_CAPS if cap >= height * 0.95), REF_CAPS[-1])
 
 
+# FreeType's boxes are whole pixels; PIL annotates FreeTypeFont.getbbox with floats.
+_PixelBox = tuple[int, int, int, int]
+
+
 @functools.cache
 def _pil_font(path: str, cap: int) -> tuple[ImageFont.FreeTypeFont, int]:
     """The font at a size whose capital H is `cap` pixels tall, and its measured cap height."""
     probe = ImageFont.truetype(path, 100)
     left, top, right, bottom = probe.getbbox("H", anchor="ls")
     font = ImageFont.truetype(path, max(4, round(100 * cap / max(1, bottom - top))))
-    left, top, right, bottom = font.getbbox("H", anchor="ls")
+    left, top, right, bottom = cast(_PixelBox, font.getbbox("H", anchor="ls"))
     return font, bottom - top
 
 
@@ -188,7 +193,7 @@ def line_mask(
 def caption_mask(path: str, text: str, cap: int) -> np.ndarray:
     """Float32 ink mask of free text (mixed case, punctuation) at a cap height, cropped to its ink."""
     font, _ = _pil_font(path, cap)
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    left, top, right, bottom = cast(_PixelBox, font.getbbox(text, anchor="ls"))
     image = Image.new("L", (right - left + 8, bottom - top + 8), 0)
     ImageDraw.Draw(image).text((4 - left, 4 - top), text, font=font, fill=255, anchor="ls")
     mask = np.asarray(image, dtype=np.float32) / 255.0

@@ -38,7 +38,7 @@ class Canvas:
         if rng is not None and grain > 0:
             small = rng.normal(0, grain, (max(2, height // 12), max(2, width // 12), 1)).astype(np.float32)
             small = small + np.asarray(background, np.float32)
-            self.image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+            self.image: np.ndarray = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
         else:
             self.image = np.empty((height, width, 3), np.float32)
             self.image[:] = background

@@ -68,15 +68,15 @@ def _place(
     drawn: Drawn, rng: np.random.Generator, degrade: bool
 ) -> tuple[np.ndarray, tuple[Box, ...], tuple]:
     canvas = drawn.canvas
-    plate = canvas.image.clip(0, 255).astype(np.uint8)
+    plate: np.ndarray = canvas.image.clip(0, 255).astype(np.uint8)
     h, w = plate.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     if not degrade:
         m = round(0.05 * h)
         image = cv2.copyMakeBorder(plate, m, m, m, m, cv2.BORDER_CONSTANT, value=(90, 90, 90))
         return (
             image,
-            _boxes(canvas.boxes, np.float64([[1, 0, m], [0, 1, m], [0, 0, 1]]), image.shape),
+            _boxes(canvas.boxes, np.array([[1, 0, m], [0, 1, m], [0, 0, 1]], np.float64), image.shape),
             _quad(src + m),
         )
     lines = max(1, len(canvas.lines))
@@ -86,7 +86,7 @@ def _place(
         plate = cv2.resize(
             plate, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-        pre = np.float64([[plate.shape[1] / w, 0, 0], [0, plate.shape[0] / h, 0], [0, 0, 1]])
+        pre = np.array([[plate.shape[1] / w, 0, 0], [0, plate.shape[0] / h, 0], [0, 0, 1]], np.float64)
     else:
         pre = np.eye(3)
     dst = _view(rng, w * scale, h * scale)
@@ -97,8 +97,8 @@ def _place(
     top, bottom = qh * rng.uniform(-0.02, 0.1, 2)
     dst = dst - [x0 - left, y0 - top]
     out_w, out_h = max(8, math.ceil(qw + left + right)), max(8, math.ceil(qh + top + bottom))
-    small_src = np.float32(
-        [[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]]
+    small_src = np.array(
+        [[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]], np.float32
     )
     warp = cv2.getPerspectiveTransform(small_src, dst.astype(np.float32))
     image = effects.background(rng, out_h, out_w)
@@ -108,7 +108,7 @@ def _place(
 
 def _view(rng: np.random.Generator, w: float, h: float) -> np.ndarray:
     """Corners of the plate seen from a random camera: rotation, shear, yaw/pitch foreshortening."""
-    pts = np.float64([[0, 0], [w, 0], [w, h], [0, h]]) - [w / 2, h / 2]
+    pts = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64) - [w / 2, h / 2]
     pts[:, 0] += pts[:, 1] * float(np.clip(rng.normal(0, 0.05), -0.2, 0.2))  # shear
     yaw, pitch = np.clip(rng.normal(0, 0.05, 2), -0.14, 0.14)
     pts[:, 1] *= 1 + yaw * np.sign(pts[:, 0])  # one side nearer the camera
@@ -124,7 +124,9 @@ def _boxes(boxes: list[list[float]], warp: np.ndarray, shape: tuple[int, ...]) -
     out = []
     for x1, y1, x2, y2 in boxes:
         pad = 0.08 * (y2 - y1)
-        corners = np.float64([[x1, y1 - pad, 1], [x2, y1 - pad, 1], [x2, y2 + pad, 1], [x1, y2 + pad, 1]])
+        corners = np.array(
+            [[x1, y1 - pad, 1], [x2, y1 - pad, 1], [x2, y2 + pad, 1], [x1, y2 + pad, 1]], np.float64
+        )
         mapped = corners @ warp.T
         xy = mapped[:, :2] / mapped[:, 2:]
         bx1, by1 = np.clip(np.floor(xy.min(axis=0)), 0, [shape[1] - 2, shape[0] - 2])

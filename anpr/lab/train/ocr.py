@@ -13,7 +13,9 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -30,10 +32,17 @@ from anpr.weights import sha256_of
 
 log = logging.getLogger("anpr.lab.train.ocr")
 
+
+class Arch(TypedDict):
+    name: str  # the ONNX file's name, less .onnx
+    prepare: Callable[[np.ndarray], np.ndarray]  # a line strip to the network's input
+    shape: tuple[int, int, int]  # the input of one sample: channels, height, width
+
+
 # --arch: what is trained. "crnn" is the project's own network from scratch (anpr.ocr.crnn);
 # "ppocr" fine-tunes PaddleOCR's PP-OCRv4 recognizer, "ppocr-v6" its PP-OCRv6 small one
 # (anpr.lab.train.ppocr.BASES). Each has its own input.
-ARCHES = {
+ARCHES: dict[str, Arch] = {
     "crnn": {"name": "plate-reader-crnn", "prepare": model_input, "shape": (1, LINE_H, LINE_W)},
     "ppocr": {"name": "plate-reader-ppocr", "prepare": wide_input, "shape": (3, WIDE_H, WIDE_W)},
     "ppocr-v6": {"name": "plate-reader-ppocr-v6", "prepare": wide_input, "shape": (3, WIDE_H, WIDE_W)},
@@ -146,7 +155,7 @@ def export_onnx(model, path: Path, arch: str = "crnn") -> None:
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
-            dummy,
+            dummy,  # type: ignore[arg-type]  # torch still takes a lone tensor for the args tuple
             str(path),
             input_names=["image"],
             output_names=["log_probs"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -67,12 +68,14 @@ def real_items(
     for photo in openalpr_photos():
         if photo.split == split:
             image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
+            assert image is not None, f"cannot read {photo.path}"
             photos.append((image, photo.box, photo.printed, (detected or {}).get(photo.path.name)))
     crops = []
     for crop in pk_crops():
         if crop.split == split:
             series_len = len(crop.text) - len(crop.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             grey = cv2.imread(str(crop.path), cv2.IMREAD_GRAYSCALE)
+            assert grey is not None, f"cannot read {crop.path}"
             crops.append(PlateItem(grey, pk_lines(crop.text, crop.year, crop.layout, series_len), None, "pk"))
     return photos, crops
 
@@ -84,10 +87,11 @@ def val_items() -> list[ValItem]:
     for photo in openalpr_photos():
         if photo.split == "val":
             x1, y1, x2, y2 = photo.box
-            crop = cv2.imread(str(photo.path))[y1:y2, x1:x2]
+            image = cv2.imread(str(photo.path))
+            assert image is not None, f"cannot read {photo.path}"
             out.append(
                 ValItem(
-                    crop,
+                    image[y1:y2, x1:x2],
                     photo.text,
                     None,
                     "one-line",
@@ -101,9 +105,11 @@ def val_items() -> list[ValItem]:
         if crop.split == "val":
             series_len = len(crop.text) - len(crop.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             lines = pk_lines(crop.text, crop.year, crop.layout, series_len)
+            bgr = cv2.imread(str(crop.path))
+            assert bgr is not None, f"cannot read {crop.path}"
             out.append(
                 ValItem(
-                    cv2.imread(str(crop.path)),
+                    bgr,
                     crop.text,
                     crop.year,
                     crop.layout,
@@ -129,7 +135,7 @@ def detected_boxes(split: str) -> dict[str, Box]:
             boxes = recognizer.find_plates(image, recognizer.vehicle_detector.detect(image)).xyxy
             index, overlap = best_overlap(boxes, photo.box)
             if overlap >= READ_IOU:
-                out[photo.path.name] = tuple(int(round(v)) for v in boxes[index])
+                out[photo.path.name] = cast(Box, tuple(int(round(v)) for v in boxes[index]))  # x1 y1 x2 y2
     return out
 
 
@@ -228,7 +234,7 @@ def photometric(rng: np.random.Generator, grey: np.ndarray) -> np.ndarray:
     if rng.random() < 0.15:  # horizontal motion blur
         n = int(rng.integers(2, max(3, w // 25)))
         image = cv2.filter2D(image, -1, np.ones((1, n), np.float32) / n)
-    x = image.astype(np.float32)
+    x: np.ndarray = image.astype(np.float32)
     if rng.random() < 0.8:
         lo, hi = np.percentile(x, (2, 98))
         contrast = rng.uniform(0.35, 1.3)
@@ -243,7 +249,10 @@ def photometric(rng: np.random.Generator, grey: np.ndarray) -> np.ndarray:
     image = np.clip(x, 0, 255).astype(np.uint8)
     if rng.random() < 0.4:
         ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
-        image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else image
+        if ok:
+            decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            assert decoded is not None  # OpenCV decodes what it just encoded
+            image = decoded
     return image
 
 
@@ -288,7 +297,9 @@ class SyntheticPool:
         if len(plate.line_boxes) == 2:
             gap = (plate.line_boxes[0][3], plate.line_boxes[1][1])
             gap = (min(gap), max(gap))
-        return PlateItem(to_grey(plate.image), plate.lines, gap, plate.style, plate.line_boxes)
+        grey = to_grey(plate.image)
+        assert grey is not None  # rendered plates are larger than anpr.ocr.lines.MIN_CROP
+        return PlateItem(grey, plate.lines, gap, plate.style, plate.line_boxes)
 
     def refresh(self, n: int) -> None:
         for _ in range(n):

@@ -11,6 +11,7 @@ import numpy as np
 from anpr.lab.train.ocr_data import ValItem
 from anpr.ocr.crnn import CrnnReader, greedy_decode
 from anpr.ocr.lines import hypotheses_inputs, model_input
+from anpr.types import PlateRead
 
 CONFIDENCE_BINS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
@@ -101,7 +102,7 @@ def line_accuracy(log_probs, items: list[ValItem], prepare=model_input) -> float
 
 def read_all(reader: CrnnReader, items: list[ValItem], auto: bool = False) -> list:
     """Reads of all items, each with its set's region hint (as `anpr bench` gives it) or "auto"."""
-    reads = [None] * len(items)
+    reads: list[PlateRead | None] = [None] * len(items)
     for region in {"auto"} if auto else {item.region for item in items}:
         chosen = [k for k, item in enumerate(items) if auto or item.region == region]
         for k, read in zip(chosen, reader.read_batch([items[k].crop for k in chosen], region), strict=True):

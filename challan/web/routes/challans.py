@@ -3,7 +3,7 @@ from its QR code, contest it. Personal data only to officers or with the owner's
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -139,7 +139,9 @@ def contest(
     try:
         form = schemas.ContestRequest(reason=reason, contact=contact, cnic=cnic)
     except ValidationError as exc:
-        message = " ".join(dict.fromkeys(CONTEST_HINTS[e["loc"][0]] for e in exc.errors()))
+        # ContestRequest has only named fields, so an error's loc starts with the field's name
+        hints = (CONTEST_HINTS[cast(str, e["loc"][0])] for e in exc.errors())
+        message = " ".join(dict.fromkeys(hints))
         return _challan_page(
             request,
             session,
