@@ -38,6 +38,7 @@ def test_unreadable_inputs_get_an_error_each_and_a_non_zero_exit(bad_inputs):
     assert len(result.stderr.strip().splitlines()) == len(bad_inputs)
 
 
+@pytest.mark.slow
 def test_an_unreadable_photo_after_a_good_one_is_a_one_line_error(tmp_path, bad_inputs):
     """Once the models are loaded, ultralytics' patched Image.open answers a file Pillow cannot
     identify by importing pi_heif: that must still be the photo's one-line error."""
@@ -53,6 +54,7 @@ def test_an_unreadable_photo_after_a_good_one_is_a_one_line_error(tmp_path, bad_
     assert "not a readable image" in records[1]["error"]
 
 
+@pytest.mark.slow
 def test_a_small_image_with_no_plate_found_in_it_is_read_whole(tmp_path):
     """A plate crop handed to `anpr read` without --crop: the detector finds no plate filling a tiny
     image, so it is read whole, with a note saying so; a camera-sized frame is not."""
@@ -88,6 +90,7 @@ def test_bad_region_is_a_usage_error():
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_reads_a_real_photo_and_links_the_plate_to_its_car(datasets):
     from anpr.lab.datasets import openalpr_photos
 

@@ -41,6 +41,7 @@ def test_the_end_to_end_read_is_the_detection_over_the_labelled_plate():
     assert matched_plate([], label) == (None, False)
 
 
+@pytest.mark.slow
 def test_synthetic_bench_reads_every_style_and_counts_the_year():
     """Three fresh plates per style through the shipped reader: every style is scored, a read counts
     with the year only if it counts without, and the reader gets most of them (a bench comparing
@@ -117,6 +118,7 @@ def test_a_slanted_crop_keeps_its_columns_and_shears_its_rows():
     assert abs((centre_y - mark_row(2)) - 45 * math.tan(math.radians(20))) < 3  # the edge's rises
 
 
+@pytest.mark.slow
 def test_tilt_bench_reads_upright_plates_better_than_steeply_turned_ones(datasets):
     """The real held-back plates, upright and turned 30 degrees: upright, the shipped reader reads
     most; turned that far it must lose some (a bench that did not turn the image, or that scored
@@ -151,6 +153,7 @@ def test_a_pasted_plate_covers_the_labelled_plate_inside_the_photo():
     assert box == (170, 85, 200, 100)
 
 
+@pytest.mark.slow
 def test_pasted_pakistani_plates_are_found_and_read_end_to_end(datasets):
     """Real held-back Pakistani crops pasted on real car photos go through the whole pipeline (vehicle
     and plate detection, then the reader): most are found and read, two-line plates in order."""
@@ -192,6 +195,7 @@ def _linked_sets(datasets, root, photos: int, crops: int):
     return root
 
 
+@pytest.mark.slow
 def test_bench_accuracy_scores_another_copy_of_the_sets_and_writes_every_read(datasets, tmp_path):
     """`--datasets DIR --split all --reads CSV`: every plate of the other copy is scored and each of
     its reads written, with the label, what was read and whether it was exact."""
@@ -260,6 +264,7 @@ def test_shrinking_scales_the_image_by_area():
     assert (small[:, :25] == 200).all() and (small[:, 25:] == 0).all()
 
 
+@pytest.mark.slow
 def test_resolution_bench_reads_the_same_plates_at_every_width(datasets):
     """As photographed and at 120 px the shipped reader reads most held-back plates; shrunk to 16 px
     (a few pixels a character) it must lose most (a bench that did not shrink them would not)."""
@@ -276,6 +281,7 @@ def test_resolution_bench_reads_the_same_plates_at_every_width(datasets):
     assert tiny["pk_with_year"] < 0.5 * original["pk_with_year"]
 
 
+@pytest.mark.slow
 def test_resolution_bench_runs_shrunk_photos_through_the_whole_pipeline(datasets, monkeypatch):
     """Four held-back photos (the bench restricted to them): as photographed the pipeline finds and
     reads most; with the text 12 px wide it cannot (a bench that read the unshrunk photo would)."""
@@ -294,6 +300,7 @@ def test_resolution_bench_runs_shrunk_photos_through_the_whole_pipeline(datasets
     assert tiny["openalpr_end_to_end"] < original["openalpr_end_to_end"]
 
 
+@pytest.mark.slow
 def test_the_end_to_end_check_finds_the_plate_where_the_bench_moved_it(datasets):
     """A held-back photo slanted 20 degrees about its plate: the whole pipeline finds the plate in
     the box that now holds it and reads it; asked about a box where no plate is, it finds nothing."""

@@ -17,6 +17,7 @@ from anpr.ocr.crnn import MODEL_NAME
 from anpr.track import iou
 
 
+@pytest.mark.slow
 def test_a_member_trains_joins_and_gets_a_card(datasets, tmp_path, monkeypatch):
     monkeypatch.setenv("ANPR_DATASETS", str(datasets))
     member = tmp_path / "member-3"
@@ -65,6 +66,7 @@ def test_the_converted_pp_ocr_head_reads_as_the_original_restricted_to_our_alpha
     np.testing.assert_allclose(ours, original / original.sum(-1, keepdims=True), rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pp_ocr_fine_tune_trains_exports_and_gets_a_card(datasets, tmp_path, monkeypatch):
     monkeypatch.setenv("ANPR_DATASETS", str(datasets))
     out = tmp_path / "ppocr"
@@ -178,6 +180,7 @@ def test_training_without_the_real_sets_says_so_instead_of_dividing_by_zero(tmp_
     assert image.size > 0 and len(label) > 0
 
 
+@pytest.mark.slow
 def test_a_member_trains_where_only_the_training_half_is_and_is_validated_where_both_are(
     datasets, tmp_path, monkeypatch
 ):

@@ -115,6 +115,7 @@ def test_level_crops_are_left_alone_and_slanted_ones_read_both_ways():
     assert turned_back.shape[1] < upright.shape[1]  # turning leans the plate's verticals instead
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slant", [False, True], ids=["turned", "slanted"])
 def test_leaning_plates_read_again(slant):
     """Plates turned or slanted (sheared) 20 degrees: the shipped reader reads more of them with

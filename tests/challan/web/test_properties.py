@@ -29,6 +29,7 @@ def db_url(tmp_path):
     _forget(url)
 
 
+@pytest.mark.slow
 def test_api_answers_as_its_schema_says(settings, seed, client):
     """Every operation, with schema-valid and schema-violating requests, as an officer (a token) so
     that the officer operations are exercised past authentication too."""
