@@ -81,15 +81,6 @@ class StopLine:
         return frac if -1e-9 <= along <= 1 + 1e-9 else None
 
 
-def crossing_time(times: Sequence[float], points: Sequence[Sequence[float]], line: StopLine) -> float | None:
-    """Time of the first crossing along a sampled path, interpolated between the two samples."""
-    for i in range(1, len(points)):
-        frac = line.crossing(points[i - 1], points[i])
-        if frac is not None:
-            return float(times[i - 1] + frac * (times[i] - times[i - 1]))
-    return None
-
-
 # --- reading the lamp when the controller gives no phases ---------------------------------------
 
 # OpenCV hue is 0..179. Amber sits between red and green; lit lamps are bright and saturated.

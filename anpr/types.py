@@ -8,8 +8,6 @@ from datetime import datetime
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the source image
 
-VEHICLE_TYPES = ("car", "motorcycle", "rickshaw", "bus", "truck", "van", "unknown")
-
 
 @dataclass(frozen=True)
 class Candidate:

@@ -219,17 +219,6 @@ def list_violations(
     return list(session.exec(query.limit(limit) if limit else query))
 
 
-def challans_for_citizen(session: Session, *, plate: str, cnic: str) -> list[Challan]:
-    """What a citizen sees at the portal with vehicle number and CNIC (as PSCA's lookup works): the
-    challans issued to that plate while the registry lists that CNIC as its owner."""
-    wanted = normalize_plate(plate)
-    vehicle = get_vehicle(session, plate=wanted)
-    if vehicle is None or vehicle.owner_cnic != normalize_cnic(cnic):
-        return []
-    query = select(Challan).where(Challan.plate == wanted).order_by(col(Challan.issued_at))
-    return list(session.exec(query))
-
-
 # --- vehicle registry -----------------------------------------------------------------------------
 
 

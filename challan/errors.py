@@ -18,6 +18,10 @@ class TransitionError(AnprError):
     exit_code = 4
 
 
+class NotOwnerError(AnprError):
+    """The CNIC a citizen gave is not the registered owner's: they may not contest the challan."""
+
+
 class EvidenceError(AnprError):
     """An evidence file is missing or its content no longer matches the SHA-256 on record."""
 

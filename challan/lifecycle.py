@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from anpr.errors import AnprError, InputError
+from anpr.errors import InputError
 from challan import evidence as evidence_files
 from challan.audit import log_change
 from challan.crud import fine_for, get_challan, get_violation, is_registered_owner, normalize_plate
-from challan.errors import EvidenceError, TransitionError
+from challan.errors import EvidenceError, NotOwnerError, TransitionError
 from challan.fines import offence_day
 from challan.models import Challan, Payment, Status, Violation, utcnow
 from challan.settings import Settings, get_settings
@@ -44,10 +44,6 @@ ACTIONS: dict[Status, str] = {
     Status.UPHELD: "uphold",
     Status.CANCELLED: "cancel",
 }
-
-
-class NotOwnerError(AnprError):
-    """The CNIC a citizen gave is not the registered owner's: they may not contest the challan."""
 
 
 def _required(value: str | None, what: str) -> str:

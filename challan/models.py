@@ -41,7 +41,7 @@ def utcnow() -> datetime:
 
 
 class Status(StrEnum):
-    """A violation's lifecycle; see crud.TRANSITIONS for the allowed steps."""
+    """A violation's lifecycle; see lifecycle.TRANSITIONS for the allowed steps."""
 
     PENDING = "pending"
     APPROVED = "approved"
@@ -82,10 +82,6 @@ class Officer(OfficerBase, table=True):
     created_at: datetime = _time(default_factory=utcnow)
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
     def password_stamp(self) -> str:
         """Changes whenever the password does, so that sessions and tokens issued before die with it."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
@@ -109,10 +105,6 @@ class SiteBase(SQLModel):
 class Site(SiteBase, table=True):
     __tablename__ = "sites"
     created_at: datetime = _time(default_factory=utcnow)
-
-
-class SitePublic(SiteBase):
-    pass
 
 
 class CameraBase(SQLModel):
@@ -246,10 +238,6 @@ class EvidenceFile(EvidenceBase, table=True):
     created_at: datetime = _time(default_factory=utcnow)
 
     violation: Violation = Relationship(back_populates="evidence")
-
-
-class EvidencePublic(EvidenceBase):
-    pass
 
 
 # --- challans and payments -------------------------------------------------------------------------

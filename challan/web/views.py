@@ -15,7 +15,7 @@ from anpr.errors import AnprError, InputError
 from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
 from challan import crud, lifecycle
 from challan import evidence as evidence_files
-from challan.errors import EvidenceError, NotFoundError, TransitionError
+from challan.errors import EvidenceError, NotFoundError, NotOwnerError, TransitionError
 from challan.fines import load_fines
 from challan.models import Challan, EvidenceFile, Violation
 from challan.pdf import measurements
@@ -27,7 +27,7 @@ from challan.web.settings import PortalSettings
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 STATUS_FOR_ERROR = [
-    (lifecycle.NotOwnerError, 403),
+    (NotOwnerError, 403),
     (NotFoundError, 404),
     (TransitionError, 409),
     (EvidenceError, 409),

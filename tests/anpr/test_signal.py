@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from anpr.signal import LightObserver, SignalTimeline, StopLine, crossing_time, light_colour
+from anpr.signal import LightObserver, SignalTimeline, StopLine, light_colour
 from anpr.site import Phase
 
 TIMELINE = SignalTimeline([Phase(3.0, "amber"), Phase(0.0, "green"), Phase(5.5, "red"), Phase(20.0, "green")])
@@ -50,13 +50,6 @@ LINE = StopLine((100, 300), (500, 300))
 def test_stop_line_crossing(a, b, fraction):
     result = LINE.crossing(a, b)
     assert result == (pytest.approx(fraction) if fraction is not None else None)
-
-
-def test_crossing_time_is_interpolated_between_frames():
-    times = [0.0, 0.1, 0.2, 0.3]
-    points = [(300, 270), (300, 285), (300, 305), (300, 325)]
-    assert crossing_time(times, points, LINE) == pytest.approx(0.175)
-    assert crossing_time(times[:2], points[:2], LINE) is None
 
 
 def _head(lit: str | None) -> np.ndarray:

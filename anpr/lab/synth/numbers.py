@@ -7,7 +7,6 @@ import string
 import numpy as np
 
 LETTERS = string.ascii_uppercase
-DIGITS = string.digits
 # I, O and U are avoided in new Pakistani series but survive on old plates: a prior, not a rule.
 _PK_LETTER_P = np.array([0.3 if c in "IOU" else 1.0 for c in LETTERS])
 _PK_LETTER_P /= _PK_LETTER_P.sum()

@@ -14,7 +14,6 @@ from anpr.lab.synth import fonts
 Colour = tuple[float, float, float]
 
 BLACK: Colour = (28.0, 28.0, 30.0)
-WHITE: Colour = (242.0, 244.0, 243.0)
 MAX_SQUEEZE = 1.5  # how far a run may be condensed to fit its box before its letters shrink instead
 
 
