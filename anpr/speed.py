@@ -59,18 +59,15 @@ def bottom_centres(xyxy: np.ndarray) -> np.ndarray:
     return np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]], axis=1)
 
 
-def clipped(xyxy: np.ndarray, frame_size: tuple[int, int], margin: float = 0.015) -> np.ndarray:
-    """Mask of boxes touching the frame edge (within `margin` of the frame's size, at least 3 px):
-    their extent is not the vehicle's. Detectors often stop a few pixels short of the edge."""
+def ground_clipped(xyxy: np.ndarray, frame_size: tuple[int, int], margin: float = 0.015) -> np.ndarray:
+    """Mask of boxes whose bottom-centre is not where the vehicle meets the road: cut by the left,
+    right or bottom edge of the frame (within `margin` of the frame's size, at least 3 px; detectors
+    often stop a few pixels short of the edge). A box cut only at the top, a tall vehicle close to the
+    camera, keeps its bottom edge and both sides: its ground point is exact, for speed and the stop line."""
     width, height = frame_size
     mx, my = max(3.0, margin * width), max(3.0, margin * height)
     xyxy = np.asarray(xyxy, dtype=float).reshape(-1, 4)
-    return (
-        (xyxy[:, 0] <= mx)
-        | (xyxy[:, 1] <= my)
-        | (xyxy[:, 2] >= width - 1 - mx)
-        | (xyxy[:, 3] >= height - 1 - my)
-    )
+    return (xyxy[:, 0] <= mx) | (xyxy[:, 2] >= width - 1 - mx) | (xyxy[:, 3] >= height - 1 - my)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ def test_a_straight_line_on_the_road_stays_straight_and_far_pixels_cover_more_me
     ("box", "expected"),
     [
         ((10, 10, 50, 50), False),
+        ((10, 0, 50, 50), False),  # cut at the top only: the bottom edge, the ground point, is whole
+        ((10, 2, 50, 471), False),  # a tall vehicle close to the camera
         ((0, 10, 50, 50), True),  # touches the left edge
         ((10, 10, 50, 479), True),  # touches the bottom
         ((10, 10, 50, 473), True),  # stops 6 px short of the bottom: still cut (margin 1.5 % = 7.2 px)
@@ -39,8 +41,8 @@ def test_a_straight_line_on_the_road_stays_straight_and_far_pixels_cover_more_me
         ((10, 10, 628, 471), False),
     ],
 )
-def test_boxes_at_the_frame_edge_are_clipped(box, expected):
-    assert bool(sp.clipped(np.array([box]), (640, 480))[0]) is expected
+def test_boxes_cut_at_the_sides_or_bottom_lose_their_ground_point(box, expected):
+    assert bool(sp.ground_clipped(np.array([box]), (640, 480))[0]) is expected
 
 
 def test_bottom_centre_is_where_the_vehicle_meets_the_road():
