@@ -1,13 +1,18 @@
-"""Frame sources: files, folders of frames and streams, with timestamps; bad input is one line."""
+"""Frame sources: files, folders of frames and streams, with timestamps; bad input is one line. The
+annotated-video writer: H.264 a browser plays, streamable, with exact frame times."""
 
+import struct
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
 
+import anpr.video
 from anpr.errors import InputError
 from anpr.video import VideoSink, _redact, open_source
 from anpr.weights import PROJECT_ROOT
@@ -111,3 +116,91 @@ def test_the_cli_prints_one_line_for_a_truncated_video(clip):
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_the_writer_makes_h264_yuv420p_that_browsers_play(clip):
+    with av.open(str(clip)) as video:
+        stream = video.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.pix_fmt) == ("h264", "yuv420p")
+        assert (stream.width, stream.height, stream.frames, stream.average_rate) == (96, 64, 10, 5)
+        # the colour matrix players read from the stream is the one the writer converted with
+        assert (stream.codec_context.colorspace, stream.codec_context.color_range) == (6, 1)
+        assert [f.time for f in video.decode(stream)] == [i / 5 for i in range(10)]
+
+
+@pytest.mark.parametrize(("fps", "rate"), [(12.5, Fraction(25, 2)), (29.97, Fraction(2997, 100))])
+def test_frame_times_are_exact_at_fractional_frame_rates(tmp_path, fps, rate):
+    path = _sink(tmp_path / "a.mp4", frames(30), fps)
+    with av.open(str(path)) as video:
+        stream = video.streams.video[0]
+        assert stream.average_rate == rate
+        got = [f.pts * f.time_base for f in video.decode(stream) if f.pts is not None and f.time_base]
+    assert got == [i / rate for i in range(30)]
+
+
+def test_an_odd_sized_frame_is_padded_by_repeating_its_last_row_and_column(tmp_path):
+    images = frames(4, size=(97, 63))
+    for image in images:
+        image[-1, :] = (0, 255, 0)  # a green bottom row, so the padded row shows what it copied
+    with av.open(str(_sink(tmp_path / "odd.mp4", images, 5))) as video:
+        got = [f.to_ndarray(format="bgr24") for f in video.decode(video=0)]
+    assert len(got) == 4 and got[0].shape == (64, 98, 3)
+    last = got[-1].astype(int)
+    assert np.abs(last[:63, :97] - images[-1]).mean() < 4
+    assert last[-1, :40, 1].mean() > 200 and last[-1, :40, 2].mean() < 50  # green like the row above
+    assert last[10:50, -1, 2].mean() > 200  # the red bar reaches the copied column
+
+
+def test_the_index_comes_before_the_frames_so_the_video_streams(clip):
+    boxes = _top_level_boxes(clip.read_bytes())
+    assert boxes[0] == "ftyp" and boxes.index("moov") < boxes.index("mdat")
+
+
+def test_a_frame_of_another_size_is_an_input_error(tmp_path):
+    sink = VideoSink(tmp_path / "a.mp4", fps=5)
+    sink.write(frames(1)[0])
+    with pytest.raises(InputError, match="frame 1 is 50x40, the video 96x64"):
+        sink.write(frames(1, size=(50, 40))[0])
+    sink.close()
+
+
+def test_an_unwritable_folder_is_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    sink = VideoSink(tmp_path / "taken" / "annotated.mp4", fps=5)
+    with pytest.raises(InputError, match="cannot write video here") as caught:
+        sink.write(frames(1)[0])
+    assert "\n" not in str(caught.value)
+    sink.close()
+
+
+def test_a_missing_encoder_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(anpr.video, "H264_ENCODER", "libx264-not-built")
+    with pytest.raises(InputError, match="lacks the libx264-not-built encoder"):
+        VideoSink(tmp_path / "a.mp4", fps=5).write(frames(1)[0])
+
+
+def test_a_sink_given_no_frames_writes_no_file(tmp_path):
+    VideoSink(tmp_path / "a.mp4", fps=5).close()
+    assert not (tmp_path / "a.mp4").exists()
+
+
+def _sink(path: Path, images: list[np.ndarray], fps: float) -> Path:
+    sink = VideoSink(path, fps)
+    for image in images:
+        sink.write(image)
+    sink.close()
+    return path
+
+
+def _top_level_boxes(data: bytes) -> list[str]:
+    """The ISO-BMFF boxes at the top of an MP4, in file order."""
+    names, at = [], 0
+    while at + 8 <= len(data):
+        size, name = struct.unpack(">I4s", data[at : at + 8])
+        if size == 1:  # a 64-bit size follows the name
+            size = struct.unpack(">Q", data[at + 8 : at + 16])[0]
+        names.append(name.decode("latin-1"))
+        if size == 0:  # the box runs to the end of the file
+            break
+        at += size
+    return names
