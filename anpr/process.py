@@ -169,7 +169,9 @@ class VideoProcessor:
         buffer: deque = deque(maxlen=max(2, round(0.5 * source.fps)) + 1)
         pending: ProcessedFrame | None = None  # held back one frame so the last one carries the flush
         detected: sv.Detections | None = None  # the last detection frame's tracked vehicles
-        for count, frame in enumerate(source):
+        # by time, not by count: a live source may have thinned the frames (anpr.feed.Live)
+        interval, due_s = stride / source.fps, -np.inf
+        for frame in source:
             if pending is not None:
                 yield pending
             buffer.append((frame.index, frame.image))
@@ -178,12 +180,14 @@ class VideoProcessor:
                 if self.light
                 else self.timeline.state_at(frame.time_s)
             )
-            if detected is None or count % stride == 0:
+            if frame.time_s >= due_s - 0.25 / source.fps:
+                due_s = frame.time_s + interval
                 detected = self.tracker.update_with_detections(self.detector.detect(frame.image))
                 self._observe(detected, frame.index, frame.time_s, frame.image, buffer)
                 self._read_plates(detected, frame.index, frame.image, buffer)
                 vehicles = detected
             else:
+                assert detected is not None  # the first frame is always a detection frame
                 vehicles = self._carried(detected, frame.time_s)
             image = self._annotate(frame.image, vehicles, signal, frame.index, frame.time_s)
             closed = [

@@ -45,6 +45,7 @@ def demo(
         store=True,
         reader="auto",
         region=None,
+        realtime=False,
     )
     records = recorded_violations(db)
     console.print(f"[bold]2/3[/] {len(records)} suspected violations recorded")

@@ -38,6 +38,14 @@ def process(
     store: Annotated[bool, typer.Option("--store/--no-store", help="Record events and violations.")] = True,
     reader: Annotated[str, typer.Option(help="Plate reader: auto, crnn, rapidocr, easyocr.")] = "auto",
     region: RegionOverride = None,
+    realtime: Annotated[
+        bool,
+        typer.Option(
+            "--realtime",
+            help="Play a file as a live camera sends it (paced at its frame rate): when the pipeline falls"
+            " behind, frames are dropped evenly and the lag reported. Streams are always read so.",
+        ),
+    ] = False,
 ) -> None:
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
     signal; record suspected violations for officer review.
@@ -82,9 +90,17 @@ def process(
             store=store,
             reader=reader,
             region=region,
+            realtime=realtime,
             on_start=started,
             on_frame=frame,
             on_event=vehicle,
+        )
+    if summary.dropped:
+        console.print(
+            f"fell behind the camera: {summary.dropped} frames dropped evenly, lag at most"
+            f" {summary.max_lag_s:.1f} s",
+            soft_wrap=True,
+            markup=False,
         )
     if not as_json:
         console.print(

@@ -22,6 +22,8 @@ class JobSummary:
     vehicles: int
     violations: int
     out: str
+    dropped: int = 0  # frames a live source skipped while the pipeline caught up (anpr.feed.Live)
+    max_lag_s: float = 0.0  # how far behind the camera the pipeline fell at most
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -37,19 +39,26 @@ def run_footage(
     store: bool = True,
     reader: str = "auto",
     region: str | None = None,  # None: the site file's plate_region
+    realtime: bool = False,  # play a file as a camera sends it: paced, thinned if the pipeline lags
     on_start: Callable[[str, int | None], None] | None = None,
     on_frame: Callable[[], None] | None = None,
     on_event: Callable[[JudgedEvent, list[int | None]], None] | None = None,
 ) -> JobSummary:
     """Detect, track, read, judge and record one video (file, folder of frames or stream). Bad input
-    (site file, video) raises AnprError before any model loads. `on_start(name, frame_count)`,
+    (site file, video) raises AnprError before any model loads. A stream (and a file with `realtime`)
+    is read live: frames are dropped evenly when the pipeline falls behind, never an ever-growing
+    backlog; a recorded file is decoded ahead in its own thread. `on_start(name, frame_count)`,
     `on_frame()` and `on_event(judged, violation ids)` let a caller show progress."""
+    from anpr.feed import Live, Paced, Prefetched
     from anpr.site import load_site
-    from anpr.video import VideoSink, open_source
+    from anpr.video import FrameSource, StreamSource, VideoSink, open_source
 
     loaded = load_site(site_path)
     rules = site_rules(loaded)
-    source = open_source(video, fps or loaded.config.camera.fps)
+    opened = open_source(video, fps or loaded.config.camera.fps)
+    is_stream = isinstance(opened, StreamSource)
+    live = Live(opened if is_stream else Paced(opened)) if realtime or is_stream else None
+    source: FrameSource = live or Prefetched(opened)
 
     from anpr.detect import VehicleDetector
     from anpr.process import VideoProcessor, default_recognizer
@@ -85,7 +94,16 @@ def run_footage(
                     on_event(judged, stored)
     finally:
         sink.close()
-    return JobSummary(str(video), frames, vehicles, violations, str(out))
+    stats = live.stats if live else None
+    return JobSummary(
+        str(video),
+        frames,
+        vehicles,
+        violations,
+        str(out),
+        dropped=stats.dropped if stats else 0,
+        max_lag_s=round(stats.max_lag_s, 3) if stats else 0.0,
+    )
 
 
 def site_rules(site: Site) -> SiteRules:
