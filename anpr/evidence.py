@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,44 @@ class KeyFrames:
     frames: dict[str, tuple[int, np.ndarray, tuple]] = field(default_factory=dict)
     score: float = float("-inf")
     locked: bool = False  # the crossing moment is not replaced by a better plate read
+    after_due: int | None = None  # the frame index `after` is taken at
+
+
+class KeyMoments:
+    """The key frames stage: picks each track's evidence frames as the footage goes by. The moment
+    is the stop-line crossing (kept once found), else the frame of the best plate read so far, else
+    the first frame its ground point was seen; `before` is the oldest of the last half second of
+    frames, `after` the track's box half a second later."""
+
+    def __init__(self, fps: float):
+        self.recent: deque[tuple[int, np.ndarray]] = deque(maxlen=max(2, round(0.5 * fps)) + 1)
+
+    def frame(self, index: int, image: np.ndarray) -> None:
+        """Every frame passes here first (the `before` frames come from these)."""
+        self.recent.append((index, image))
+
+    def seen(self, keys: KeyFrames, box_at, index: int, image: np.ndarray, box, crossed: bool, clipped: bool):
+        """A track seen in a detection frame. `box_at(index)` gives its box in an earlier frame."""
+        if keys.after_due is not None and index >= keys.after_due:
+            keys.frames["scene_after"] = (index, image, tuple(box))
+            keys.after_due = None
+        if clipped:
+            return
+        if crossed:
+            self.offer(keys, box_at, index, image, box, score=np.inf)
+        if not keys.frames:
+            self.offer(keys, box_at, index, image, box, score=-1.0)
+
+    def offer(self, keys: KeyFrames, box_at, index: int, image: np.ndarray, box, score: float) -> None:
+        """A candidate moment, taken when it scores above the one held (a crossing scores infinity)."""
+        if keys.locked or score <= keys.score:
+            return
+        keys.score, keys.locked = score, score == np.inf
+        keys.frames = {"scene_at": (index, image, tuple(box))}
+        before_index, before_image = self.recent[0]
+        if before_index < index:
+            keys.frames["scene_before"] = (before_index, before_image, box_at(before_index))
+        keys.after_due = index + (self.recent.maxlen or 1) - 1
 
 
 def data_lines(

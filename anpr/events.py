@@ -1,0 +1,106 @@
+"""The vehicle events stage: a closed track becomes one VehicleEvent (voted plate, type and colour;
+ground-plane or radar speed; the stop-line crossing against the signal; direction of travel). The
+same builder gives a provisional event for a track still in view, which the overlay's alerts are
+judged on, so that the video and the findings never disagree."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from anpr import speed as sp
+from anpr.signal import SignalTimeline
+from anpr.site import Site
+from anpr.tracks import Track
+from anpr.types import VehicleEvent
+from anpr.vote import vote_label, vote_plate
+
+
+class EventBuilder:
+    def __init__(self, site: Site, timeline: SignalTimeline):
+        self.site, self.config, self.timeline = site, site.config, timeline
+        cal = self.config.calibration
+        self.ground = sp.GroundPlane(cal.image, cal.world)
+        self.radar = (
+            sp.RadarMatcher(site.radar, self.config.road.lanes, self.config.speed.radar_line)
+            if site.radar
+            else None
+        )
+        self._closed_paths: list[tuple[sp.GroundPath, float | None]] = []
+
+    def ground_path(self, track: Track, since_s: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """Times and world positions of the samples that show the ground point inside the calibrated
+        area (boxes cut by the frame's sides or bottom left out)."""
+        use = [
+            i
+            for i, (t, c) in enumerate(zip(track.times, track.clipped, strict=True))
+            if not c and t >= since_s
+        ]
+        if not use:
+            return np.zeros(0), np.zeros((0, 2))
+        points = sp.bottom_centres(np.asarray([track.boxes[i] for i in use]))
+        safe = self.ground.horizon_safe(points)
+        world = self.ground.to_world(points)
+        inside = safe & self.ground.inside(world, self.config.speed.margin_m)
+        return np.asarray(track.times)[use][inside], world[inside]
+
+    def live_speed(self, track: Track) -> float | None:
+        """The ground-plane speed over the last smoothing window (what the overlay shows)."""
+        window = self.config.speed.window_s
+        times, world = self.ground_path(track, since_s=track.times[-1] - window - 0.01)
+        windows = sp.window_speeds(times, world, window)
+        return windows[-1].kmh if windows else None
+
+    def provisional(self, track: Track) -> VehicleEvent:
+        """The event as it stands while the track is still in view: the live speed, no radar claim."""
+        times, world = self.ground_path(track)
+        windows = sp.window_speeds(times, world, self.config.speed.window_s)
+        live = self.live_speed(track)
+        return self._event(track, windows, live, sp.GROUND_PLANE if live is not None else None)
+
+    def close(self, track: Track, still_open: list[Track]) -> VehicleEvent:
+        """The final event of a track that has left the picture. A radar reading is claimed by the
+        track whose path passed its line at its time (against the open and recently closed ones)."""
+        times, world = self.ground_path(track)
+        windows = sp.window_speeds(times, world, self.config.speed.window_s)
+        speed = sp.track_speed(windows)
+        method = sp.GROUND_PLANE if speed is not None else None
+        path = sp.GroundPath(track.id, times, world)
+        if self.radar is not None:
+            others = [(sp.GroundPath(t.id, *self.ground_path(t)), None) for t in still_open]
+            reading = self.radar.claim(path, speed, others + self._closed_paths)
+            if reading is not None:
+                speed, method = reading.speed_kmh, sp.RADAR
+        self._closed_paths = [
+            p for p in self._closed_paths if p[0].times.size and p[0].times[-1] > track.times[-1] - 30
+        ][-50:] + [(path, speed)]
+        return self._event(track, windows, speed, method)
+
+    def _event(self, track: Track, windows, speed: float | None, method: str | None) -> VehicleEvent:
+        def at(seconds: float):
+            return self.site.start_time + timedelta(seconds=seconds)
+
+        signal = self.timeline.at(track.crossing_s) if track.crossing_s is not None else None
+        stopped = None
+        if track.crossing_s is not None:
+            stopped = next(
+                (w.time_s for w in windows if w.time_s > track.crossing_s and w.kmh < sp.STOPPED_KMH), None
+            )
+        return VehicleEvent(
+            site_id=self.site.id,
+            track_id=track.id,
+            vehicle_type=vote_label(track.types, track.confidences) or "unknown",
+            first_seen=at(track.times[0]),
+            last_seen=at(track.times[-1]),
+            plate=vote_plate(track.reads),
+            colour=vote_label(track.colours),
+            speed_kmh=speed,
+            speed_method=method,
+            crossed_stop_line_at=at(track.crossing_s) if track.crossing_s is not None else None,
+            signal_state_at_crossing=signal.state if signal else None,
+            red_onset_at=at(signal.red_onset_s) if signal and signal.red_onset_s is not None else None,
+            amber_seconds=signal.amber_seconds if signal else None,
+            direction=sp.direction(sp.mean_velocity(windows), self.config.road.flow),
+            stopped_past_line_at=at(stopped) if stopped is not None else None,
+        )
