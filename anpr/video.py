@@ -158,8 +158,11 @@ class VideoSink:
         self.stream: av.video.stream.VideoStream | None = None
         self.size = (0, 0)  # width, height of the frames written
         self.count = 0
+        self._next_pts = -1  # the last time stamp given, in frame slots
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: np.ndarray, time_s: float | None = None) -> None:
+        """Append a frame, shown at `time_s` seconds from the start (default: the next frame's slot):
+        a live camera's thinned frames keep their place in time, so the video plays at real speed."""
         if self.stream is None:
             self._open(image.shape[1], image.shape[0])
         assert self.container is not None and self.stream is not None
@@ -171,7 +174,8 @@ class VideoSink:
         # OpenCV converts in a third of swscale's time; BT.601 limited range, as the stream is tagged
         yuv = cv2.cvtColor(_even_sized(image), cv2.COLOR_BGR2YUV_I420)
         frame = av.VideoFrame.from_ndarray(np.asarray(yuv, np.uint8), format="yuv420p")
-        frame.pts = self.count
+        slot = self.count if time_s is None else round(time_s * self.fps)
+        frame.pts = self._next_pts = max(slot, self._next_pts + 1)
         self.count += 1
         try:
             self.container.mux(self.stream.encode(frame))

@@ -80,7 +80,7 @@ def run_footage(
         on_start(source.name, source.frame_count)
     try:
         for frame in processor.run(source):
-            sink.write(frame.image)
+            sink.write(frame.image, frame.time_s)
             frames += 1
             if on_frame:
                 on_frame()

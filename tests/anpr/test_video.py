@@ -204,3 +204,15 @@ def _top_level_boxes(data: bytes) -> list[str]:
             break
         at += size
     return names
+
+
+def test_a_thinned_live_feed_keeps_each_frame_at_its_own_time(tmp_path):
+    """Frames a live camera's pipeline kept (0, 1, 4, 5, 9 of a 10 fps feed) are shown when they
+    were taken, so the video plays at the camera's speed, not faster."""
+    sink = VideoSink(tmp_path / "live.mp4", 10.0)
+    for index, image in zip((0, 1, 4, 5, 9), frames(5), strict=True):
+        sink.write(image, index / 10)
+    sink.close()
+    with av.open(str(tmp_path / "live.mp4")) as video:
+        times = [round(f.time, 3) for f in video.decode(video.streams.video[0])]
+    assert times == [0.0, 0.1, 0.4, 0.5, 0.9]
