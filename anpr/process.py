@@ -4,7 +4,8 @@ vehicles (supervision Detections) along:
     detection schedule -> tracks -> read scheduler -> key frames -> vehicle events -> judge
 
 - the detection schedule (DetectionSchedule) runs the vehicle detector and tracker about six times a
-  second of footage, and carries boxes forward in between for the overlay only;
+  second of footage, and carries boxes forward in between for the overlay only; twice a second the
+  plate detector also looks for plates no vehicle was found around (anpr.platefirst);
 - the tracks stage (anpr.tracks) keeps what each vehicle was seen doing, and its stop-line crossing;
 - the read scheduler (anpr.reads) reads plates of vehicles near enough, until their read settles;
 - the key frames stage (anpr.evidence.KeyMoments) picks each track's evidence frames;
@@ -27,6 +28,7 @@ import supervision as sv
 from anpr.annotate import SceneAnnotator, track_label
 from anpr.events import EventBuilder
 from anpr.evidence import KeyMoments, write_evidence
+from anpr.platefirst import PlateFirst
 from anpr.reads import ReadPolicy, ReadScheduler
 from anpr.signal import LightObserver, SignalTimeline, StopLine
 from anpr.site import Site
@@ -72,6 +74,7 @@ class DetectionSchedule:
     quarter of the time on it."""
 
     detect_hz: float = 6.25
+    plate_first_s: float = 0.5  # how often the whole frame is searched for plates outside vehicles
 
     def stride(self, fps: float) -> int:
         return max(1, int(fps / self.detect_hz + 1e-9))
@@ -79,7 +82,7 @@ class DetectionSchedule:
 
 # Every model on every frame: the naive loop `anpr bench video --realtime` compares against (with a
 # ReadPolicy that never settles).
-NAIVE_OPTIONS = {"schedule": DetectionSchedule(detect_hz=float("inf"))}
+NAIVE_OPTIONS = {"schedule": DetectionSchedule(detect_hz=float("inf"), plate_first_s=0.0)}
 
 
 def default_recognizer(reader: str = "auto", detector=None):
@@ -107,6 +110,7 @@ class VideoProcessor:
         reads: ReadPolicy | None = None,
         merge_gap_s: float = 2.0,
         schedule: DetectionSchedule | None = None,
+        plate_first: bool | PlateFirst = True,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
@@ -117,6 +121,7 @@ class VideoProcessor:
         self.close_after_s = merge_gap_s + 0.1
         self.read_policy = reads or ReadPolicy()
         self.schedule = schedule or DetectionSchedule()
+        self.plate_first = plate_first  # look for plates the vehicle detector found no vehicle around
         signal = self.config.signal
         self.stop_line = StopLine(*signal.stop_line) if signal else None
         self.light = (
@@ -146,6 +151,9 @@ class VideoProcessor:
         self.tracks = TrackBook(self.stop_line, source.size)
         self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region)
         self.keys = KeyMoments(source.fps)
+        stand_ins = self.plate_first if isinstance(self.plate_first, PlateFirst) else None
+        if self.plate_first is True:
+            stand_ins = PlateFirst(every_s=self.schedule.plate_first_s)
         pending: ProcessedFrame | None = None  # held back one frame so the last one carries the flush
         detected: sv.Detections | None = None  # the last detection frame's tracked vehicles
         # due by time, not by count: a live source may have thinned the frames (anpr.feed.Live)
@@ -161,7 +169,11 @@ class VideoProcessor:
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
                 due_s = frame.time_s + interval
-                detected = self.tracker.update_with_detections(self.detector.detect(frame.image))
+                found = self.detector.detect(frame.image)
+                if stand_ins is not None:
+                    tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
+                    found = stand_ins.add(found, frame.image, frame.time_s, tracked)
+                detected = self.tracker.update_with_detections(found)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
                 vehicles = detected
             else:

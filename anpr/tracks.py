@@ -17,6 +17,7 @@ from anpr.track import vehicle_colour
 from anpr.types import PlateRead
 
 VEHICLE_TYPE = "vehicle_type"
+PLATE_FIRST = "plate_first"  # Detections.data field: a stand-in box around a plate (anpr.platefirst)
 
 
 @dataclass
@@ -63,6 +64,8 @@ class TrackBook:
     ) -> list[Sighting]:
         """Add a detection frame's tracked vehicles to their tracks."""
         clipped = sp.ground_clipped(vehicles.xyxy, self.frame_size)
+        if PLATE_FIRST in vehicles.data:  # a stand-in box's bottom is not where a vehicle meets the road
+            clipped = clipped | np.asarray(vehicles.data[PLATE_FIRST], dtype=np.bool_)
         assert vehicles.tracker_id is not None  # VehicleTracker sets ids on every result
         seen = []
         for row, track_id in enumerate(vehicles.tracker_id):

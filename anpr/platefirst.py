@@ -1,0 +1,92 @@
+"""Plate-first vehicles: a vehicle the vehicle detector misses but whose plate is in view still
+becomes a track. A camera zoomed on one lane sees bumper and plate fill the view, and the COCO
+vehicle model, trained on whole vehicles, may not fire on such a close-up; the plate model does.
+
+About twice a second of footage the plate detector looks at the whole frame; each confident plate,
+wide enough to read, that lies inside no detected vehicle becomes a stand-in vehicle box around it
+(type "unknown") that joins the frame's vehicle detections and is tracked, read and closed into an
+event like any other. Its box is the plate's surroundings, not the vehicle's: the tracks stage takes
+no ground point from it (no speed, no stop-line crossing), only the plate, the times and the evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import supervision as sv
+
+from anpr.tracks import PLATE_FIRST, VEHICLE_TYPE
+
+
+class PlateFirst:
+    def __init__(
+        self,
+        plate_detector=None,
+        every_s: float = 0.5,
+        min_confidence: float = 0.4,
+        min_plate_px: int = 50,
+        around: tuple[float, float, float] = (1.5, 3.0, 1.0),
+    ):
+        if plate_detector is None:
+            from anpr.detect import PlateDetector
+
+            plate_detector = PlateDetector()  # 640 px over the whole frame
+        self.detector, self.every_s = plate_detector, every_s
+        self.min_confidence, self.min_plate_px = min_confidence, min_plate_px
+        # the stand-in box: plate widths to each side, plate widths above, plate heights below
+        self.around = around
+        self._due_s = -np.inf
+
+    def add(
+        self, vehicles: sv.Detections, image: np.ndarray, time_s: float, tracked: np.ndarray | None = None
+    ) -> sv.Detections:
+        """`vehicles` with a stand-in box for each plate outside them and outside the boxes of the
+        vehicles already tracked (`tracked`, where they are now), when a look is due."""
+        if time_s < self._due_s:
+            return _marked(vehicles, False)
+        self._due_s = time_s + self.every_s
+        plates = self.detector.detect(image)
+        claimed = (
+            vehicles.xyxy if tracked is None else np.concatenate([vehicles.xyxy, tracked.reshape(-1, 4)])
+        )
+        keep = self._unclaimed(plates, claimed)
+        if not keep.any():
+            return _marked(vehicles, False)
+        boxes = self._stand_ins(plates.xyxy[keep], image.shape[1], image.shape[0])
+        confidence = plates.confidence[keep] if plates.confidence is not None else np.ones(len(boxes))
+        stand_ins = sv.Detections(
+            xyxy=boxes,
+            confidence=confidence.astype(float),
+            class_id=np.full(len(boxes), -1),
+            data={VEHICLE_TYPE: np.array(["unknown"] * len(boxes), dtype=np.object_)},
+        )
+        return sv.Detections.merge([_marked(vehicles, False), _marked(stand_ins, True)])
+
+    def _unclaimed(self, plates: sv.Detections, vehicles: np.ndarray) -> np.ndarray:
+        """Confident plates wide enough to read whose centre lies in no vehicle box."""
+        if not len(plates):
+            return np.zeros(0, dtype=np.bool_)
+        conf = plates.confidence if plates.confidence is not None else np.ones(len(plates))
+        widths = plates.xyxy[:, 2] - plates.xyxy[:, 0]
+        cx, cy = (plates.xyxy[:, 0] + plates.xyxy[:, 2]) / 2, (plates.xyxy[:, 1] + plates.xyxy[:, 3]) / 2
+        inside = np.zeros(len(plates), dtype=np.bool_)
+        for x1, y1, x2, y2 in np.asarray(vehicles).reshape(-1, 4):
+            inside |= (x1 <= cx) & (cx <= x2) & (y1 <= cy) & (cy <= y2)
+        return (conf >= self.min_confidence) & (widths >= self.min_plate_px) & ~inside
+
+    def _stand_ins(self, plates: np.ndarray, width: int, height: int) -> np.ndarray:
+        side, above, below = self.around
+        w, h = plates[:, 2] - plates[:, 0], plates[:, 3] - plates[:, 1]
+        boxes = np.stack(
+            [
+                plates[:, 0] - side * w,
+                plates[:, 1] - above * w,
+                plates[:, 2] + side * w,
+                plates[:, 3] + below * h,
+            ],
+            axis=1,
+        )
+        return np.clip(boxes, 0, [width - 1, height - 1, width - 1, height - 1]).astype(float)
+
+
+def _marked(detections: sv.Detections, plate_first: bool) -> sv.Detections:
+    detections.data[PLATE_FIRST] = np.full(len(detections), plate_first, dtype=np.bool_)
+    return detections

@@ -1,0 +1,114 @@
+"""Plate-first vehicles: a plate in view that no detected vehicle holds becomes a stand-in vehicle,
+tracked and read like any other, but with no ground point (no speed, no crossing)."""
+
+from pathlib import Path
+
+import numpy as np
+import supervision as sv
+
+from anpr.platefirst import PlateFirst
+from anpr.process import VideoProcessor
+from anpr.site import load_site
+from anpr.tracks import PLATE_FIRST
+from anpr.types import Candidate, PlateRead
+from tests.anpr.test_process import _Clock, _Road
+
+
+class Plates:
+    """A fake plate detector: the boxes given, or one sliding down the frame with the clock."""
+
+    def __init__(self, boxes=None, clock=None, conf=0.8):
+        self.boxes, self.clock, self.conf, self.calls = boxes, clock, conf, 0
+
+    def detect(self, image) -> sv.Detections:
+        self.calls += 1
+        boxes = self.boxes
+        if boxes is None:
+            y = 200 + 60 * self.clock.time_s
+            boxes = [[280.0, y, 360.0, y + 20]]
+        boxes = np.asarray(boxes, float).reshape(-1, 4)
+        return sv.Detections(
+            xyxy=boxes, confidence=np.full(len(boxes), self.conf), class_id=np.zeros(len(boxes))
+        )
+
+
+def vehicles(*boxes) -> sv.Detections:
+    xyxy = np.asarray(boxes, float).reshape(-1, 4)
+    return sv.Detections(
+        xyxy=xyxy,
+        confidence=np.full(len(xyxy), 0.9),
+        class_id=np.full(len(xyxy), 2),
+        data={"vehicle_type": np.array(["car"] * len(xyxy), dtype=object)},
+    )
+
+
+def test_a_plate_outside_every_vehicle_becomes_a_stand_in_around_it():
+    first = PlateFirst(Plates([[300, 300, 380, 320], [50, 60, 130, 80]]))
+    found = first.add(vehicles([20, 20, 200, 200]), np.zeros((480, 640, 3), np.uint8), 0.0)
+    assert list(found.data[PLATE_FIRST]) == [False, True]
+    assert list(found.data["vehicle_type"]) == ["car", "unknown"]
+    x1, y1, x2, y2 = found.xyxy[1]
+    assert x1 < 300 and x2 > 380 and y1 < 300 and y2 > 320  # around the plate
+
+
+def test_no_stand_in_for_a_plate_a_tracked_vehicle_holds_or_too_small_or_unsure():
+    image = np.zeros((480, 640, 3), np.uint8)
+    tracked = np.array([[250.0, 250.0, 450.0, 400.0]])
+    assert (
+        not PlateFirst(Plates([[300, 300, 380, 320]]))
+        .add(vehicles(), image, 0.0, tracked)
+        .data[PLATE_FIRST]
+        .any()
+    )
+    assert not PlateFirst(Plates([[300, 300, 330, 310]])).add(vehicles(), image, 0.0).data[PLATE_FIRST].any()
+    assert (
+        not PlateFirst(Plates([[300, 300, 380, 320]], conf=0.1))
+        .add(vehicles(), image, 0.0)
+        .data[PLATE_FIRST]
+        .any()
+    )
+
+
+def test_the_whole_frame_is_searched_only_when_a_look_is_due():
+    plates = Plates([[300, 300, 380, 320]])
+    first, image = PlateFirst(plates, every_s=0.5), np.zeros((480, 640, 3), np.uint8)
+    looked = [bool(first.add(vehicles(), image, t / 25).data[PLATE_FIRST].any()) for t in range(30)]
+    assert plates.calls == 3 and looked.count(True) == 3  # at 0, 0.52 and 1.04 s
+
+
+class ReadsEverything:
+    """A fake recognizer: the plate is the middle of the box, read as LEH5789."""
+
+    def find_plates(self, image, subset, whole_frame=True):
+        boxes = subset.xyxy
+        cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+        plates = np.stack([cx - 40, cy - 10, cx + 40, cy + 10], axis=1)
+        return sv.Detections(xyxy=plates, data={"vehicle_index": np.arange(len(plates))})
+
+    def read_crops(self, crops, region):
+        read = PlateRead("LEH5789", 0.97, candidates=(Candidate("LEH5789", 0.97),), region="pk")
+        return [read for _ in crops]
+
+
+class NoVehicles:
+    def detect(self, image):
+        return vehicles()
+
+
+def test_a_close_up_the_vehicle_detector_misses_is_one_event_with_its_plate(tmp_path: Path):
+    (tmp_path / "site.yaml").write_text(
+        "site: {id: T-1}\ncamera: {start_time: '2026-11-20T08:00:00+05:00'}\n"
+        "calibration: {image: [[100, 460], [540, 460], [540, 100], [100, 100]], "
+        "world: [[0, 0], [7, 0], [7, 30], [0, 30]]}\nspeed: {limit_kmh: 60}\n"
+    )
+    clock = _Clock()
+    processor = VideoProcessor(
+        load_site(tmp_path / "site.yaml"),
+        recognizer=ReadsEverything(),
+        detector=NoVehicles(),
+        plate_first=PlateFirst(Plates(clock=clock), every_s=0.0),
+    )
+    (judged,) = [j for frame in processor.run(_Road(clock)) for j in frame.events]
+    event = judged.event
+    assert event.plate is not None and event.plate.text == "LEH5789"
+    assert event.vehicle_type == "unknown" and event.speed_kmh is None and event.crossed_stop_line_at is None
