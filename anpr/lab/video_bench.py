@@ -4,22 +4,32 @@ photos  a real car photo from openalpr-dev (validation half) cut out and driven 
         at a known speed, through the whole pipeline: speed error and per-vehicle plate accuracy.
 footage the real car-park clip (videos/car-detection.mp4): tracks, fragments and speeds, for
         plausibility (its plates are not legible and its calibration is estimated).
+realtime a 1080p 25 fps road clip of validation photos (anpr.lab.roadclip) read three ways, each as a
+        real-time factor: decoding only, every model on every frame, and `anpr process` as shipped.
 
-    python -m anpr.lab.video_bench photos [N] | footage      (results as JSON lines on stdout)"""
+    python -m anpr.lab.video_bench photos [N] | footage | realtime [CARS]   (JSON lines on stdout)"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from anpr.lab.scene import Camera, Painter, draw_road
+from anpr.process import JudgedEvent, VideoProcessor
+from anpr.speed import GroundPath, GroundPlane, bottom_centres
+
+if TYPE_CHECKING:
+    from anpr.lab.roadclip import ClosedTrack, RoadClip, Score
 
 CAR_WIDTH_M = 1.8  # the photo's car is scaled to this width on the road
 STOP_Y = 6.0
@@ -69,9 +79,17 @@ def photo_clip(
         draw_road(painter, STOP_Y)
         frame = painter.finish()
         y = 40.0 - v * index / fps
-        _paste(frame, car, camera, 1.75, y)
+        paste_car(frame, car, camera, 1.75, y)
         writer.write(frame)
     writer.release()
+    site = out_dir / "photo.yaml"
+    write_site(site, camera, "BENCH-PHOTO")
+    return PhotoClip(clip, site, plate, kmh, photo)
+
+
+def write_site(path: Path, camera: Camera, site_id: str) -> None:
+    """The site file of a drawn road: calibrated by the camera that drew it (four road points 7 m x
+    30 m <-> their pixels) with the stop line at STOP_Y and a 60 km/h limit."""
     image_points = [
         [round(float(a), 1), round(float(b), 1)]
         for a, b in camera.ground_to_image([(0, 0), (7, 0), (7, 30), (0, 30)])
@@ -80,34 +98,44 @@ def photo_clip(
         [round(float(a), 1), round(float(b), 1)]
         for a, b in camera.ground_to_image([(0, STOP_Y), (7, STOP_Y)])
     ]
-    site = out_dir / "photo.yaml"
-    site.write_text(
-        "site: {id: BENCH-PHOTO, name: bench}\ncamera: {start_time: '2026-11-20T08:00:00+05:00'}\n"
+    path.write_text(
+        f"site: {{id: {site_id}, name: bench}}\ncamera: {{start_time: '2026-11-20T08:00:00+05:00'}}\n"
         f"calibration: {{image: {image_points}, world: [[0, 0], [7, 0], [7, 30], [0, 30]]}}\n"
         f"speed: {{limit_kmh: 60}}\nsignal: {{stop_line: {stop}}}\n"
     )
-    return PhotoClip(clip, site, plate, kmh, photo)
 
 
-def _paste(frame: np.ndarray, car: np.ndarray, camera: Camera, x: float, y: float) -> None:
+def sprite_box(
+    shape: tuple[int, ...], camera: Camera, x: float, y: float, width_m: float = CAR_WIDTH_M
+) -> tuple[int, int, int, int]:
+    """Where a car image of this shape stands on the road at (x, y): a flat billboard `width_m`
+    wide facing the camera, its bottom edge centred on the ground point. (left, top, width, height)
+    in pixels, possibly outside the frame."""
     depth = camera.to_camera(np.array([x, y, 0.0]))[2]
-    width = camera.focal_px * CAR_WIDTH_M / depth
-    height = width * car.shape[0] / car.shape[1]
+    width = camera.focal_px * width_m / depth
+    height = width * shape[0] / shape[1]
     bx, by = camera.ground_to_image([(x, y)])[0]
-    x0, y0 = int(round(bx - width / 2)), int(round(by - height))
-    w, h = int(round(width)), int(round(height))
+    return int(round(bx - width / 2)), int(round(by - height)), int(round(width)), int(round(height))
+
+
+def paste_car(
+    frame: np.ndarray, car: np.ndarray, camera: Camera, x: float, y: float, width_m: float = CAR_WIDTH_M
+) -> bool:
+    """Paste the car at (x, y) on the road (see sprite_box); False when none of it is in view."""
+    x0, y0, w, h = sprite_box(car.shape, camera, x, y, width_m)
     if w < 4 or h < 4:
-        return
-    sprite = cv2.resize(car, (w, h), interpolation=cv2.INTER_AREA)
+        return False
     fx0, fy0 = max(0, x0), max(0, y0)
     fx1, fy1 = min(frame.shape[1], x0 + w), min(frame.shape[0], y0 + h)
-    if fx1 > fx0 and fy1 > fy0:
-        frame[fy0:fy1, fx0:fx1] = sprite[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
+    if fx1 <= fx0 or fy1 <= fy0:
+        return False
+    sprite = cv2.resize(car, (w, h), interpolation=cv2.INTER_AREA if w < car.shape[1] else cv2.INTER_LINEAR)
+    frame[fy0:fy1, fx0:fx1] = sprite[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
+    return True
 
 
 def process(clip: Path, site_path: Path, processor_options: dict | None = None) -> tuple[list, float, int]:
     """(vehicle events, seconds, frames) for a clip through the full pipeline (no records, no files)."""
-    from anpr.process import VideoProcessor
     from anpr.site import load_site
     from anpr.video import open_source
 
@@ -185,15 +213,175 @@ def bench_footage(root: Path) -> list[dict]:
     ]
 
 
+# --- real time: one road clip, three ways ------------------------------------------------------
+
+DECODE, NAIVE, SHIPPED = "decode only", "naive loop", "anpr process"
+Tick = Callable[[str, int], None]  # (stage, its total steps), called after each step
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One way through the clip: wall seconds from the start (models loaded inside) to the last frame."""
+
+    name: str
+    frames: int
+    wall_s: float
+    clip_s: float
+    score: Score | None = None  # decoding reads nothing
+    load: float | None = None  # the machine's 1-minute load average at the end: others' work slows ours
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of footage per second of work: 1 or more keeps up with the camera."""
+        return self.clip_s / self.wall_s
+
+    def to_json(self) -> dict:
+        return {
+            "pipeline": self.name,
+            "frames": self.frames,
+            "clip_s": round(self.clip_s, 2),
+            "wall_s": round(self.wall_s, 2),
+            "fps": round(self.frames / self.wall_s, 2),
+            "realtime_factor": round(self.realtime_factor, 3),
+            "load_average": round(self.load, 2) if self.load is not None else None,
+            **(self.score.to_json() if self.score else {}),
+        }
+
+    def summary(self) -> str:
+        """One line: how far from real time, and what it got right."""
+        line = (
+            f"{self.name}: {self.realtime_factor:.2f}x real time ({self.frames} frames in "
+            f"{self.wall_s:.1f} s, {self.frames / self.wall_s:.1f} frames/s"
+        )
+        if self.load is not None:
+            line += f", load average {self.load:.1f}"
+        if self.score is None:
+            return line + "): the ceiling"
+        s = self.score
+        errors = (
+            f"mean {np.mean(s.errors):.1f} %, max {max(s.errors):.1f} % over {len(s.errors)} cars"
+            if s.errors
+            else "none measured"
+        )
+        return (
+            f"{line}, models loaded inside); plates exact {s.exact_reads}/{len(s.vehicles)}; speed |error| "
+            f"{errors}; missed {len(s.missed)} ({', '.join(c.plate for c in s.missed) or 'none'}); "
+            f"{s.extra} extra events"
+        )
+
+
+class PathKeepingProcessor(VideoProcessor):
+    """The pipeline unchanged, also keeping each closed track's ground path: the truth is matched by
+    where a track was on the road, which an event does not carry. The path is worked out from the
+    track's boxes once, as it closes (a few milliseconds inside the timing)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        calibration = self.site.config.calibration
+        self.plane = GroundPlane(calibration.image, calibration.world)
+        self.closed: list[ClosedTrack] = []
+
+    def _close(self, track) -> JudgedEvent | None:
+        from anpr.lab.roadclip import ClosedTrack
+
+        judged = super()._close(track)
+        if judged is not None:
+            seen = (track.times[0], track.times[-1])
+            self.closed.append(ClosedTrack(judged.event, self.road_path(track), seen))
+        return judged
+
+    def road_path(self, track) -> GroundPath:
+        """The bottom-centres of the boxes not cut by the frame's edge, on the road (a name of its
+        own: VideoProcessor's private helpers change)."""
+        usable = [i for i, cut in enumerate(track.clipped) if not cut]
+        points = bottom_centres(np.asarray([track.boxes[i] for i in usable], float).reshape(-1, 4))
+        above = self.plane.horizon_safe(points)
+        times = np.asarray(track.times, float)[usable]
+        return GroundPath(track.id, times[above], self.plane.to_world(points)[above])
+
+
+def naive_options() -> dict:
+    """Every model on every frame: the default models, and plates read until the track ends."""
+    import anpr.process
+    from anpr.process import ReadPolicy
+
+    never = ReadPolicy(settle_count=10**6, max_attempts=10**6)
+    return {"reads": never, **getattr(anpr.process, "NAIVE_OPTIONS", {})}
+
+
+def shipped_options() -> dict:
+    """`anpr process` as anpr.jobs.footage.run_footage builds it, less records, evidence and judge."""
+    from anpr.detect import VehicleDetector
+    from anpr.process import default_recognizer
+
+    detector = VehicleDetector(conf=0.1)
+    return {"recognizer": default_recognizer("auto", detector), "detector": detector}
+
+
+def decode_only(clip: RoadClip, on_frame: Tick | None = None) -> PipelineRun:
+    """The ceiling: reading the frames and nothing else."""
+    from anpr.video import open_source
+
+    started = time.perf_counter()
+    frames = 0
+    for _ in open_source(clip.clip):
+        frames += 1
+        if on_frame:
+            on_frame(DECODE, clip.frames)
+    return PipelineRun(DECODE, frames, time.perf_counter() - started, clip.seconds, load=os.getloadavg()[0])
+
+
+def run_pipeline(
+    name: str, clip: RoadClip, options: Callable[[], dict], on_frame: Tick | None = None
+) -> PipelineRun:
+    """The clip through VideoProcessor(site, **options()), timed from building the models (they load
+    inside the clock) to the last frame, and its events scored against the truth."""
+    from anpr.lab.roadclip import score
+    from anpr.site import load_site
+    from anpr.video import open_source
+
+    site = load_site(clip.site)
+    started = time.perf_counter()
+    processor = PathKeepingProcessor(site, **options())
+    for _ in processor.run(open_source(clip.clip)):
+        if on_frame:
+            on_frame(name, clip.frames)
+    wall = time.perf_counter() - started
+    found = score(clip.cars, processor.closed)
+    return PipelineRun(name, processor.stats["frames"], wall, clip.seconds, found, os.getloadavg()[0])
+
+
+def bench_realtime(
+    cars: int = 12, seed: int = 0, on_step: Tick | None = None
+) -> tuple[RoadClip, list[PipelineRun]]:
+    """The road clip (built in a temporary folder, gone afterwards) decoded, through the naive loop
+    and through `anpr process`, one after the other on the same machine."""
+    from anpr.lab.roadclip import road_clip
+
+    with tempfile.TemporaryDirectory(prefix="anpr-roadclip-") as tmp:
+        clip = road_clip(cars, seed, Path(tmp), on_step)
+        runs = [
+            decode_only(clip, on_step),
+            run_pipeline(NAIVE, clip, naive_options, on_step),
+            run_pipeline(SHIPPED, clip, shipped_options, on_step),
+        ]
+    return clip, runs
+
+
 def main(argv: list[str]) -> None:
     from anpr.lab.datasets import shared_datasets
 
     root = shared_datasets()
     if root is None:
         raise SystemExit("../shared/datasets is absent (set ANPR_DATASETS)")
-    rows = (
-        bench_photos(int(argv[1]) if len(argv) > 1 else 10) if argv[:1] == ["photos"] else bench_footage(root)
-    )
+    if argv[:1] == ["realtime"]:
+        clip, runs = bench_realtime(int(argv[1]) if len(argv) > 1 else 12)
+        rows = [{"clip": clip.describe(), "cars": [c.to_json() for c in clip.cars]}]
+        rows += [run.to_json() for run in runs]
+    elif argv[:1] == ["photos"]:
+        rows = bench_photos(int(argv[1]) if len(argv) > 1 else 10)
+    else:
+        rows = bench_footage(root)
     for row in rows:
         print(json.dumps(row))
 
