@@ -1,6 +1,8 @@
 """Photos in, plate reads out: detect vehicles, find plates (in the whole frame and again inside each
 vehicle at higher resolution), link each plate to its vehicle, read it. The components are passed
-in, so the trained recognizer, RapidOCR or EasyOCR can stand behind the same pipeline."""
+in, so the trained recognizer, RapidOCR or EasyOCR can stand behind the same pipeline. Every read of
+a photo is checked (anpr.plates.unread): one that fits no layout of the region, or falls under the
+unread floor, comes back unread (empty text, its box and confidence kept)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from anpr.detect import VEHICLE_TYPE, Detector, PlateDetector, VehicleDetector
 from anpr.images import crop
 from anpr.ocr import get_reader
 from anpr.ocr.base import PlateReader
+from anpr.plates.unread import checked
 from anpr.types import PlateRead, VehicleSighting
 
 VEHICLE_INDEX = "vehicle_index"  # Detections.data field on plates: row of the vehicle, -1 if none
@@ -69,6 +72,7 @@ class PlateRecognizer:
         return inside
 
     def read_crops(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
+        """The reader's own reads, unchecked: a video track's reads are checked when they vote."""
         return self.reader.read_batch(crops, region)
 
     def read_image(self, image: np.ndarray, region: str = "auto") -> ImageResult:
@@ -76,7 +80,7 @@ class PlateRecognizer:
         plates = self.find_plates(image, vehicles)
         crops = [crop(image, box, *PLATE_PAD) for box in plates.xyxy]
         reads = [
-            replace(read, box=_floats(box))
+            checked(replace(read, box=_floats(box)), region)
             for read, box in zip(self.read_crops(crops, region), plates.xyxy, strict=True)
         ]
         links = [int(i) for i in plates.data[VEHICLE_INDEX]]
@@ -104,9 +108,10 @@ class PlateRecognizer:
         return replace(result, plates=[plate], plate_vehicle=[-1], read_whole=True)
 
     def read_plate_image(self, image: np.ndarray, region: str = "auto") -> PlateRead:
-        """The whole image is one plate (already cropped)."""
+        """The whole image is one plate (already cropped); checked, so possibly unread."""
         height, width = image.shape[:2]
-        return replace(self.reader.read(image, region), box=(0.0, 0.0, float(width), float(height)))
+        read = self.reader.read(image, region)
+        return checked(replace(read, box=(0.0, 0.0, float(width), float(height))), region)
 
 
 def could_be_plate_crop(image: np.ndarray) -> bool:

@@ -9,7 +9,12 @@ The years an officer sees beside it pool each frame's own year candidates the sa
 The alternatives an officer sees pool every frame's own candidates, not only the texts that won a
 frame: a character the reader always doubted (O or Q on a blurred plate) is offered even when no
 single frame chose it. They are ranked by their probability summed over the frames, each with the
-winner's confidence times its mass relative to the winner's (never more than the winner's)."""
+winner's confidence times its mass relative to the winner's (never more than the winner's).
+
+Only plausible reads vote (anpr.plates.unread): a frame's junk read (a text that fits no layout of
+the site's region, or one under the unread floor) counts as a frame that read nothing, as an empty
+read does, and the consensus passes the same check. A track whose frames read only junk gets an
+unread plate: empty text, the junk vote's confidence, and its alternatives that fit a layout."""
 
 from __future__ import annotations
 
@@ -17,16 +22,23 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
+from anpr.plates.unread import checked, plausible
 from anpr.types import Candidate, PlateRead
 
 MAX_CANDIDATES = 5
 
 
-def vote_plate(reads: Sequence[PlateRead]) -> PlateRead | None:
-    """The consensus of a track's reads; None when no read had any text."""
+def vote_plate(reads: Sequence[PlateRead], region: str = "auto") -> PlateRead | None:
+    """The consensus of a track's reads of a plate of `region` (checked: unread when implausible);
+    None when no read had any text."""
     texted = [r for r in reads if r.text]
     if not texted:
         return None
+    return checked(_consensus([r for r in texted if plausible(r, region)] or texted), region)
+
+
+def _consensus(texted: Sequence[PlateRead]) -> PlateRead:
+    """The confidence-weighted vote of reads that all have text."""
     weight: dict[str, float] = defaultdict(float)
     count: Counter[str] = Counter()
     for read in texted:

@@ -42,6 +42,10 @@ def read(
     no larger than 320x240 in which no plate is found is read whole as a plate crop. A read
     under 0.80 confidence is marked "check": most misreads on the validation sets fell there.
 
+    A plate box whose read fits no plate layout of the region, or is too unsure to be a plate
+    (docs/notes/unread-floor.md), is not listed: "unread" counts such boxes. With --crop the one
+    plate is always printed, with empty text when unread.
+
     Example: `anpr read car.jpg --json --region pk`
     """
     from anpr.errors import AnprError
@@ -52,7 +56,13 @@ def read(
     recognizer = PlateRecognizer(reader=get_reader(reader))
     failures = 0
     for path in images:
-        record: dict[str, Any] = {"image": str(path), "plates": [], "vehicles": [], "error": None}
+        record: dict[str, Any] = {
+            "image": str(path),
+            "plates": [],
+            "unread": 0,
+            "vehicles": [],
+            "error": None,
+        }
         try:
             image = load_image(path)
             if plate_crop:
@@ -68,6 +78,9 @@ def read(
                     )
                 record["vehicles"] = [v.to_json() | {"plate": None} for v in result.vehicles]
                 for plate, vehicle in zip(result.plates, result.plate_vehicle, strict=True):
+                    if not plate.text:  # unread: counted, not listed beside the plates that were read
+                        record["unread"] += 1
+                        continue
                     record["plates"].append(plate.to_json() | {"vehicle": vehicle if vehicle >= 0 else None})
         except AnprError as exc:
             failures += 1
@@ -108,7 +121,10 @@ def _print_table(record: dict) -> None:
             vehicle,
             alternatives,
         )
-    if not record["plates"]:
+    if record.get("unread"):
+        boxes = "box" if record["unread"] == 1 else "boxes"
+        table.add_row(f"({record['unread']} unreadable plate {boxes})", "", "", "", "", "")
+    elif not record["plates"]:
         table.add_row("(no plate found)", "", "", "", "", "")
     if unsure:
         table.caption = (

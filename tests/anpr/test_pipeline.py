@@ -1,11 +1,15 @@
 """How plates are found and linked to vehicles: hand-built boxes through fake detectors (the
-geometry does not depend on the models), plus the shipped detectors' box convention."""
+geometry does not depend on the models), plus the shipped detectors' box convention; junk reads
+through a scripted reader."""
 
 import numpy as np
 import supervision as sv
 
 from anpr.detect import Detector, scale_boxes
+from anpr.ocr.base import PlateReader
 from anpr.pipeline import VEHICLE_INDEX, PlateRecognizer, _containing
+from anpr.plates.unread import UNREAD_FLOOR
+from anpr.types import Candidate, PlateRead
 
 
 class BoxesByShape(Detector):
@@ -59,3 +63,44 @@ def test_a_plate_links_to_the_smallest_vehicle_containing_its_centre():
 def test_detector_boxes_are_shrunk_about_their_centre():
     boxes = np.array([[0, 0, 100, 40]], dtype=np.float32)
     assert scale_boxes(boxes, 0.9, 0.75).tolist() == [[5, 5, 95, 35]]
+
+
+class ScriptedReader(PlateReader):
+    """Reads the crops it is given as the script says, in order (a read per plate box)."""
+
+    def __init__(self, *reads: tuple[str, float]):
+        self.reads = [
+            PlateRead(text, confidence, (Candidate(text, confidence),)) for text, confidence in reads
+        ]
+
+    def read(self, crop, region="auto"):
+        return self.reads.pop(0)
+
+
+# A real plate beside the kind of junk a second car at the photo's edge produced (issue #25).
+JUNK = (("0", 0.31), ("L0", UNREAD_FLOOR / 3), ("PJ", UNREAD_FLOOR / 5), ("C", 0.2))
+PLATE_BOXES = [
+    [10, 10, 60, 30],
+    [100, 10, 150, 30],
+    [200, 10, 250, 30],
+    [300, 10, 350, 30],
+    [400, 10, 450, 30],
+]
+
+
+def test_a_photos_junk_reads_come_back_unread_with_their_boxes():
+    plates = BoxesByShape({(480, 640): PLATE_BOXES})
+    reader = ScriptedReader(("LEH5789", 0.97), *JUNK)
+    recognizer = PlateRecognizer(reader=reader, vehicle_detector=BoxesByShape({}), plate_detector=plates)
+    result = recognizer.read_image(np.zeros((480, 640, 3), np.uint8), "auto")
+    assert [p.text for p in result.plates] == ["LEH5789", "", "", "", ""]
+    assert [p.box for p in result.plates] == [tuple(map(float, box)) for box in PLATE_BOXES]
+    assert [p.confidence for p in result.plates[1:]] == [c for _, c in JUNK]
+
+
+def test_a_plate_crop_that_reads_as_junk_is_one_unread_plate():
+    recognizer = PlateRecognizer(
+        reader=ScriptedReader(("T", 0.0056)), vehicle_detector=object(), plate_detector=object()
+    )
+    plate = recognizer.read_plate_image(np.zeros((40, 120, 3), np.uint8), "pk")
+    assert (plate.text, plate.confidence, plate.box) == ("", 0.0056, (0.0, 0.0, 120.0, 40.0))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from anpr.plates.unread import UNREAD_FLOOR
 from anpr.types import Candidate, PlateRead
 from anpr.vote import settled, vote_label, vote_plate
 
@@ -139,3 +140,27 @@ def test_vote_label_is_weighted_and_ignores_missing():
     assert vote_label(["car", "truck", "car", None]) == "car"
     assert vote_label(["car", "truck"], [0.2, 0.7]) == "truck"
     assert vote_label([None, ""]) is None
+
+
+def test_a_track_of_junk_reads_votes_an_unread_plate():
+    """A car at the frame's edge with an unreadable plate: each frame read a letter or two at next to
+    no confidence. The vote records no registration, only how unsure it was and what may fit."""
+    junk = [framed("T", 0.0056, ("LE0123", 0.002)), r("T", 0.004), r("0", 0.01), framed("L0", 0.003)]
+    plate = vote_plate(junk)
+    assert plate is not None and plate.text == "" and plate.year is None
+    assert 0 < plate.confidence < UNREAD_FLOOR
+    assert [c.text for c in plate.candidates] == ["L0", "LE0123"]  # "T" and "0" fit no layout
+
+
+def test_junk_frames_do_not_vote_beside_plausible_ones():
+    plate = vote_plate([r("LEH5789", 0.6), r("T", 0.9), r("T", 0.9), r("LEH5789", UNREAD_FLOOR / 2)])
+    assert plate.text == "LEH5789" and plate.confidence == pytest.approx(0.6)
+    assert [c.text for c in plate.candidates] == ["LEH5789"]
+
+
+def test_the_vote_checks_the_reads_against_the_sites_region():
+    reads = [r("AB1234", 0.9), r("AB1234", 0.8)]
+    assert vote_plate(reads).text == "AB1234"  # auto: a Pakistani shape
+    assert vote_plate(reads, region="pk").text == "AB1234"
+    unread = vote_plate(reads, region="br")  # no Brazilian plate reads that way
+    assert unread.text == "" and unread.confidence == pytest.approx(0.85)

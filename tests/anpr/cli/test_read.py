@@ -1,4 +1,5 @@
-"""`anpr read` as a user runs it: the real command, real models, real photos."""
+"""`anpr read` as a user runs it: the real command, real models, real photos; and in-process with
+scripted plate boxes and reads where what is listed does not depend on the models."""
 
 import json
 import subprocess
@@ -127,3 +128,74 @@ def test_the_table_marks_a_read_under_the_calibrated_confidence(capsys):
     _print_table({"image": "b.jpg", "plates": [unsure_year], "vehicles": [], "error": None})
     out = capsys.readouterr().out
     assert "10 (or 18)" in out and "19" not in out  # a 1 % year is not shown
+
+
+@pytest.fixture
+def read_with(monkeypatch, capsys, tmp_path):
+    """Run `anpr read ARGS...` in-process on a blank 640x480 photo, its plates found and read as
+    scripted (boxes, reads): no model is loaded. Returns (exit code, JSON records)."""
+    import functools
+
+    import cv2
+    import numpy as np
+    import typer
+
+    import anpr.ocr
+    import anpr.pipeline
+    from anpr.cli import cli
+    from anpr.cli.common import run_guarded
+    from tests.anpr.test_pipeline import BoxesByShape, ScriptedReader
+
+    photo = tmp_path / "street.png"
+    cv2.imwrite(str(photo), np.zeros((480, 640, 3), np.uint8))
+    crop = tmp_path / "plate.png"
+    cv2.imwrite(str(crop), np.zeros((40, 120, 3), np.uint8))
+    real = anpr.pipeline.PlateRecognizer
+
+    def run(boxes, reads, *args: str):
+        detector = BoxesByShape({(480, 640): boxes})
+        monkeypatch.setattr(anpr.ocr, "get_reader", lambda name: ScriptedReader(*reads))
+        monkeypatch.setattr(
+            anpr.pipeline,
+            "PlateRecognizer",
+            lambda reader: real(reader=reader, vehicle_detector=BoxesByShape({}), plate_detector=detector),
+        )
+        image = crop if "--crop" in args else photo
+        argv = ["read", "--json", *args, str(image)]
+        capsys.readouterr()
+        code = run_guarded(functools.partial(typer.main.get_command(cli).main, args=argv, prog_name="anpr"))
+        out = capsys.readouterr().out
+        return code, [json.loads(line) for line in out.splitlines()]
+
+    return run
+
+
+def test_read_lists_only_plausible_plates_and_counts_the_unread(read_with):
+    """Issue #25: a photo's one- and two-character "plates" (0, L0, PJ, C) were listed beside the
+    real one. They are unread now: not listed, counted."""
+    from anpr.plates.unread import UNREAD_FLOOR
+
+    boxes = [[10, 10, 60, 30], [100, 10, 150, 30], [200, 10, 250, 30], [300, 10, 350, 30], [400, 10, 450, 30]]
+    junk = (("0", 0.31), ("L0", UNREAD_FLOOR / 3), ("PJ", UNREAD_FLOOR / 5), ("C", 0.2))
+    code, [record] = read_with(boxes, (("LEH5789", 0.97), *junk))
+    assert code == 0 and record["error"] is None
+    assert [p["text"] for p in record["plates"]] == ["LEH5789"] and record["unread"] == 4
+    code, [record] = read_with(boxes[1:], junk, "--region", "pk")
+    assert (code, record["plates"], record["unread"]) == (0, [], 4)
+
+
+def test_the_table_says_when_plate_boxes_were_found_but_none_read(capsys):
+    from anpr.cli.read import _print_table
+
+    _print_table({"image": "a.jpg", "plates": [], "unread": 2, "vehicles": [], "error": None})
+    out = capsys.readouterr().out
+    assert "(2 unreadable plate boxes)" in out and "no plate found" not in out
+    _print_table({"image": "b.jpg", "plates": [], "unread": 0, "vehicles": [], "error": None})
+    assert "(no plate found)" in capsys.readouterr().out
+
+
+def test_read_crop_of_an_unreadable_plate_prints_one_unread_record(read_with):
+    code, [record] = read_with([], (("T", 0.0056),), "--crop")
+    assert code == 0 and record["unread"] == 0
+    [plate] = record["plates"]
+    assert (plate["text"], plate["confidence"], plate["year"], plate["format"]) == ("", 0.0056, None, None)
