@@ -39,8 +39,9 @@ def _emit(records, as_json: bool, line) -> None:
 def _line(r) -> str:
     fine = f"PKR {r.fine_pkr:,}" if r.fine_pkr is not None else "-"
     when = _local(r.occurred_at)
+    plate = r.plate or "unreadable"
     return (
-        f"{r.id:>5}  {r.number or '-':<20}  {r.plate:<10}  {r.violation:<14}  {r.vehicle_type:<10}  "
+        f"{r.id:>5}  {r.number or '-':<20}  {plate:<10}  {r.violation:<14}  {r.vehicle_type:<10}  "
         f"{r.status:<9}  {fine:>10}  {when}  {r.site}"
     )
 
@@ -110,6 +111,10 @@ def show(key: IdArgument, as_json: JsonOption = False, db: DbOption = None) -> N
                 typer.echo(f"  - {json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else item}")
         elif isinstance(value, dict):
             typer.echo(f"{key_}: {json.dumps(value, ensure_ascii=False)}")
+        elif key_ == "plate_read" and not value:
+            typer.echo(f"{key_}: - (plate unreadable)")
+        elif key_ == "plate" and not value:  # still unread: no officer has typed it
+            typer.echo(f"{key_}: - (plate unreadable: approve only with --plate, or reject)")
         else:
             typer.echo(f"{key_}: {value if value is not None else '-'}")
 

@@ -111,7 +111,8 @@ def record(
         plate=PlateRead(
             text=plate,
             confidence=confidence,
-            candidates=(Candidate(plate, confidence), Candidate("LEH5780", 0.4)),
+            # an unread plate (empty text) keeps only its alternatives
+            candidates=(Candidate(plate, confidence),) * bool(plate) + (Candidate("LEH5780", 0.4),),
             year=year,
             year_candidates=tuple(Candidate(y, share) for y, share in year_candidates),
             layout="two-line" if year else "one-line",

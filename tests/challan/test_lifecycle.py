@@ -171,6 +171,27 @@ def test_reject_keeps_the_record_with_its_reason(session, settings, images):
     )
 
 
+def test_an_unread_plate_is_recorded_with_no_plate_and_approved_only_once_typed(session, settings, images):
+    """The pipeline could not read the plate (issue #25): the violation is recorded with no plate,
+    its alternatives and how unsure the read was; approving needs the plate typed, rejecting does not."""
+    violation = record(session, settings, images, plate="", confidence=0.0056)
+    assert (violation.plate_text, violation.plate, violation.plate_confidence) == ("", "", 0.0056)
+    assert [c["text"] for c in violation.plate_candidates] == ["LEH5780"]
+    assert violation.event.plate_text == "" and violation.event.data["plate"]["text"] == ""
+    _refused(
+        settings,
+        InputError,
+        "has no plate read; give the plate with --plate",
+        lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
+    )
+    challan = approve(session, settings, violation, corrected_plate="LEH5789")
+    assert (challan.plate, violation.plate_text, violation.corrected_plate) == ("LEH5789", "", "LEH5789")
+    other = record(session, settings, images, plate="", confidence=0.0056, track_id=2)
+    lifecycle.reject_violation(session, violation_id=other.id, officer="B", reason="Plate unreadable")
+    session.commit()
+    assert (other.status, other.plate) == ("rejected", "")
+
+
 def test_issued_then_paid(session, settings, images):
     challan = approve(session, settings, record(session, settings, images))
     payment = lifecycle.record_payment(session, number=challan.number, reference="HBL-778812")

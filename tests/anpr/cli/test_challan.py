@@ -130,6 +130,24 @@ def test_show_checks_the_read_against_the_registry_as_the_review_card_does(anpr,
     }
 
 
+def test_an_unread_plate_says_so_and_is_approved_only_with_the_plate_typed(anpr, session, settings, images):
+    unread = record(session, settings, images, plate="", confidence=0.0056, track_id=4)
+    code, out, _ = anpr("challan", "show", str(unread.id))
+    assert code == 0
+    assert "plate: - (plate unreadable: approve only with --plate, or reject)" in out
+    assert "plate_read: - (plate unreadable)" in out
+    code, out, _ = anpr("challan", "list")
+    assert "unreadable" in out[1]
+    code, _, err = anpr("challan", "approve", str(unread.id), "--officer", "Insp. Sana")
+    assert code != 0 and err == [
+        f"error: violation {unread.id} has no plate read; give the plate with --plate"
+    ]
+    code, out, _ = anpr("challan", "approve", str(unread.id), "--officer", "Insp. Sana", "--plate", "LEH5789")
+    assert code == 0 and "to LEH5789" in out[0]
+    code, out, _ = anpr("challan", "show", str(unread.id))
+    assert "plate: LEH5789" in out and "plate_read: - (plate unreadable)" in out
+
+
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [

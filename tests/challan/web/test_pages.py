@@ -344,3 +344,35 @@ def test_the_review_card_shows_the_other_years_the_camera_read(client, seed, ses
     assert "also read year 18 (38%), 19 (22%)" in card
     card = review.split(f'id="v{sure.id}"')[1].split("</article>")[0]
     assert "year 12" in card and "also read year" not in card  # a 1 % year is not worth a look
+
+
+def test_the_review_card_says_plate_unreadable_and_approves_only_a_typed_plate(
+    client, seed, session, settings, images
+):
+    """A violation whose plate the camera could not read (issue #25) is recorded with no plate: the
+    card says so, offers no plain approval, and still offers the reader's alternatives."""
+    from tests.challan.conftest import record
+
+    login(client, *OFFICER)
+    unread = record(session, settings, images, plate="", confidence=0.0056, track_id=15)
+    review = client.get("/officer/review").text
+    card = review.split(f'id="v{unread.id}"')[1].split("</article>")[0]
+    assert "plate unreadable" in card and "Camera read <span" in card
+    assert "type it from the close-up or pick a candidate, or reject" in card
+    assert 'data-action="approve" disabled' in card
+    assert 'value="LEH5780"' in card  # the alternative the reader weighed
+    other = review.split(f'id="v{seed.pending_id}"')[1].split("</article>")[0]
+    assert "plate unreadable" not in other and 'data-action="approve" disabled' not in other
+    page = client.get(f"/officer/violations/{unread.id}").text
+    assert page.count("plate unreadable") >= 2  # the plate and the camera's read, beside the card
+    token = csrf_token(client, "/officer/review")
+    plain = client.post(f"/officer/review/{unread.id}/approve", data={"csrf_token": token})
+    assert plain.status_code == 422 and "has no plate read" in plain.text
+    typed = client.post(
+        f"/officer/review/{unread.id}/approve",
+        data={"plate": "LEH 5789", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert typed.status_code == 303
+    session.refresh(unread)
+    assert (unread.status, unread.plate_text, unread.corrected_plate) == ("issued", "", "LEH5789")
