@@ -166,6 +166,8 @@ def _realtime(cars: int, seed: int, as_json: bool) -> None:
             assert run.score is not None
             for vehicle in run.score.vehicles:
                 typer.echo(json.dumps({"pipeline": run.name, **vehicle.to_json()}))
+        if any(run.failed for run in runs):
+            raise typer.Exit(1)
         return
     console = Console()
     typer.echo(f"clip: {clip.describe()}, seed {seed}; {os.cpu_count()} CPU cores")
@@ -181,7 +183,7 @@ def _realtime(cars: int, seed: int, as_json: bool) -> None:
         table.add_column(column, justify="right")
     for run in runs:
         s = run.score
-        scored_cells = ("", "", "", "")
+        scored_cells = ("failed", "", "", "") if run.failed else ("", "", "", "")
         if s:
             errors = f"{sum(s.errors) / len(s.errors):.1f} / {max(s.errors):.1f}" if s.errors else "-"
             scored_cells = (f"{s.exact_reads}/{len(s.vehicles)}", errors, str(len(s.missed)), str(s.extra))
@@ -203,6 +205,8 @@ def _realtime(cars: int, seed: int, as_json: bool) -> None:
     console.print(cars_table)
     for run in runs:
         typer.echo(run.summary())
+    if any(run.failed for run in runs):
+        raise typer.Exit(1)
 
 
 def _vehicle_cell(row) -> str:

@@ -230,6 +230,7 @@ class PipelineRun:
     clip_s: float
     score: Score | None = None  # decoding reads nothing
     load: float | None = None  # the machine's 1-minute load average at the end: others' work slows ours
+    failed: str | None = None  # what stopped a pipeline before the clip's end (frames: those it got to)
 
     @property
     def realtime_factor(self) -> float:
@@ -245,6 +246,7 @@ class PipelineRun:
             "fps": round(self.frames / self.wall_s, 2),
             "realtime_factor": round(self.realtime_factor, 3),
             "load_average": round(self.load, 2) if self.load is not None else None,
+            **({"failed": self.failed} if self.failed else {}),
             **(self.score.to_json() if self.score else {}),
         }
 
@@ -256,6 +258,8 @@ class PipelineRun:
         )
         if self.load is not None:
             line += f", load average {self.load:.1f}"
+        if self.failed:
+            return f"{self.name}: failed after {self.frames} frames in {self.wall_s:.1f} s: {self.failed}"
         if self.score is None:
             return line + "): the ceiling"
         s = self.score
@@ -355,14 +359,20 @@ def run_pipeline(
     from anpr.video import open_source
 
     site = load_site(clip.site)
+    frames = 0
     started = time.perf_counter()
-    processor = PathKeepingProcessor(site, **options())
-    for _ in processor.run((source or open_source)(clip.clip)):
-        if on_frame:
-            on_frame(name, clip.frames)
+    try:
+        processor = PathKeepingProcessor(site, **options())
+        for _ in processor.run((source or open_source)(clip.clip)):
+            frames += 1
+            if on_frame:
+                on_frame(name, clip.frames)
+    except Exception as exc:  # a pipeline that breaks on the clip is a finding: the others still run
+        wall, load = time.perf_counter() - started, os.getloadavg()[0]
+        return PipelineRun(name, frames, wall, clip.seconds, load=load, failed=f"{type(exc).__name__}: {exc}")
     wall = time.perf_counter() - started
     found = score(clip.cars, processor.closed)
-    return PipelineRun(name, processor.stats["frames"], wall, clip.seconds, found, os.getloadavg()[0])
+    return PipelineRun(name, frames, wall, clip.seconds, found, os.getloadavg()[0])
 
 
 def bench_realtime(

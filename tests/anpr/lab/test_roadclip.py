@@ -190,3 +190,56 @@ def test_the_bench_keeps_where_each_closed_track_stood_on_the_road(tmp_path):
     path = processor.road_path(track)
     assert path.track_id == 4 and list(path.times) == [0.0, 1.0]
     assert path.world == pytest.approx(np.array([truth[0], truth[2]]), abs=0.02)
+
+
+class _ByColour:
+    """A vehicle detector that sees the magenta car (and breaks on call `breaks_at`, if given)."""
+
+    def __init__(self, breaks_at: int | None = None):
+        self.calls, self.breaks_at = 0, breaks_at
+
+    def detect(self, image):
+        import supervision as sv
+
+        self.calls += 1
+        if self.calls == self.breaks_at:
+            raise RuntimeError("boom")
+        box = colour_box(image, MAGENTA)
+        if box is None:
+            return sv.Detections.empty()
+        return sv.Detections(
+            xyxy=np.array([box], float),
+            confidence=np.array([0.9]),
+            class_id=np.array([2]),
+            data={"vehicle_type": np.array(["car"], dtype=object), "class_name": np.array(["car"])},
+        )
+
+
+class _NoPlates:
+    def find_plates(self, image, vehicles, whole_frame=True):
+        import supervision as sv
+
+        return sv.Detections.empty()
+
+    def read_crops(self, crops, region="auto"):
+        return []
+
+
+def test_a_timed_run_is_scored_against_the_truth_and_a_broken_one_reported(tmp_path):
+    """The pipeline as it runs (a detector that finds the car by colour, no plates): every frame
+    timed, the car found once at its speed; a pipeline that raises part-way is reported as failed
+    with the frames it got through, not the end of the bench."""
+    from anpr.lab.video_bench import run_pipeline
+
+    car = TruthCar("AAA111", 72.0, 1, 0.0, 2.3, False, "test/AAA111.jpg")
+    made = draw_road_clip([(car, sprite(MAGENTA, "AAA111"))], tmp_path)
+    run = run_pipeline("fake", made, lambda: {"detector": _ByColour(), "recognizer": _NoPlates()})
+    assert run.failed is None and run.frames == made.frames
+    assert run.realtime_factor == pytest.approx(made.seconds / run.wall_s)
+    assert run.score is not None and run.score.unmatched == 0
+    found = run.score.vehicles[0]
+    assert found.events == 1 and found.read is None and not found.read_ok
+    assert found.speed_error_pct is not None and abs(found.speed_error_pct) < 3
+    broken = run_pipeline("broken", made, lambda: {"detector": _ByColour(5), "recognizer": _NoPlates()})
+    assert broken.failed == "RuntimeError: boom" and 0 < broken.frames < made.frames
+    assert broken.score is None and broken.summary().startswith("broken: failed after")
