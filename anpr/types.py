@@ -37,8 +37,8 @@ class PlateRead:
     """One plate's reading. `text` is series + number in A-Z0-9 only; a Pakistani registration year
     is in `year`, never in `text`. `candidates` are ranked best first and start with `text`;
     `year_candidates` are the years read with `text`, best first (starting with `year`), each with
-    its share of that registration's probability. An unread plate has empty `text` (and no year or
-    format): nothing legible, or a read too implausible to record (anpr.plates.unread), which keeps
+    its share of that registration's probability. An unread plate has empty `text` (and no year,
+    format or region): nothing legible, or a read too implausible to record (anpr.plates.unread), which keeps
     its `confidence` and those of its `candidates` that fit a plate layout."""
 
     text: str

@@ -35,8 +35,9 @@ def plausible(read: PlateRead, region: str = "auto") -> bool:
 
 def checked(read: PlateRead, region: str = "auto") -> PlateRead:
     """`read` as it may be recorded: unchanged when plausible (or already empty), else unread: empty
-    text with no year or format, its confidence kept (how unsure the reader was), and only those of
-    its candidates that fit a layout of `region`, for an officer to pick from."""
+    text with no year, format or region (they were read off the text), its confidence kept (how
+    unsure the reader was), and only those of its candidates that fit a layout of `region`, for an
+    officer to pick from."""
     if not read.text or plausible(read, region):
         return read
     return replace(
@@ -45,5 +46,6 @@ def checked(read: PlateRead, region: str = "auto") -> PlateRead:
         year=None,
         year_candidates=(),
         format=None,
+        region="unknown",
         candidates=tuple(c for c in read.candidates if fits_layout(c.text, region)),
     )

@@ -60,11 +60,18 @@ def test_an_unread_read_keeps_its_box_confidence_and_the_candidates_that_fit_a_l
         year="07",
         year_candidates=(Candidate("07", 1.0),),
         format="pk-sindh",
+        region="pk",
         layout="two-line",
         box=(1.0, 2.0, 30.0, 12.0),
     )
     got = checked(junk, "pk")
-    assert (got.text, got.year, got.year_candidates, got.format) == ("", None, (), None)
+    assert (got.text, got.year, got.year_candidates, got.format, got.region) == (
+        "",
+        None,
+        (),
+        None,
+        "unknown",
+    )
     assert (got.confidence, got.box, got.layout) == (junk.confidence, junk.box, "two-line")
     # "L0" is a layout's shape, only too unsure: the officer may still pick it, or LE0123
     assert [c.text for c in got.candidates] == ["L0", "LE0123"]
