@@ -18,8 +18,8 @@ from anpr.vote import vote_label, vote_plate
 
 
 class EventBuilder:
-    def __init__(self, site: Site, timeline: SignalTimeline):
-        self.site, self.config, self.timeline = site, site.config, timeline
+    def __init__(self, site: Site, timeline: SignalTimeline, region: str = "auto"):
+        self.site, self.config, self.timeline, self.region = site, site.config, timeline, region
         cal = self.config.calibration
         self.ground = sp.GroundPlane(cal.image, cal.world)
         self.radar = (
@@ -93,7 +93,7 @@ class EventBuilder:
             vehicle_type=vote_label(track.types, track.confidences) or "unknown",
             first_seen=at(track.times[0]),
             last_seen=at(track.times[-1]),
-            plate=vote_plate(track.reads),
+            plate=vote_plate(track.reads, self.region),
             colour=vote_label(track.colours),
             speed_kmh=speed,
             speed_method=method,

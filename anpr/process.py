@@ -128,7 +128,7 @@ class VideoProcessor:
             LightObserver(signal.light_region) if signal and signal.light_region and not site.phases else None
         )
         self.timeline = self.light.timeline if self.light else SignalTimeline(site.phases or ())
-        self.events = EventBuilder(site, self.timeline)
+        self.events = EventBuilder(site, self.timeline, self.region)
         self.annotator = SceneAnnotator(
             signal.stop_line if signal else None,
             self.config.calibration.image,
@@ -231,7 +231,7 @@ class VideoProcessor:
         assert vehicles.tracker_id is not None  # VehicleTracker sets ids on every result
         for track_id in vehicles.tracker_id:
             track = self.tracks.open[int(track_id)]
-            plate = vote_plate(track.reads)
+            plate = vote_plate(track.reads, self.region)
             labels.append(
                 track_label(
                     track.id,

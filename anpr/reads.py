@@ -10,6 +10,7 @@ from typing import cast
 import numpy as np
 import supervision as sv
 
+from anpr.plates.unread import plausible
 from anpr.tracks import Sighting, Track
 from anpr.types import PlateRead
 from anpr.vote import settled
@@ -41,9 +42,12 @@ class ReadScheduler:
         self.reads = 0  # plates read so far
 
     def wants(self, track: Track) -> bool:
+        """Whether the track's plate is still worth reading: attempts left, and no settled consensus
+        among its plausible reads (three junk reads of a grille agreeing settle nothing)."""
         if len(track.reads) >= self.policy.max_attempts:
             return False
-        return not settled(track.reads, self.policy.settle_count)
+        recordable = [r for r in track.reads if plausible(r, self.region)]
+        return not settled(recordable, self.policy.settle_count)
 
     def read(self, vehicles: sv.Detections, seen: list[Sighting], image: np.ndarray) -> list[PlateSighting]:
         """Find and read the plate of each wanted vehicle (one plate per vehicle, the widest); the
