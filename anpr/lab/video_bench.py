@@ -369,7 +369,8 @@ def run_pipeline(
                 on_frame(name, clip.frames)
     except Exception as exc:  # a pipeline that breaks on the clip is a finding: the others still run
         wall, load = time.perf_counter() - started, os.getloadavg()[0]
-        return PipelineRun(name, frames, wall, clip.seconds, load=load, failed=f"{type(exc).__name__}: {exc}")
+        done_s = frames / clip.fps  # its real-time factor is over the footage it got through
+        return PipelineRun(name, frames, wall, done_s, load=load, failed=f"{type(exc).__name__}: {exc}")
     wall = time.perf_counter() - started
     found = score(clip.cars, processor.closed)
     return PipelineRun(name, frames, wall, clip.seconds, found, os.getloadavg()[0])

@@ -242,4 +242,5 @@ def test_a_timed_run_is_scored_against_the_truth_and_a_broken_one_reported(tmp_p
     assert found.speed_error_pct is not None and abs(found.speed_error_pct) < 3
     broken = run_pipeline("broken", made, lambda: {"detector": _ByColour(5), "recognizer": _NoPlates()})
     assert broken.failed == "RuntimeError: boom" and 0 < broken.frames < made.frames
+    assert broken.clip_s == pytest.approx(broken.frames / 25)
     assert broken.score is None and broken.summary().startswith("broken: failed after")
