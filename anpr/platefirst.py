@@ -56,7 +56,7 @@ class PlateFirst:
             xyxy=boxes,
             confidence=confidence.astype(float),
             class_id=np.full(len(boxes), -1),
-            data={VEHICLE_TYPE: np.array(["unknown"] * len(boxes), dtype=np.object_)},
+            data=_unknown_like(vehicles.data, len(boxes)),
         )
         return sv.Detections.merge([_marked(vehicles, False), _marked(stand_ins, True)])
 
@@ -90,3 +90,15 @@ class PlateFirst:
 def _marked(detections: sv.Detections, plate_first: bool) -> sv.Detections:
     detections.data[PLATE_FIRST] = np.full(len(detections), plate_first, dtype=np.bool_)
     return detections
+
+
+def _unknown_like(data: dict, n: int) -> dict:
+    """Data fields for `n` stand-ins with the same keys as the detector's (supervision merges only
+    detections whose fields match): the vehicle type and any text field "unknown", numbers 0."""
+    fields = {VEHICLE_TYPE: np.array(["unknown"] * n, dtype=np.object_)}
+    for key, values in data.items():
+        if key not in fields and key != PLATE_FIRST:
+            text = np.asarray(values).dtype.kind in "OUS"
+            fields[key] = np.array(["unknown"] * n, dtype=np.object_) if text else np.zeros(n)
+    return fields
+

@@ -33,12 +33,16 @@ class Plates:
 
 
 def vehicles(*boxes) -> sv.Detections:
+    """Detections shaped as the real vehicle detector's: Ultralytics adds a class_name field."""
     xyxy = np.asarray(boxes, float).reshape(-1, 4)
     return sv.Detections(
         xyxy=xyxy,
         confidence=np.full(len(xyxy), 0.9),
         class_id=np.full(len(xyxy), 2),
-        data={"vehicle_type": np.array(["car"] * len(xyxy), dtype=object)},
+        data={
+            "vehicle_type": np.array(["car"] * len(xyxy), dtype=object),
+            "class_name": np.array(["car"] * len(xyxy), dtype="<U3"),
+        },
     )
 
 
