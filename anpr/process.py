@@ -48,6 +48,10 @@ __all__ = [
 ]
 
 Judge = Callable[[VehicleEvent], Sequence]  # returns findings (objects with .code)
+# A track is detected on every frame until it has this many detections; a box this confident that no
+# track holds yet (a vehicle appearing: ByteTrack starts tracks at 0.25) is looked at again at once.
+SETTLED_FRAMES = 3
+SETTLED_SCORE = 0.25
 
 
 @dataclass(frozen=True)
@@ -168,13 +172,14 @@ class VideoProcessor:
                 else self.timeline.state_at(frame.time_s)
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
-                due_s = frame.time_s + interval
                 found = self.detector.detect(frame.image)
                 if stand_ins is not None:
                     tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                     found = stand_ins.add(found, frame.image, frame.time_s, tracked)
                 detected = self.tracker.update_with_detections(found)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
+                settling = self._settling(found, detected)
+                due_s = frame.time_s + (1 / source.fps if settling else interval)
                 vehicles = detected
             else:
                 assert detected is not None  # the first frame is always a detection frame
@@ -205,6 +210,19 @@ class VideoProcessor:
             for s in seen:
                 found = self.judge(self.events.provisional(s.track))
                 (self._alerts.add if found else self._alerts.discard)(s.track.id)
+
+    def _settling(self, found: sv.Detections, detected: sv.Detections) -> bool:
+        """Whether to detect again on the very next frame: a vehicle just appeared (a confident box
+        the tracker has not confirmed yet) or a track is still young. A new track's motion is not
+        known until it has a few detections; detected only every few frames, a fast vehicle close
+        to the camera moves too far between them to be matched and falls apart into short tracks."""
+        confident = (
+            int(np.sum(found.confidence >= SETTLED_SCORE)) if found.confidence is not None else len(found)
+        )
+        if confident > len(detected):
+            return True
+        assert detected.tracker_id is not None  # VehicleTracker sets ids on every result
+        return any(len(self.tracks.open[int(t)].frames) < SETTLED_FRAMES for t in detected.tracker_id)
 
     def _carried(self, detected: sv.Detections, time_s: float) -> sv.Detections:
         """The last detection frame's vehicles moved on to `time_s` at each track's last velocity
