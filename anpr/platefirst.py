@@ -95,10 +95,9 @@ def _marked(detections: sv.Detections, plate_first: bool) -> sv.Detections:
 def _unknown_like(data: dict, n: int) -> dict:
     """Data fields for `n` stand-ins with the same keys as the detector's (supervision merges only
     detections whose fields match): the vehicle type and any text field "unknown", numbers 0."""
-    fields = {VEHICLE_TYPE: np.array(["unknown"] * n, dtype=np.object_)}
+    fields: dict[str, np.ndarray] = {VEHICLE_TYPE: np.array(["unknown"] * n, dtype=np.object_)}
     for key, values in data.items():
         if key not in fields and key != PLATE_FIRST:
             text = np.asarray(values).dtype.kind in "OUS"
             fields[key] = np.array(["unknown"] * n, dtype=np.object_) if text else np.zeros(n)
     return fields
-
