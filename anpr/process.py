@@ -75,7 +75,9 @@ class DetectionSchedule:
     at its last velocity for the overlay only; speeds, crossings and reads use detected boxes, and a
     crossing's time is interpolated between the two detections either side of the line, as it is
     between frames. The detector is the costliest step per frame: at 25 fps a stride of 4 spends a
-    quarter of the time on it."""
+    quarter of the time on it. It runs on every frame instead while a vehicle is appearing or its
+    track is young (VideoProcessor._settling), and while an unsettled plate is in reading range
+    (anpr.reads.ReadScheduler.in_zone)."""
 
     detect_hz: float = 6.25
     plate_first_s: float = 0.5  # how often the whole frame is searched for plates outside vehicles
@@ -178,7 +180,7 @@ class VideoProcessor:
                     found = stand_ins.add(found, frame.image, frame.time_s, tracked)
                 detected = self.tracker.update_with_detections(found)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
-                settling = self._settling(found, detected)
+                settling = self._settling(found, detected) or self.reader.in_zone
                 due_s = frame.time_s + (1 / source.fps if settling else interval)
                 vehicles = detected
             else:

@@ -25,6 +25,8 @@ class ReadPolicy:
     min_plate_px: int = 50
     settle_count: int = 3
     max_attempts: int = 10
+    # A plate this share of min_plate_px wide is coming into reading range: the reading zone starts
+    near_share: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class ReadScheduler:
     def __init__(self, recognizer, policy: ReadPolicy, region: str):
         self.recognizer, self.policy, self.region = recognizer, policy, region
         self.reads = 0  # plates read so far
+        # In the last frame read, an unsettled track's plate was in or coming into reading range:
+        # the detection schedule looks again at the next frame (the reading zone is brief for a
+        # vehicle close to the camera, and every frame in it counts).
+        self.in_zone = False
 
     def wants(self, track: Track) -> bool:
         """Whether the track's plate is still worth reading: attempts left, and no settled consensus
@@ -55,6 +61,7 @@ class ReadScheduler:
         from anpr.images import crop
         from anpr.pipeline import PLATE_PAD, VEHICLE_INDEX
 
+        self.in_zone = False
         widths = vehicles.xyxy[:, 2] - vehicles.xyxy[:, 0]
         wanted = np.zeros(len(vehicles), dtype=np.bool_)
         for sighting in seen:
@@ -70,6 +77,7 @@ class ReadScheduler:
         best: dict[int, int] = {}  # subset row -> its widest plate box
         for i, row in enumerate(links):
             width = plates.xyxy[i, 2] - plates.xyxy[i, 0]
+            self.in_zone |= bool(row >= 0 and width >= self.policy.near_share * self.policy.min_plate_px)
             wider = row not in best or width > plates.xyxy[best[row], 2] - plates.xyxy[best[row], 0]
             if row >= 0 and width >= self.policy.min_plate_px and wider:
                 best[int(row)] = i
