@@ -76,6 +76,7 @@ bench: install models
 	COLUMNS=160 $(BIN)/anpr bench accuracy | tee $(BENCH_OUT)/accuracy.txt
 	COLUMNS=160 $(BIN)/anpr bench speed | tee $(BENCH_OUT)/speed.txt
 	COLUMNS=160 $(BIN)/anpr bench video | tee $(BENCH_OUT)/video.txt
+	COLUMNS=160 $(BIN)/anpr bench video --realtime | tee $(BENCH_OUT)/realtime.txt
 	COLUMNS=160 $(BIN)/anpr bench synthetic | tee $(BENCH_OUT)/synthetic.txt
 	COLUMNS=160 $(BIN)/anpr bench tilt | tee $(BENCH_OUT)/tilt.txt
 	COLUMNS=160 $(BIN)/anpr bench tilt --slant --angles 0,10,-10,20,-20 | tee $(BENCH_OUT)/slant.txt
