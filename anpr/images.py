@@ -24,6 +24,11 @@ def load_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as probe:  # reads the header only: size before decoding
             width, height = probe.size
+    except Image.DecompressionBombError:
+        # Pillow refuses to open one over twice its own limit (about 179 MP): ours is lower anyway
+        raise InputError(
+            f"{path}: image is too large to open, over the {MAX_PIXELS // 10**6} MP limit"
+        ) from None
     except (UnidentifiedImageError, OSError, ImportError) as exc:
         # ImportError: once ultralytics is loaded, its patched Image.open answers a file Pillow cannot
         # identify by importing pi_heif (HEIF support), which is not installed

@@ -4,6 +4,7 @@ InputError."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -92,26 +93,48 @@ class FileSource(FrameSource):
 
 
 class FolderSource(FrameSource):
+    """Frames from image files in name order. The first readable one sets the size; a frame that
+    cannot be read (unreadable, oversized, another size) is skipped with a one-line warning and
+    named in `skipped`, and the others are processed: one bad file does not lose a folder's footage.
+    Each frame keeps its place in time (index / fps), skipped ones included."""
+
     def __init__(self, path: Path, fps: float):
+        from anpr.images import load_image
+
         self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
             raise InputError(f"{path}: folder holds no frames ({', '.join(IMAGE_SUFFIXES)})")
-        first = cv2.imread(str(self.files[0]))
+        self.skipped: list[str] = []
+        first = None
+        for file in self.files:
+            try:
+                first = load_image(file)
+                break
+            except InputError as exc:
+                self._skip(str(exc))
         if first is None:
-            raise InputError(f"{self.files[0]}: not a readable image")
+            raise InputError(f"{path}: no readable frame in the folder ({self.skipped[0]})")
         self.name, self.fps, self.frame_count = path.name, fps, len(self.files)
         self.size = (first.shape[1], first.shape[0])
 
     def __iter__(self) -> Iterator[Frame]:
+        from anpr.images import load_image
+
+        self.skipped = []
         for index, file in enumerate(self.files):
-            image = cv2.imread(str(file))
-            if image is None:
-                raise InputError(f"{file}: not a readable image (frame {index})")
+            try:
+                image = load_image(file)
+            except InputError as exc:
+                self._skip(f"{exc} (frame {index})")
+                continue
             if (image.shape[1], image.shape[0]) != self.size:
-                raise InputError(
-                    f"{file}: frame size {image.shape[1]}x{image.shape[0]} differs from {self.size}"
-                )
+                self._skip(f"{file}: frame size {image.shape[1]}x{image.shape[0]} differs from {self.size}")
+                continue
             yield Frame(index, index / self.fps, image)
+
+    def _skip(self, reason: str) -> None:
+        self.skipped.append(reason)
+        logging.getLogger(__name__).warning("skipped a frame: %s", reason)
 
 
 class StreamSource(FrameSource):

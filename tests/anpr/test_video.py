@@ -85,11 +85,27 @@ def test_a_truncated_file_is_an_input_error(clip):
         list(open_source(clip))
 
 
-def test_a_folder_with_a_frame_of_another_size_is_an_input_error(tmp_path):
-    cv2.imwrite(str(tmp_path / "a.png"), frames(1)[0])
-    cv2.imwrite(str(tmp_path / "b.png"), frames(1, size=(50, 50))[0])
-    with pytest.raises(InputError, match="frame size 50x50"):
-        list(open_source(tmp_path))
+def test_a_frame_a_folder_cannot_use_is_skipped_and_named_and_the_rest_are_read(tmp_path):
+    """Another size, an oversized image (a decompression bomb: 200 MP in 24 kB), a broken file: each
+    is skipped with its reason; the frames around them keep their times."""
+    from PIL import Image
+
+    for i, image in enumerate(frames(5)):
+        cv2.imwrite(str(tmp_path / f"f{i}.png"), image)
+    cv2.imwrite(str(tmp_path / "f1.png"), frames(1, size=(50, 50))[0])
+    Image.new("1", (20000, 10000)).save(tmp_path / "f2.png")
+    (tmp_path / "f3.png").write_bytes(b"not a png")
+    source = open_source(tmp_path, fps=10)
+    assert [(f.index, f.time_s) for f in source] == [(0, 0.0), (4, 0.4)]
+    assert len(source.skipped) == 3
+    assert "frame size 50x50" in source.skipped[0] and "100 MP limit" in source.skipped[1]
+    assert "not a readable image" in source.skipped[2]
+
+
+def test_a_folder_with_no_readable_frame_is_an_input_error(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"broken")
+    with pytest.raises(InputError, match="no readable frame"):
+        open_source(tmp_path)
 
 
 def test_stream_credentials_are_never_printed():

@@ -199,3 +199,19 @@ def test_read_crop_of_an_unreadable_plate_prints_one_unread_record(read_with):
     assert code == 0 and record["unread"] == 0
     [plate] = record["plates"]
     assert (plate["text"], plate["confidence"], plate["year"], plate["format"]) == ("", 0.0056, None, None)
+
+
+def test_an_oversized_image_gets_its_own_error_and_the_others_are_read(tmp_path):
+    """A decompression bomb (200 MP in a 24 kB PNG) between two photos: one line for it, the other
+    two still read, exit status 1."""
+    from PIL import Image
+
+    Image.new("1", (20000, 10000)).save(tmp_path / "huge.png")
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (64, 32), (255, 255, 255)).save(tmp_path / name)
+    result = run(
+        "read", str(tmp_path / "a.png"), str(tmp_path / "huge.png"), str(tmp_path / "b.png"), "--json"
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and [r["error"] is None for r in records] == [True, False, True]
+    assert "over the 100 MP limit" in records[1]["error"] and "Traceback" not in result.stderr
