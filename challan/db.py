@@ -69,11 +69,28 @@ def init_db(url: str | None = None) -> Engine:
 _ready: set[str] = set()
 
 
+def require_existing(url: str | None = None) -> None:
+    """For a command that only works on records already there: a SQLite database file that does not
+    exist is a NotFoundError, and nothing is created (no file, no folder). Servers are not checked."""
+    from challan.errors import NotFoundError
+
+    parsed = sa.make_url(database_url(url))
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).is_file():
+        raise NotFoundError(
+            f"no records database at {path} (nothing was created): check --db, or record into it first"
+            " with 'anpr process' or 'anpr demo'"
+        )
+
+
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
+def session_scope(url: str | None = None, *, create: bool = True) -> Iterator[Session]:
     """A session that commits when the block ends and rolls everything back if it raises, so a failed
-    command leaves the database as it was. The schema is brought up to date on first use."""
+    command leaves the database as it was. The schema is brought up to date on first use. With
+    `create=False` a SQLite database must already exist (require_existing)."""
     url = database_url(url)
+    if not create:
+        require_existing(url)
     if url not in _ready:
         init_db(url)
     with Session(get_engine(url), expire_on_commit=False) as session:

@@ -82,7 +82,7 @@ def list_(
         from anpr.errors import InputError
 
         raise InputError(f"--status '{status}' is not one of {', '.join(statuses)}")
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         violations = crud.list_violations(session, status=status, plate=plate, site_id=site, limit=limit)
         records = crud.to_public(session, violations=violations)
     if not as_json:
@@ -99,7 +99,7 @@ def show(key: IdArgument, as_json: JsonOption = False, db: DbOption = None) -> N
     from challan import crud
     from challan.db import session_scope
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         detail = crud.violation_detail(session, violation=crud.find_violation(session, key=key))
     if as_json:
         typer.echo(json.dumps(detail, ensure_ascii=False))
@@ -137,7 +137,7 @@ def approve(
     from challan import lifecycle
     from challan.db import session_scope
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         challan = lifecycle.approve_violation(
             session, violation_id=violation_id, officer=officer, corrected_plate=plate
         )
@@ -164,7 +164,7 @@ def reject(
     from challan import lifecycle
     from challan.db import session_scope
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         violation = lifecycle.reject_violation(
             session, violation_id=violation_id, officer=officer, reason=reason
         )
@@ -183,7 +183,7 @@ def pdf(
     from challan.db import session_scope
     from challan.pdf import challan_pdf
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         data = challan_pdf(session, key=key, public=public)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
@@ -193,7 +193,7 @@ def pdf(
 def _challan_step(step, number: str, as_json: bool, db: str | None, **kwargs) -> None:
     from challan.db import session_scope
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         challan = step(session, number=number, **kwargs)
         challan = getattr(challan, "challan", challan)  # a Payment points at its challan
         record = _public(session, challan.violation)

@@ -43,7 +43,7 @@ def list_(db: DbOption = None) -> None:
     from challan import users
     from challan.db import session_scope
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         for officer in users.list_officers(session):
             typer.echo(
                 f"{officer.username:<24} {officer.role:<8} {'active' if officer.active else 'disabled'}"

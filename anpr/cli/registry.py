@@ -56,7 +56,7 @@ def show(
     from challan.db import session_scope
     from challan.errors import NotFoundError
 
-    with session_scope(db) as session:
+    with session_scope(db, create=False) as session:
         vehicle = crud.get_vehicle(session, plate=crud.normalize_plate(plate))
         if vehicle is None:
             raise NotFoundError(f"plate {plate} is not in the vehicle registry")

@@ -244,7 +244,7 @@ def test_registry_import_and_show(anpr, tmp_path):
 
 @pytest.mark.skipif(not ANPR.exists(), reason="the anpr command is not installed in this environment")
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_installed_command_prints_one_line_without_traceback(settings):
+def test_installed_command_prints_one_line_without_traceback(settings, session):
     done = subprocess.run(
         [str(ANPR), "challan", "approve", "7", "--officer", "A", "--db", settings.database_url],
         capture_output=True,
@@ -254,3 +254,21 @@ def test_installed_command_prints_one_line_without_traceback(settings):
     assert done.returncode == 3
     assert done.stderr == "error: no violation with id 7\n"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("challan", "list"), ("challan", "show", "1"), ("registry", "show", "LEH5789"), ("officer", "list")],
+)
+def test_a_command_on_records_never_creates_a_database(tmp_path, args):
+    """`anpr challan list --db sqlite:///missing/dir/x.db` is an error, and no file or folder appears."""
+    missing = tmp_path / "missing" / "dir" / "x.db"
+    result = subprocess.run(
+        [str(ANPR), *args, "--db", f"sqlite:///{missing}"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: no records database at {missing} (nothing was created): check --db, or record into it"
+        " first with 'anpr process' or 'anpr demo'"
+    ]
+    assert not (tmp_path / "missing").exists()
