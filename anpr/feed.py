@@ -28,36 +28,44 @@ class _Failure:
         self.error = error
 
 
-class Prefetched(FrameSource):
+class _Relay(FrameSource):
+    """A source that hands on another's frames: it describes itself as that source does."""
+
+    def __init__(self, source: FrameSource):
+        self.source = source
+        self.name, self.fps = source.name, source.fps
+        self.frame_count, self.size = source.frame_count, source.size
+
+
+class Prefetched(_Relay):
     """`source`'s frames, decoded `depth` frames ahead in a thread."""
 
     def __init__(self, source: FrameSource, depth: int = 8):
-        self.source, self.depth = source, depth
-        self.name, self.fps, self.frame_count, self.size = (
-            source.name,
-            source.fps,
-            source.frame_count,
-            source.size,
-        )
+        super().__init__(source)
+        self.depth = depth
 
     def __iter__(self) -> Iterator[Frame]:
         frames: queue.Queue = queue.Queue(maxsize=self.depth)
         stop = threading.Event()
 
+        def handed_on(item: object) -> bool:
+            """Put `item` in the queue, waiting for room until the reader stops (then False)."""
+            while not stop.is_set():
+                try:
+                    frames.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def decode() -> None:
             try:
                 for frame in self.source:
-                    while not stop.is_set():
-                        try:
-                            frames.put(frame, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
+                    if not handed_on(frame):
                         return
-                frames.put(_END)
+                handed_on(_END)
             except BaseException as error:  # handed to the consumer, raised there
-                frames.put(_Failure(error))
+                handed_on(_Failure(error))
 
         thread = threading.Thread(target=decode, name=f"decode {self.name}", daemon=True)
         thread.start()
@@ -85,17 +93,8 @@ class LiveStats:
         return self.frames_seen - self.frames_kept
 
 
-class Paced(FrameSource):
+class Paced(_Relay):
     """A recorded file played as a camera would send it: each frame released at its time stamp."""
-
-    def __init__(self, source: FrameSource):
-        self.source = source
-        self.name, self.fps, self.frame_count, self.size = (
-            source.name,
-            source.fps,
-            source.frame_count,
-            source.size,
-        )
 
     def __iter__(self) -> Iterator[Frame]:
         started = time.monotonic()
@@ -106,7 +105,7 @@ class Paced(FrameSource):
             yield frame
 
 
-class Live(FrameSource):
+class Live(_Relay):
     """A camera's frames, read as they arrive; evenly thinned when the pipeline falls behind.
 
     Up to `max_backlog_s` of footage waits for the pipeline. When the backlog is full (its oldest
@@ -116,9 +115,7 @@ class Live(FrameSource):
     spaced, and the lag never grows past the backlog."""
 
     def __init__(self, source: FrameSource, max_backlog_s: float = 1.0):
-        self.source = source
-        self.name, self.fps = source.name, source.fps
-        self.frame_count, self.size = source.frame_count, source.size
+        super().__init__(source)
         self.max_backlog_s = max_backlog_s
         self.capacity = max(4, round(max_backlog_s * source.fps))
         self.stats = LiveStats()

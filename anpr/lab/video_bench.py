@@ -307,11 +307,10 @@ class PathKeepingProcessor(VideoProcessor):
 
 def naive_options() -> dict:
     """Every model on every frame: the default models, and plates read until the track ends."""
-    import anpr.process
-    from anpr.process import ReadPolicy
+    from anpr.process import NAIVE_OPTIONS, ReadPolicy
 
     never = ReadPolicy(settle_count=10**6, max_attempts=10**6)
-    return {"reads": never, **getattr(anpr.process, "NAIVE_OPTIONS", {})}
+    return {"reads": never, **NAIVE_OPTIONS}
 
 
 def shipped_options() -> dict:

@@ -273,6 +273,7 @@ def _events(site, detector, clock, **options):
         detector=detector,
         judge=lambda event: evaluate_all(event, site_rules(site)),
         reads=ReadPolicy(min_vehicle_px=10**6),
+        plate_first=False,  # a blank road holds no plate: no need to load the plate model
         **options,
     )
     return [j for frame in processor.run(_Road(clock)) for j in frame.events]
