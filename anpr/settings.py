@@ -34,6 +34,7 @@ class Environment(BaseModel):
     # Portal (challan.web.settings)
     secret_key: str | None = None
     session_hours: float | None = None
+    session_idle_minutes: float | None = None
     lookups_per_minute: int | None = None
     logins_per_minute: int | None = None
     secure_cookies: bool | None = None

@@ -91,6 +91,33 @@ class OfficerPublic(OfficerBase):
     active: bool
 
 
+class OfficerSession(SQLModel, table=True):
+    """A browser signed in to the portal. Its cookie holds a random id; only the id's SHA-256 is kept
+    here, so a copy of this table opens no session. Signing out sets revoked_at; challan.web.sessions
+    also refuses a session idle or open for longer than the settings allow."""
+
+    __tablename__ = "officer_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)  # SHA-256 hex of the cookie's id
+    officer_id: int = Field(foreign_key="officers.id", index=True)
+    password_stamp: str = Field(max_length=16)  # Officer.password_stamp at sign-in
+    csrf: str = Field(max_length=64)  # the CSRF value bound to the session at sign-in
+    created_at: datetime = _time(default_factory=utcnow)
+    last_seen_at: datetime = _time(default_factory=utcnow)
+    revoked_at: datetime | None = _time(default=None)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, by the name tried (known account or not, so that the back-off tells no one
+    which names exist). A successful sign-in removes the name's failures (challan.users)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_username_at", "username", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    at: datetime = _time(default_factory=utcnow)
+
+
 # --- sites and cameras ------------------------------------------------------------------------
 
 
@@ -288,6 +315,11 @@ class PaymentBase(SQLModel):
 
 class Payment(PaymentBase, table=True):
     __tablename__ = "payments"
+    # One reference whatever its letter case (BANK-1 is bank-1): lifecycle.record_payment stores it in
+    # capitals, and this index holds for rows written before that too.
+    __table_args__ = (
+        sa.Index("uq_payments_reference_nocase", sa.func.upper(sa.text("reference")), unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     challan_id: int = Field(foreign_key="challans.id", index=True)
 

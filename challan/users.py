@@ -1,20 +1,23 @@
 """Officer accounts for the portal (challan.models.Officer): a username, a role (officer or admin)
 and an argon2 password hash. Creating or disabling an account writes an entry in the records' audit
-log in the same transaction."""
+log in the same transaction. Signing in (`sign_in`) backs off per account after failed attempts,
+whatever address they come from."""
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
-from anpr.errors import InputError
+from anpr.errors import AnprError, InputError
 from challan.audit import log_change
 from challan.errors import NotFoundError
-from challan.models import Officer, Role
+from challan.models import LoginFailure, Officer, Role, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD_LENGTH = 10
@@ -112,12 +115,73 @@ def authenticate(session: Session, *, username: str, password: str) -> Officer |
     return officer
 
 
+# --- per-account back-off -----------------------------------------------------------------------------
+
+# From the 5th failed sign-in of a name (since its last success, over the last day) the name is refused
+# for a minute, doubling with each further failure up to an hour. Refused attempts are not counted (nor
+# is the password checked), so the back-off cannot be pushed ever longer while it runs.
+BACKOFF_AFTER = 5
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_LONGEST = timedelta(hours=1)
+FAILURES_KEPT = timedelta(days=1)
+
+
+class LoginBackoff(AnprError):
+    """Too many failed sign-ins of this name: refused without checking the password."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many failed sign-ins for this account; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _attempted(username: str) -> str:
+    """The name as tried, the way accounts are named (unknown names back off too: nothing tells an
+    attacker which names exist)."""
+    return (username or "").strip().lower()[:100]
+
+
+def login_backoff(session: Session, *, username: str, now: datetime | None = None) -> int | None:
+    """Whole seconds this name is refused for, or None if it may try."""
+    now = now or utcnow()
+    query = (
+        select(LoginFailure.at)
+        .where(LoginFailure.username == _attempted(username), col(LoginFailure.at) > now - FAILURES_KEPT)
+        .order_by(col(LoginFailure.at))
+    )
+    failures = list(session.exec(query))
+    if len(failures) < BACKOFF_AFTER:
+        return None
+    wait = min(BACKOFF_FIRST * 2 ** (len(failures) - BACKOFF_AFTER), BACKOFF_LONGEST)
+    left = (failures[-1] + wait - now).total_seconds()
+    return math.ceil(left) if left > 0 else None
+
+
+def sign_in(session: Session, *, username: str, password: str, now: datetime | None = None) -> Officer | None:
+    """`authenticate`, with the back-off: LoginBackoff while the name is refused; a failure is
+    recorded, a success forgets the name's failures (flushed either way: the caller commits both)."""
+    now = now or utcnow()
+    wait = login_backoff(session, username=username, now=now)
+    if wait is not None:
+        raise LoginBackoff(wait)
+    officer = authenticate(session, username=username, password=password)
+    name = _attempted(username)
+    if officer is None:
+        session.add(LoginFailure(username=name, at=now))
+    else:
+        session.exec(delete(LoginFailure).where(col(LoginFailure.username) == name))
+    session.flush()
+    return officer
+
+
 __all__ = [
+    "LoginBackoff",
     "Officer",
     "Role",
     "add_officer",
     "authenticate",
     "get_officer",
     "list_officers",
+    "login_backoff",
     "set_active",
+    "sign_in",
 ]

@@ -1,6 +1,6 @@
 """Dependencies as `Annotated` aliases, as in full-stack-fastapi-template: the settings, a database
-session, the officer behind a bearer token (API) or a session cookie (pages), CSRF checks on forms
-and the rate limit on public look-ups."""
+session, the officer behind a bearer token (API) or a session cookie (pages, challan.web.sessions),
+CSRF checks on forms and the rate limits on public look-ups and logins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from challan.models import Officer, Role
+from challan.web import sessions
 from challan.web.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Tokens, same_origin
 from challan.web.settings import PortalSettings
 
@@ -61,14 +62,16 @@ def _load(session: Session, credentials) -> Officer | None:
     return officer if credentials.matches(officer) else None
 
 
-def session_officer(request: Request, session: SessionDep, tokens: TokensDep) -> Officer | None:
-    """The officer logged in on this browser, if any (pages)."""
-    credentials = tokens.read_session(request.cookies.get(SESSION_COOKIE))
-    officer = _load(session, credentials)
-    if officer is not None:
-        assert credentials is not None  # _load finds no officer without credentials
-        request.state.session_csrf = credentials.csrf
-    return officer
+def session_officer(request: Request, session: SessionDep, settings: SettingsDep) -> Officer | None:
+    """The officer signed in on this browser, if any (pages)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        return None  # a citizen: no database round trip
+    signed_in = sessions.resume(session, cookie, settings)
+    if signed_in is None:
+        return None
+    request.state.session_csrf = signed_in.csrf
+    return signed_in.officer
 
 
 def api_officer(session: SessionDep, tokens: TokensDep, token: TokenDep) -> Officer:

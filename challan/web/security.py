@@ -1,7 +1,8 @@
-"""What keeps the portal safe: signed officer sessions and API tokens, CSRF tokens for every form,
-and security headers on every response (rate limits: challan.web.ratelimit).
+"""What keeps the portal safe: API tokens, CSRF tokens for every form, signed evidence links, and
+security headers on every response (officer sessions: challan.web.sessions; rate limits:
+challan.web.ratelimit).
 
-Sessions and tokens are stateless (itsdangerous, signed with the settings' secret key) and carry the
+API tokens are stateless (itsdangerous, signed with the settings' secret key) and carry the
 officer's id and a stamp of the password hash, so changing a password or disabling an account ends
 them. CSRF uses signed double-submit: a random value in an HttpOnly SameSite=Strict cookie, and the
 value signed with the secret key in each form; for a logged-in officer the value must also be the one
@@ -9,6 +10,8 @@ bound into the session at login."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import re
 import secrets
@@ -44,14 +47,13 @@ SECURITY_HEADERS = [
 ]
 
 
-# --- sessions and API tokens -------------------------------------------------------------------------
+# --- API tokens --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Credentials:
     officer_id: int
     stamp: str
-    csrf: str | None = None
 
     def matches(self, officer: Officer | None) -> bool:
         return (
@@ -60,34 +62,38 @@ class Credentials:
 
 
 class Tokens:
-    """Signs and reads session cookies and bearer tokens (different salts: one is not the other)."""
+    """Signs and reads bearer tokens, CSRF tokens and evidence links (each its own salt or key)."""
 
     def __init__(self, settings: PortalSettings):
         self.max_age = int(settings.session_hours * 3600)
-        self._session = URLSafeTimedSerializer(settings.secret_key, salt="anpr-officer-session")
         self._api = URLSafeTimedSerializer(settings.secret_key, salt="anpr-api-token")
         self._csrf = Signer(settings.secret_key, salt="anpr-csrf")
-
-    def session(self, officer: Officer, csrf: str) -> str:
-        return self._session.dumps({"o": officer.id, "p": officer.password_stamp, "c": csrf})
+        self._evidence_key = hashlib.sha256(b"anpr-evidence-link:" + settings.secret_key.encode()).digest()
 
     def api_token(self, officer: Officer) -> str:
         return self._api.dumps({"o": officer.id, "p": officer.password_stamp})
 
-    def read_session(self, value: str | None) -> Credentials | None:
-        return self._read(self._session, value)
-
     def read_api_token(self, value: str | None) -> Credentials | None:
-        return self._read(self._api, value)
-
-    def _read(self, serializer: URLSafeTimedSerializer, value: str | None) -> Credentials | None:
         if not value or len(value) > 1000:
             return None
         try:
-            data = serializer.loads(value, max_age=self.max_age)
-            return Credentials(officer_id=int(data["o"]), stamp=str(data["p"]), csrf=data.get("c"))
+            data = self._api.loads(value, max_age=self.max_age)
+            return Credentials(officer_id=int(data["o"]), stamp=str(data["p"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
+
+    # --- evidence links ----------------------------------------------------------------------------
+
+    def evidence_mac(self, number: str, evidence_id: int) -> str:
+        """What a public evidence link carries besides the challan's number and the file's id: 128
+        bits of HMAC-SHA256 over both, so that no link can be guessed, only copied from the page."""
+        message = f"{number}/{evidence_id}".encode()
+        digest = hmac.new(self._evidence_key, message, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def evidence_mac_valid(self, number: str, evidence_id: int, mac: str) -> bool:
+        expected = self.evidence_mac(number, evidence_id).encode()
+        return len(mac) < 64 and hmac.compare_digest(expected, mac.encode())
 
     # --- CSRF -------------------------------------------------------------------------------------
 

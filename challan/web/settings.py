@@ -13,6 +13,7 @@ from challan.settings import ENVIRONMENT, Settings, from_environment
 WEB_ENVIRONMENT = {
     "secret_key": "secret_key",
     "session_hours": "session_hours",
+    "session_idle_minutes": "session_idle_minutes",
     "lookups_per_minute": "lookups_per_minute",
     "logins_per_minute": "logins_per_minute",
     "secure_cookies": "secure_cookies",
@@ -21,10 +22,12 @@ WEB_ENVIRONMENT = {
 
 
 class PortalSettings(Settings):
-    # Signs sessions, API tokens and CSRF tokens. Unset: a random key per process (sessions end on
-    # restart); `anpr serve` sets one for all its workers.
+    # Signs API tokens, CSRF tokens and evidence links. Unset: a random key per process (tokens end
+    # on restart); `anpr serve` sets one for all its workers.
     secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16)
+    # An officer's session (kept in the database) ends after this long, or once idle this long.
     session_hours: float = Field(default=8.0, gt=0)
+    session_idle_minutes: float = Field(default=30.0, gt=0)
     # Per client address, on the public look-ups (plate, challan, verify, PDF); 0 turns it off.
     lookups_per_minute: int = Field(default=60, ge=0)
     logins_per_minute: int = Field(default=10, ge=0)

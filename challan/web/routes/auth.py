@@ -1,5 +1,7 @@
-"""Officers signing in: the login page (a session cookie) and the API's bearer tokens (OAuth2
-password flow, as in full-stack-fastapi-template), and who is signed in."""
+"""Officers signing in: the login page (a session kept on the server, challan.web.sessions) and the
+API's bearer tokens (OAuth2 password flow, as in full-stack-fastapi-template), and who is signed in.
+Both back off per account after failed attempts (challan.users.sign_in) besides the per-address
+limit."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from challan import users
 from challan.models import OfficerPublic
-from challan.web import schemas, views
+from challan.web import schemas, sessions, views
 from challan.web.deps import (
     AdminOfficer,
     CsrfChecked,
@@ -54,17 +56,24 @@ def login(
     password: Annotated[str, Form(max_length=300)] = "",
     next: Annotated[str, Form(max_length=300)] = "/officer/review",
 ) -> Response:
-    officer = users.authenticate(session, username=username, password=password)
+    context = {"next": safe_next(next), "username": username[:40]}
+    try:
+        officer = users.sign_in(session, username=username, password=password)
+    except users.LoginBackoff as exc:
+        response = views.render(request, "login.html", context | {"error": str(exc)}, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if officer is None:
-        context = {"next": safe_next(next), "error": WRONG_LOGIN, "username": username[:40]}
-        return views.render(request, "login.html", context, status_code=401)
-    session.commit()
+        session.commit()  # the failure counts towards the account's back-off
+        return views.render(request, "login.html", context | {"error": WRONG_LOGIN}, status_code=401)
     # A fresh CSRF value, bound into the session: a value planted before login is worthless after it.
     csrf = new_csrf_value()
+    token = sessions.start(session, officer=officer, csrf=csrf)
+    session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        tokens.session(officer, csrf),
+        token,
         max_age=tokens.max_age,
         httponly=True,
         samesite="strict",
@@ -75,7 +84,10 @@ def login(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(settings: SettingsDep) -> Response:
+def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Ends the session on the server: a copy of the cookie opens nothing afterwards."""
+    sessions.revoke(session, request.cookies.get(SESSION_COOKIE))
+    session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=settings.secure_cookies)
     response.delete_cookie(CSRF_COOKIE, httponly=True, samesite="strict", secure=settings.secure_cookies)
@@ -92,10 +104,15 @@ def access_token(
     session: SessionDep, tokens: TokensDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> schemas.Token:
     """A bearer token for the officer API (valid for the session length in the settings)."""
-    officer = users.authenticate(session, username=form.username, password=form.password)
+    try:
+        officer = users.sign_in(session, username=form.username, password=form.password)
+    except users.LoginBackoff as exc:
+        raise HTTPException(
+            status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
+    session.commit()
     if officer is None:
         raise HTTPException(status_code=401, detail=WRONG_LOGIN, headers={"WWW-Authenticate": "Bearer"})
-    session.commit()
     return schemas.Token(access_token=tokens.api_token(officer))
 
 

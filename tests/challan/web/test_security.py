@@ -83,8 +83,7 @@ def test_tokens_do_not_cross_purposes_and_die_with_the_password(settings):
     officer = Officer(id=7, username="x", role="officer", password_hash="$argon2id$one")
     api = tokens.api_token(officer)
     assert tokens.read_api_token(api).matches(officer)
-    assert tokens.read_session(api) is None  # an API token is not a session cookie
-    assert tokens.read_api_token(tokens.session(officer, "c" * 20)) is None
+    assert tokens.read_api_token(tokens.csrf_form_token("c" * 20)) is None  # a CSRF token is not one
     officer.password_hash = "$argon2id$two"
     assert not tokens.read_api_token(api).matches(officer)
     other = Tokens(settings.model_copy(update={"secret_key": "another secret key entirely"}))

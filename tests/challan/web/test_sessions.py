@@ -1,0 +1,124 @@
+"""Officer sessions kept on the server: signing out ends every copy of the cookie, idle and old
+sessions are refused, and failed sign-ins back off per account whatever address they come from."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from challan.db import get_engine
+from challan.models import LoginFailure, OfficerSession, utcnow
+from challan.web.app import create_app
+from challan.web.settings import PortalSettings
+from tests.challan.web.conftest import OFFICER, csrf_token, login
+
+SESSION = "anpr_session"
+
+
+def rows(settings, model):
+    with Session(get_engine(settings.database_url)) as session:
+        return list(session.exec(select(model)))
+
+
+def age(settings, model, field: str, by: timedelta) -> None:
+    """Move a time in the records back by `by`, as if that long had passed."""
+    with Session(get_engine(settings.database_url)) as session:
+        for row in session.exec(select(model)):
+            setattr(row, field, getattr(row, field) - by)
+        session.commit()
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(client, seed, settings):
+    assert login(client, *OFFICER).status_code == 303
+    copied = client.cookies[SESSION]
+    assert client.get("/officer/review").status_code == 200
+    [stored] = rows(settings, OfficerSession)
+    assert stored.token_hash == hashlib.sha256(copied.encode()).hexdigest()  # the id itself is not kept
+    assert copied not in stored.model_dump_json()
+
+    out = client.post("/logout", data={"csrf_token": csrf_token(client, "/officer/review")})
+    assert out.status_code == 200 and "Officer sign-in" in out.text
+
+    client.cookies.clear()
+    client.cookies.set(SESSION, copied)
+    for path in ("/officer/review", f"/officer/violations/{seed.pending_id}"):
+        response = client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, f"/login?next={path}")
+    assert client.get(f"/officer/evidence/{seed.evidence_ids[0]}").status_code == 401
+    page = client.get(f"/challans/{seed.number}")
+    assert page.status_code == 200 and "Ayesha Siddiqui" not in page.text  # no owner data
+    [revoked] = rows(settings, OfficerSession)
+    assert revoked.revoked_at is not None
+
+
+def test_an_idle_session_is_refused(client, seed, settings):
+    login(client, *OFFICER)
+    assert client.get("/officer/review").status_code == 200
+    age(settings, OfficerSession, "last_seen_at", timedelta(minutes=29))
+    assert client.get("/officer/review").status_code == 200  # used again: the idle clock restarts
+    age(settings, OfficerSession, "last_seen_at", timedelta(minutes=31))
+    response = client.get("/officer/review", follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=/officer/review")
+
+
+def test_a_session_older_than_its_hours_is_refused_even_in_use(client, seed, settings):
+    login(client, *OFFICER)
+    age(settings, OfficerSession, "created_at", timedelta(hours=8, minutes=1))
+    assert client.get("/officer/review", follow_redirects=False).status_code == 303
+
+
+def test_the_idle_limit_is_read_from_the_environment():
+    assert PortalSettings.from_env({}).session_idle_minutes == 30
+    assert PortalSettings.from_env({"ANPR_SESSION_IDLE_MINUTES": "5"}).session_idle_minutes == 5
+
+
+def attempt(app, address: str, username: str, password: str):
+    with TestClient(app, client=(address, 40000)) as client:
+        return login(client, username, password)
+
+
+def test_an_account_backs_off_after_failures_from_many_addresses(settings, seed):
+    app = create_app(settings)  # 1000 logins a minute per address: only the account's back-off acts
+    failures = [attempt(app, f"10.9.0.{i}", OFFICER[0], "wrong password 2026").status_code for i in range(5)]
+    assert failures == [401] * 5
+    refused = attempt(app, "10.9.1.1", OFFICER[0], OFFICER[1])  # the right password, a new address
+    assert refused.status_code == 429 and refused.headers["retry-after"] in ("59", "60")
+    assert "Too many failed sign-ins for this account" in refused.text
+    with TestClient(app, client=("10.9.1.2", 40000)) as api:
+        token = api.post("/api/v1/login/access-token", data={"username": OFFICER[0], "password": OFFICER[1]})
+        assert token.status_code == 429 and "Too many failed sign-ins" in token.json()["detail"]
+    assert len(rows(settings, LoginFailure)) == 5  # refused attempts are not counted
+
+    age(settings, LoginFailure, "at", timedelta(seconds=61))
+    assert attempt(app, "10.9.1.3", OFFICER[0], "wrong again 2026").status_code == 401
+    longer = attempt(app, "10.9.1.4", OFFICER[0], OFFICER[1])
+    assert longer.status_code == 429 and 110 <= int(longer.headers["retry-after"]) <= 120  # doubled
+
+    age(settings, LoginFailure, "at", timedelta(seconds=121))
+    assert attempt(app, "10.9.1.5", OFFICER[0], OFFICER[1]).status_code == 303
+    assert rows(settings, LoginFailure) == []  # a success forgets the failures
+
+
+def test_an_unknown_name_backs_off_like_a_real_one(settings, seed):
+    app = create_app(settings)
+    for name in ("insp.sana", "no.such.officer"):
+        codes = [attempt(app, f"10.8.0.{i}", name, "wrong password 2026").status_code for i in range(6)]
+        assert codes == [401] * 5 + [429], name
+
+
+@pytest.fixture
+def officer_failures(settings, seed):
+    with Session(get_engine(settings.database_url)) as session:
+        for minutes in range(5):
+            session.add(
+                LoginFailure(username="insp.sana", at=utcnow() - timedelta(hours=25, minutes=minutes))
+            )
+        session.commit()
+
+
+def test_failures_older_than_a_day_do_not_count(client, officer_failures):
+    assert login(client, *OFFICER).status_code == 303
