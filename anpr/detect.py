@@ -1,5 +1,6 @@
-"""Detectors behind one small interface: vehicles (COCO YOLOv8n, ONNX) and plates (YOLOv8n plate
-model). Both return supervision.Detections with the vehicle type under data["vehicle_type"]."""
+"""Detectors behind one small interface: vehicles (COCO YOLOv8n) and plates (YOLOv8n plate model),
+both run on onnxruntime at any input size by anpr.yolo (no Ultralytics or PyTorch at run time). Both
+return supervision.Detections, vehicles with their type under data["vehicle_type"]."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cached_property
 import numpy as np
 import supervision as sv
 
-from anpr.weights import offline_ultralytics, weight_path
+from anpr.weights import weight_path
 
 VEHICLE_TYPE = "vehicle_type"  # the name of the Detections.data field, declared once
 
@@ -22,57 +23,73 @@ class Detector(ABC):
     @abstractmethod
     def detect(self, image: np.ndarray) -> sv.Detections: ...
 
+    def detect_many(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        """Each image's detections; a detector that can run them as one batch does."""
+        return [self.detect(image) for image in images]
 
-class _UltralyticsDetector(Detector):
-    """Adapter over an Ultralytics YOLO model file (.onnx or .pt), loaded once, on first use."""
+
+class _YoloDetector(Detector):
+    """A YOLOv8 head file (anpr.yolo) loaded once, on first use. Each image is scaled so that its
+    longer side is `imgsz` and padded only to a multiple of 32 (a 1920x1080 frame runs at 640x384)."""
 
     weight_name: str
     default_conf: float = 0.25
+    classes: list[int] | None = None
 
-    def __init__(self, conf: float | None = None, imgsz: int = 640):
+    def __init__(self, conf: float | None = None, imgsz: int = 640, threads: int | None = None):
         self.conf = self.default_conf if conf is None else conf
-        self.imgsz = imgsz
+        self.imgsz, self.threads = imgsz, threads
 
     @cached_property
     def model(self):
-        offline_ultralytics()
-        from ultralytics import YOLO
+        from anpr.yolo import YoloHeads
 
-        return YOLO(str(weight_path(self.weight_name)), task="detect")
-
-    def _predict(self, image: np.ndarray, classes=None) -> sv.Detections:
-        result = self.model.predict(
-            image, conf=self.conf, imgsz=self.imgsz, classes=classes, verbose=False, device="cpu"
-        )[0]
-        return sv.Detections.from_ultralytics(result)
-
-
-class VehicleDetector(_UltralyticsDetector):
-    weight_name = "vehicle-detector"
-    default_conf = 0.3
+        return YoloHeads(weight_path(self.weight_name), self.threads)
 
     def detect(self, image: np.ndarray) -> sv.Detections:
-        detections = self._predict(image, classes=list(COCO_VEHICLES))
+        return self.detect_many([image])[0]
+
+    def detect_many(self, images: list[np.ndarray]) -> list[sv.Detections]:
+        found = self.model.detect(images, self.imgsz, self.conf, classes=self.classes)
+        return [self._finish(_detections(*result)) for result in found]
+
+    def _finish(self, detections: sv.Detections) -> sv.Detections:
+        return detections
+
+
+def _detections(xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray) -> sv.Detections:
+    return sv.Detections(
+        xyxy=xyxy.astype(np.float32).reshape(-1, 4),
+        confidence=confidence.astype(np.float32),
+        class_id=class_id.astype(int),
+    )
+
+
+class VehicleDetector(_YoloDetector):
+    weight_name = "vehicle-detector-heads"
+    default_conf = 0.3
+    classes = list(COCO_VEHICLES)
+
+    def _finish(self, detections: sv.Detections) -> sv.Detections:
         class_id = detections.class_id
-        assert class_id is not None  # from_ultralytics always sets class_id
+        assert class_id is not None  # _detections always sets class_id
         detections.data[VEHICLE_TYPE] = np.array(
             [COCO_VEHICLES.get(int(c), "unknown") for c in class_id], dtype=np.object_
         ).reshape(-1)
         return detections.with_nms(threshold=0.6, class_agnostic=True)
 
 
-class PlateDetector(_UltralyticsDetector):
+class PlateDetector(_YoloDetector):
     """The shipped plate model draws boxes about 10 % wider and 35 % taller than the plate itself
     (it was trained to another box convention). BOX_SCALE shrinks them about their centre to the
     plate's edges: the median label/detection ratio on the openalpr-dev *training* split (112
     plates); on the validation split it lifts recall at IoU 0.5 from 84 % to the figure in the README."""
 
-    weight_name = "plate-detector"
+    weight_name = "plate-detector-heads"
     default_conf = 0.05
     BOX_SCALE = (0.90, 0.73)
 
-    def detect(self, image: np.ndarray) -> sv.Detections:
-        detections = self._predict(image)
+    def _finish(self, detections: sv.Detections) -> sv.Detections:
         if len(detections):
             detections.xyxy = scale_boxes(detections.xyxy, *self.BOX_SCALE)
         return detections

