@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from anpr.errors import InputError
 from challan import evidence as evidence_files
@@ -235,11 +235,13 @@ def reject_violation(
 def record_payment(
     session: Session, *, number: str, reference: str, actor: str = "epay", now: datetime | None = None
 ) -> Payment:
-    """The fine was paid in full against the challan's PSID; `reference` is the bank's transaction id."""
+    """The fine was paid in full against the challan's PSID; `reference` is the bank's transaction id,
+    one payment whatever its letter case."""
     now = now or utcnow()
-    reference = _required(reference, "payment reference")
+    reference = normalize_reference(reference)
     challan = get_challan(session, number=number, for_update=True)
-    earlier = session.exec(select(Payment).where(Payment.reference == reference)).first()
+    # upper() as in the unique index uq_payments_reference_nocase: rows from before it kept their case
+    earlier = session.exec(select(Payment).where(func.upper(Payment.reference) == reference)).first()
     if earlier is not None:
         raise InputError(
             f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
@@ -266,6 +268,11 @@ def record_payment(
     )
     _transition(session, challan, Status.PAID, actor=actor, at=now)
     return payment
+
+
+def normalize_reference(text: str) -> str:
+    """A bank's or ePay's transaction reference as stored: trimmed and in capitals (bank-1 is BANK-1)."""
+    return _required(text, "payment reference").upper()
 
 
 def today(settings: Settings, now: datetime | None = None) -> date:
