@@ -90,7 +90,7 @@ def _error(request: Request, status_code: int, detail, headers=None) -> Response
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnprError)
     async def records_error(request: Request, exc: AnprError):
-        return _error(request, views.http_status(exc), str(exc))
+        return _error(request, views.http_status(exc), views.error_message(exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):

@@ -3,6 +3,7 @@ Jinja2 environment, evidence files as responses, errors as status codes."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from challan.web.security import CSRF_FIELD
 from challan.web.settings import PortalSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+log = logging.getLogger("challan.web")
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 STATUS_FOR_ERROR = [
     (NotOwnerError, 403),
@@ -36,8 +38,24 @@ STATUS_FOR_ERROR = [
 ]
 
 
+# What a response says of an EvidenceError, to citizens and officers alike: the error's own message
+# names the file's place on the server's disk, which is logged instead.
+EVIDENCE_REFUSED = (
+    "The evidence failed its integrity check: a file is missing, changed or unusable, so it is not"
+    " shown and nothing was changed."
+)
+
+
 def http_status(exc: AnprError) -> int:
     return next(code for kind, code in STATUS_FOR_ERROR if isinstance(exc, kind))
+
+
+def error_message(exc: AnprError) -> str:
+    """What a response may say of a records error: its message, but never where a file is kept."""
+    if isinstance(exc, EvidenceError):
+        log.warning("evidence refused: %s", exc)
+        return EVIDENCE_REFUSED
+    return str(exc)
 
 
 def challan_number(number: str) -> str:

@@ -182,7 +182,7 @@ def record_contest(session, challan, form: schemas.ContestRequest, settings) -> 
         )
     except AnprError as exc:
         session.rollback()
-        raise HTTPException(status_code=views.http_status(exc), detail=str(exc)) from None
+        raise HTTPException(status_code=views.http_status(exc), detail=views.error_message(exc)) from None
     session.commit()
 
 

@@ -65,5 +65,12 @@ def decide(
         session.commit()
     except AnprError as exc:
         session.rollback()
-        return _page(request, session, settings, officer, error=str(exc), status_code=views.http_status(exc))
+        return _page(
+            request,
+            session,
+            settings,
+            officer,
+            error=views.error_message(exc),
+            status_code=views.http_status(exc),
+        )
     return RedirectResponse(f"/officer/contests?done={done}&n={challan.number}", status_code=303)

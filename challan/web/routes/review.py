@@ -80,7 +80,14 @@ def _act(request, session, settings, officer, action) -> Response:
         session.commit()
     except AnprError as exc:
         session.rollback()
-        return _queue(request, session, settings, officer, error=str(exc), status_code=views.http_status(exc))
+        return _queue(
+            request,
+            session,
+            settings,
+            officer,
+            error=views.error_message(exc),
+            status_code=views.http_status(exc),
+        )
     return RedirectResponse(f"/officer/review?done={done}&n={n}", status_code=303)
 
 

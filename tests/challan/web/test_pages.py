@@ -107,7 +107,7 @@ def test_evidence_is_served_verified_and_only_for_its_challan(client, seed, sess
     assert other.status_code == 404 and "No such evidence file" in other.text
     (settings.evidence_dir / scene.path).write_bytes(b"tampered")
     changed = client.get(f"/challans/{seed.number}/evidence/{scene.id}")
-    assert changed.status_code == 409 and "has changed" in changed.text
+    assert changed.status_code == 409 and "failed its integrity check" in changed.text
 
 
 def test_verify_page_tells_genuine_from_fake(client, seed):
