@@ -68,7 +68,6 @@ class Tokens:
         self.max_age = int(settings.session_hours * 3600)
         self._api = URLSafeTimedSerializer(settings.secret_key, salt="anpr-api-token")
         self._csrf = Signer(settings.secret_key, salt="anpr-csrf")
-        self._evidence_key = hashlib.sha256(b"anpr-evidence-link:" + settings.secret_key.encode()).digest()
 
     def api_token(self, officer: Officer) -> str:
         return self._api.dumps({"o": officer.id, "p": officer.password_stamp})
@@ -81,19 +80,6 @@ class Tokens:
             return Credentials(officer_id=int(data["o"]), stamp=str(data["p"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
-
-    # --- evidence links ----------------------------------------------------------------------------
-
-    def evidence_mac(self, number: str, evidence_id: int) -> str:
-        """What a public evidence link carries besides the challan's number and the file's id: 128
-        bits of HMAC-SHA256 over both, so that no link can be guessed, only copied from the page."""
-        message = f"{number}/{evidence_id}".encode()
-        digest = hmac.new(self._evidence_key, message, hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-    def evidence_mac_valid(self, number: str, evidence_id: int, mac: str) -> bool:
-        expected = self.evidence_mac(number, evidence_id).encode()
-        return len(mac) < 64 and hmac.compare_digest(expected, mac.encode())
 
     # --- CSRF -------------------------------------------------------------------------------------
 
@@ -111,6 +97,24 @@ class Tokens:
         if not hmac.compare_digest(value, cookie_value):
             return False
         return bound is None or hmac.compare_digest(bound, cookie_value)
+
+
+# --- evidence links --------------------------------------------------------------------------------
+
+
+def evidence_mac(secret_key: str, number: str, evidence_id: int) -> str:
+    """What a public evidence link carries besides the challan's number and the file's id: 128 bits
+    of HMAC-SHA256 over both under the secret key, so that a link can be copied from the challan's
+    page but not guessed from a number."""
+    key = hashlib.sha256(b"anpr-evidence-link:" + secret_key.encode()).digest()
+    digest = hmac.new(key, f"{number}/{evidence_id}".encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def evidence_mac_valid(secret_key: str, number: str, evidence_id: int, mac: str) -> bool:
+    if len(mac) > 64:
+        return False
+    return hmac.compare_digest(evidence_mac(secret_key, number, evidence_id).encode(), mac.encode())
 
 
 def same_origin(origin: str | None, host: str | None) -> bool:

@@ -4,6 +4,7 @@ Jinja2 environment, evidence files as responses, errors as status codes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from challan.models import Challan, EvidenceFile, Violation
 from challan.pdf import measurements
 from challan.web import schemas
 from challan.web.queries import ChallanRow
-from challan.web.security import CSRF_FIELD
+from challan.web.security import CSRF_FIELD, evidence_mac
 from challan.web.settings import PortalSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -156,15 +157,23 @@ def row_for(challan: Challan) -> ChallanRow:
 
 
 def evidence_items(
-    violation: Violation, settings: PortalSettings, base_url: str
+    violation: Violation, settings: PortalSettings, url: Callable[[int], str]
 ) -> list[schemas.EvidenceItem]:
     checks = evidence_files.check(violation.evidence, root=settings.evidence_dir)
     return [
         schemas.EvidenceItem(
-            id=item.id, kind=item.kind, sha256=item.sha256, status=c.status, url=f"{base_url}/{item.id}"
+            id=item.id, kind=item.kind, sha256=item.sha256, status=c.status, url=url(item.id)
         )
         for item, c in zip(violation.evidence, checks, strict=True)
+        if item.id is not None
     ]
+
+
+def public_evidence_url(settings: PortalSettings, number: str, evidence_id: int) -> str:
+    """An issued challan's evidence file, for anyone holding the link (challan page, API, notice)."""
+    return (
+        f"/challans/{number}/evidence/{evidence_id}/{evidence_mac(settings.secret_key, number, evidence_id)}"
+    )
 
 
 def owner_of(session: Session, challan: Challan) -> schemas.Owner | None:
@@ -185,7 +194,9 @@ def detail(
         plate_read=violation.plate_text,
         vehicle_class=challan.fine_class,
         measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],
-        evidence=evidence_items(violation, settings, f"/challans/{challan.number}/evidence"),
+        evidence=evidence_items(
+            violation, settings, lambda i: public_evidence_url(settings, challan.number, i)
+        ),
         contest_until=lifecycle.contest_deadline(challan, settings),
         can_contest=lifecycle.can_contest(challan, settings),
         owner=owner_of(session, challan) if personal else None,
@@ -215,7 +226,7 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
         occurred_at=violation.occurred_at,
         fine_pkr=public.fine_pkr,
         measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],
-        evidence=evidence_items(violation, settings, "/officer/evidence"),
+        evidence=evidence_items(violation, settings, lambda i: f"/officer/evidence/{i}"),
     )
 
 

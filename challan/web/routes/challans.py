@@ -15,6 +15,7 @@ from challan.pdf import challan_pdf
 from challan.web import schemas, views
 from challan.web.deps import CsrfChecked, LookupLimited, MaybePageOfficer, RecordId, SessionDep, SettingsDep
 from challan.web.queries import challans_for_plate
+from challan.web.security import evidence_mac_valid
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,11 +116,15 @@ def challan_page_owner(
     return _challan_page(request, session, settings, number, officer=officer, personal=True, cnic=cnic)
 
 
-@router.get("/challans/{number}/evidence/{evidence_id}")
+@router.get("/challans/{number}/evidence/{evidence_id}/{mac}", dependencies=[LookupLimited])
 def challan_evidence(
-    number: str, evidence_id: RecordId, session: SessionDep, settings: SettingsDep
+    number: str, evidence_id: RecordId, mac: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    """An evidence image of an issued challan (checked against its SHA-256 before it is served)."""
+    """An evidence image of an issued challan (checked against its SHA-256 before it is served), by
+    the link on the challan's page: without its MAC a number and an id open nothing, and nothing
+    tells a wrong number from a wrong MAC."""
+    if not evidence_mac_valid(settings.secret_key, number.upper(), evidence_id, mac):
+        raise HTTPException(status_code=404, detail="No such evidence file")
     challan = crud.get_challan(session, number=views.challan_number(number))
     return views.evidence_response(views.evidence_of(challan.violation, evidence_id), settings)
 

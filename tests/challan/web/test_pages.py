@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from challan.models import EvidenceFile, Violation
+from challan.web.views import public_evidence_url as evidence_url
 from tests.challan.conftest import _forget
 from tests.challan.web.conftest import ADMIN, OFFICER, OWNER, csrf_token, login
 
@@ -99,14 +100,16 @@ def pdf_text(data: bytes, path: Path) -> str:
 
 def test_evidence_is_served_verified_and_only_for_its_challan(client, seed, session, settings):
     scene = session.get(EvidenceFile, seed.evidence_ids[0])
-    response = client.get(f"/challans/{seed.number}/evidence/{scene.id}")
+    link = evidence_url(settings, seed.number, scene.id)
+    assert f'src="{link}"' in client.get(f"/challans/{seed.number}").text
+    response = client.get(link)
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     assert response.content == (settings.evidence_dir / scene.path).read_bytes()
     pending = session.exec(select(EvidenceFile).where(EvidenceFile.violation_id == seed.pending_id)).first()
-    other = client.get(f"/challans/{seed.number}/evidence/{pending.id}")
+    other = client.get(evidence_url(settings, seed.number, pending.id))  # a good link, another's file
     assert other.status_code == 404 and "No such evidence file" in other.text
     (settings.evidence_dir / scene.path).write_bytes(b"tampered")
-    changed = client.get(f"/challans/{seed.number}/evidence/{scene.id}")
+    changed = client.get(link)
     assert changed.status_code == 409 and "failed its integrity check" in changed.text
 
 
