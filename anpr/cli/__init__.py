@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from anpr.cli import batch, bench, challan, demo, models, officer, process, read, registry, serve
+from anpr.cli import audit, batch, bench, challan, demo, models, officer, process, read, registry, serve
 
 cli = typer.Typer(
     rich_markup_mode="markdown",
@@ -30,6 +30,7 @@ cli.command("serve")(serve.serve)
 cli.add_typer(officer.app, name="officer")
 cli.add_typer(bench.app, name="bench")
 cli.add_typer(models.app, name="models")
+cli.add_typer(audit.app, name="audit")
 
 
 def app() -> None:
