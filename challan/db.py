@@ -1,6 +1,8 @@
 """Engines and sessions. The schema is Alembic's (challan/migrations): `init_db(url)` upgrades any
-database to the latest revision, and `session_scope(url)` does that once per URL before its first
-session. SQLite gets foreign keys and WAL; PostgreSQL is used as configured."""
+database to the latest revision, `check_ready(url)` does that or says in one line why it cannot, and
+`session_scope(url)` checks once per URL before its first session. SQLite gets foreign keys and WAL;
+PostgreSQL is used as configured (the portal and the workers as a role that may not migrate:
+challan.grants)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from anpr.errors import AnprError
 from challan.settings import PACKAGE_DIR, get_settings
 
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -69,6 +72,54 @@ def init_db(url: str | None = None) -> Engine:
 _ready: set[str] = set()
 
 
+class DatabaseUnavailable(AnprError):
+    """The records database answers but cannot be used: not a database, or behind the code's schema
+    and this role may not migrate it. (Unreachable is SQLAlchemy's OperationalError, which the CLI
+    reports in one line itself.)"""
+
+    exit_code = 3
+
+
+def check_ready(url: str | None = None) -> None:
+    """Reachable and at the latest revision, upgrading it where this role may; else one line saying
+    why (DatabaseUnavailable, or the OperationalError of an unreachable server)."""
+    url = database_url(url)
+    try:
+        init_db(url)
+    except sa.exc.OperationalError:
+        raise
+    except sa.exc.DBAPIError as exc:
+        lines = str(exc.orig).strip().splitlines()
+        detail = lines[0] if lines else type(exc.orig).__name__
+        where = redacted(url)
+        revisions = _revisions(url)
+        if revisions is not None and revisions[0] != revisions[1]:
+            raise DatabaseUnavailable(
+                f"the records database {where} is at revision {revisions[0] or 'none'}, this code needs"
+                f" {revisions[1]}, and migrating it failed ({detail}): migrations run as the database's"
+                " owner ('anpr db upgrade')"
+            ) from None
+        raise DatabaseUnavailable(f"the records database {where} cannot be used: {detail}") from None
+
+
+def _revisions(url: str) -> tuple[str | None, str] | None:
+    """(the database's revision, the code's head), or None if the database cannot say."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with get_engine(url).connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.DBAPIError:
+        return None
+    return current, ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, to print."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
 def require_existing(url: str | None = None) -> None:
     """For a command that only works on records already there: a SQLite database file that does not
     exist is a NotFoundError, and nothing is created (no file, no folder). Servers are not checked."""
@@ -92,7 +143,7 @@ def session_scope(url: str | None = None, *, create: bool = True) -> Iterator[Se
     if not create:
         require_existing(url)
     if url not in _ready:
-        init_db(url)
+        check_ready(url)
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:
             yield session

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from anpr.cli import audit, batch, bench, challan, demo, models, officer, process, read, registry, serve
+from anpr.cli import audit, batch, bench, challan, db, demo, models, officer, process, read, registry, serve
 
 cli = typer.Typer(
     rich_markup_mode="markdown",
@@ -31,6 +31,7 @@ cli.add_typer(officer.app, name="officer")
 cli.add_typer(bench.app, name="bench")
 cli.add_typer(models.app, name="models")
 cli.add_typer(audit.app, name="audit")
+cli.add_typer(db.app, name="db")
 
 
 def app() -> None:
