@@ -48,7 +48,8 @@ def process(
     ] = False,
 ) -> None:
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
-    signal; record suspected violations for officer review.
+    signal; record suspected violations for officer review. The records database is checked before
+    the first frame; a run that stops part-way leaves an INCOMPLETE file in the output folder.
 
     Example: `anpr process sample_videos/regal-chowk.mp4 --site sample_videos/regal-chowk.yaml --json`
     """

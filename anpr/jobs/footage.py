@@ -45,16 +45,25 @@ def run_footage(
     on_event: Callable[[JudgedEvent, list[int | None]], None] | None = None,
 ) -> JobSummary:
     """Detect, track, read, judge and record one video (file, folder of frames or stream). Bad input
-    (site file, video) raises AnprError before any model loads. A stream (and a file with `realtime`)
-    is read live: frames are dropped evenly when the pipeline falls behind, never an ever-growing
-    backlog; a recorded file is decoded ahead in its own thread. `on_start(name, frame_count)`,
-    `on_frame()` and `on_event(judged, violation ids)` let a caller show progress."""
+    (site file, video) raises AnprError before any model loads, and a records database that cannot
+    be used (with `store`) before the video is opened. A stream (and a file with `realtime`) is read
+    live: frames are dropped evenly when the pipeline falls behind, never an ever-growing backlog; a
+    recorded file is decoded ahead in its own thread. `on_start(name, frame_count)`, `on_frame()` and
+    `on_event(judged, violation ids)` let a caller show progress.
+
+    `out` holds an INCOMPLETE file from the first frame until the run ends well: a run that fails
+    part-way leaves a partial video and evidence there, marked so (the vehicles it recorded are in
+    the records, and a re-run stores none of them twice)."""
     from anpr.feed import Live, Paced, Prefetched
     from anpr.site import load_site
     from anpr.video import FrameSource, StreamSource, VideoSink, open_source
 
     loaded = load_site(site_path)
     rules = site_rules(loaded)
+    if store:
+        from challan.db import check_ready
+
+        check_ready(db)  # reachable and migrated, or one line, before a frame is decoded
     opened = open_source(video, fps or loaded.config.camera.fps)
     is_stream = isinstance(opened, StreamSource)
     live = Live(opened if is_stream else Paced(opened)) if realtime or is_stream else None
@@ -73,6 +82,7 @@ def run_footage(
         evidence_dir=out / "evidence",
         region=region,
     )
+    marker = mark_incomplete(out, video)
     sink = VideoSink(out / "annotated.mp4", source.fps)
     recorder = Recorder(db) if store else None
     frames = vehicles = violations = 0
@@ -94,6 +104,7 @@ def run_footage(
                     on_event(judged, stored)
     finally:
         sink.close()
+    marker.unlink()
     stats = live.stats if live else None
     return JobSummary(
         str(video),
@@ -104,6 +115,24 @@ def run_footage(
         dropped=stats.dropped if stats else 0,
         max_lag_s=round(stats.max_lag_s, 3) if stats else 0.0,
     )
+
+
+INCOMPLETE = "INCOMPLETE"
+
+
+def mark_incomplete(out: Path, video: str) -> Path:
+    """Write out/INCOMPLETE (making the folder), for the caller to remove once the run ends well."""
+    from datetime import UTC, datetime
+
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / INCOMPLETE
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    marker.write_text(
+        f"anpr process {video} started here at {started} and has not finished (or failed): annotated.mp4"
+        " and evidence/ may be partial. Vehicles it recorded before it stopped are in the records;"
+        " running it again stores none of them twice, and removes this file when it ends well.\n"
+    )
+    return marker
 
 
 def site_rules(site: Site) -> SiteRules:
