@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, or_, select
 
@@ -173,8 +174,34 @@ def _new_violation(session: Session, *, event: VehicleEvent, stored: Event, find
     return violation
 
 
+class RecordsBusyError(AnprError):
+    """Another change held the records for longer than this one could wait; nothing was changed."""
+
+
+def lock_for_change(session: Session) -> None:
+    """Before reading what a change depends on: on PostgreSQL, SELECT ... FOR UPDATE (by the caller)
+    locks the rows. SQLite has no row locks, and a transaction that reads first and writes later finds
+    out at its write that another got in between (a raw IntegrityError); so the transaction takes the
+    database's write lock first (BEGIN IMMEDIATE), waits up to the busy timeout for a writer to commit,
+    and then reads what that writer left. Changes to records are then one after another on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None or dbapi.in_transaction:
+        return  # this transaction has written already: it holds the lock
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except sa.exc.OperationalError as exc:
+        raise RecordsBusyError(
+            f"the records are busy with another change ({exc.orig}); nothing was changed: try again"
+        ) from None
+
+
 def get_violation(session: Session, *, violation_id: int, for_update: bool = False) -> Violation:
-    violation = session.get(Violation, violation_id, with_for_update=for_update)
+    if for_update:
+        lock_for_change(session)
+    violation = session.get(Violation, violation_id, with_for_update=for_update, populate_existing=for_update)
     if violation is None:
         raise NotFoundError(f"no violation with id {violation_id}")
     return violation
@@ -182,7 +209,10 @@ def get_violation(session: Session, *, violation_id: int, for_update: bool = Fal
 
 def get_challan(session: Session, *, number: str, for_update: bool = False) -> Challan:
     query = select(Challan).where(Challan.number == number.strip().upper())
-    challan = session.exec(query.with_for_update() if for_update else query).first()
+    if for_update:
+        lock_for_change(session)
+        query = query.with_for_update().execution_options(populate_existing=True)
+    challan = session.exec(query).first()
     if challan is None:
         raise NotFoundError(f"no challan numbered {number}")
     return challan

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from anpr.errors import InputError
@@ -240,12 +241,7 @@ def record_payment(
     now = now or utcnow()
     reference = normalize_reference(reference)
     challan = get_challan(session, number=number, for_update=True)
-    # upper() as in the unique index uq_payments_reference_nocase: rows from before it kept their case
-    earlier = session.exec(select(Payment).where(func.upper(Payment.reference) == reference)).first()
-    if earlier is not None:
-        raise InputError(
-            f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
-        )
+    _refuse_recorded(session, reference)
     _check(challan.violation, Status.PAID)
     assert challan.id is not None  # a stored challan
     payment = Payment(
@@ -255,8 +251,14 @@ def record_payment(
         paid_at=now,
         recorded_by=_required(actor, "actor"),
     )
-    session.add(payment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(payment)
+    except IntegrityError:
+        # Recorded against another challan since the check above (on PostgreSQL the unique index
+        # waited for that transaction to commit); the savepoint keeps this one usable to say so.
+        _refuse_recorded(session, reference)
+        raise
     log_change(
         session,
         actor=actor,
@@ -268,6 +270,15 @@ def record_payment(
     )
     _transition(session, challan, Status.PAID, actor=actor, at=now)
     return payment
+
+
+def _refuse_recorded(session: Session, reference: str) -> None:
+    # upper() as in the unique index uq_payments_reference_nocase: rows from before it kept their case
+    earlier = session.exec(select(Payment).where(func.upper(Payment.reference) == reference)).first()
+    if earlier is not None:
+        raise InputError(
+            f"payment reference {reference} is already recorded (challan {earlier.challan.number})"
+        )
 
 
 def normalize_reference(text: str) -> str:

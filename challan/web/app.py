@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from anpr.errors import AnprError
+from challan.crud import RecordsBusyError
 from challan.db import get_engine, init_db
 from challan.web import views
 from challan.web.deps import LoginRequired
@@ -27,6 +29,8 @@ from challan.web.settings import PortalSettings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("challan.web")
+CONFLICT = "This conflicts with a change made at the same time; nothing was changed. Reload and try again."
+BUSY = "The records are busy or unavailable; nothing was changed. Try again in a moment."
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -90,7 +94,20 @@ def _error(request: Request, status_code: int, detail, headers=None) -> Response
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnprError)
     async def records_error(request: Request, exc: AnprError):
-        return _error(request, views.http_status(exc), views.error_message(exc))
+        retry = {"Retry-After": "1"} if isinstance(exc, RecordsBusyError) else None
+        return _error(request, views.http_status(exc), views.error_message(exc), retry)
+
+    # Safety nets: the records' own checks (challan.crud.lock_for_change) make these rare, but a change
+    # that loses a race with another, or a database that stays locked, is answered in words.
+    @app.exception_handler(sa.exc.IntegrityError)
+    async def conflict(request: Request, exc: sa.exc.IntegrityError):
+        log.warning("refused a change that conflicts with another made at the same time: %s", exc.orig)
+        return _error(request, 409, CONFLICT)
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def busy(request: Request, exc: sa.exc.OperationalError):
+        log.warning("records database unavailable: %s", exc.orig)
+        return _error(request, 503, BUSY, {"Retry-After": "1"})
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):

@@ -17,6 +17,7 @@ from anpr.errors import AnprError, InputError
 from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
 from challan import crud, lifecycle
 from challan import evidence as evidence_files
+from challan.crud import RecordsBusyError
 from challan.errors import EvidenceError, NotFoundError, NotOwnerError, TransitionError
 from challan.fines import load_fines
 from challan.models import Challan, EvidenceFile, Violation
@@ -30,6 +31,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("challan.web")
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 STATUS_FOR_ERROR = [
+    (RecordsBusyError, 503),
     (NotOwnerError, 403),
     (NotFoundError, 404),
     (TransitionError, 409),
