@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -48,6 +49,10 @@ def serve(
         typer.echo(
             f"note: ANPR_REDIS_URL is not set; each of the {workers} workers rate-limits on its own", err=True
         )
+    for warning in deployment_warnings(
+        host, public_url=environment().public_url, secure_cookies=settings.secure_cookies
+    ):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"portal on http://{host}:{port}/ (records: {_redacted(settings.database_url)})", err=True)
     config = uvicorn.Config(
         "challan.web.app:app_from_env",
@@ -71,6 +76,35 @@ def serve(
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     Multiprocess(config, sockets=[sock]).run()
+
+
+def deployment_warnings(host: str, *, public_url: str | None, secure_cookies: bool) -> list[str]:
+    """What is wrong for a portal citizens reach: the QR codes' address left at its default, and
+    session cookies without the Secure flag where the portal listens beyond this machine."""
+    from challan.settings import Settings
+
+    warnings = []
+    if not public_url:
+        default = Settings().public_url
+        warnings.append(
+            f"ANPR_PUBLIC_URL is not set: the QR codes on the notices point at {default}/verify/...,"
+            " which no citizen can open; set it to the portal's public address"
+        )
+    if not secure_cookies and not _loopback(host):
+        warnings.append(
+            f"ANPR_SECURE_COOKIES is off while listening on {host}: officers' session cookies go"
+            " without the Secure flag and no HSTS is sent; serve over HTTPS and set ANPR_SECURE_COOKIES=1"
+        )
+    return warnings
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: reached from elsewhere, as far as we can tell
 
 
 def _redacted(url: str) -> str:
