@@ -4,7 +4,9 @@ when called from the alembic command line."""
 from alembic import context
 from sqlmodel import SQLModel
 
-from challan import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Every module that declares a table, so that autogenerate compares the whole schema (without
+# challan.audit it would propose dropping audit_chain).
+from challan import audit, models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from challan.db import get_engine
 
 config = context.config
