@@ -22,6 +22,7 @@ from challan.errors import EvidenceError, TransitionError
 from challan.fines import load_fines
 from challan.lifecycle import contest_deadline
 from challan.models import Challan, EvidenceFile, Status, Violation
+from challan.places import load_places
 from challan.settings import PACKAGE_DIR, Settings, get_settings
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -208,7 +209,7 @@ def _camera_record(violation: Violation, zone: ZoneInfo) -> list[tuple[str, str]
     event = violation.event
     moment = violation.occurred_at.astimezone(zone)
     rows = [
-        ("Site", violation.site_id),
+        ("Site code", violation.site_id),
         ("Offence time", f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 100000} {moment.tzname()}"),
     ]
     if event is not None:
@@ -239,11 +240,12 @@ def _owner(vehicle) -> dict:
 
 
 def _site(violation: Violation) -> str:
-    site = violation.site
-    if site is None:
-        return violation.site_id
-    parts = [site.name if site.name != site.id else None, site.address, f"site {site.id}"]
-    return ", ".join(p for p in parts if p)
+    """Where the offence was, as people name the place (challan.places); the site's code is in the
+    camera record beside it."""
+    site, places = violation.site, load_places()
+    name = places.site_name(violation.site_id, site.name if site else None)
+    address = places.site_address(violation.site_id, site.address if site else None)
+    return f"{name}, {address}" if address and address not in name else name
 
 
 def _schedule_line(schedule, challan: Challan) -> str:

@@ -140,6 +140,11 @@ def dashboard_counts(session: Session, *, days: int, today: date, timezone: str)
     )
 
 
+def recorded_site_names(session: Session) -> dict[str, str]:
+    """Every site's name as recorded (the pipeline records a new site under its code)."""
+    return {site_id: name for site_id, name in session.exec(select(Site.id, Site.name))}
+
+
 def _local_day(session: Session, zone: ZoneInfo):
     """The offence's calendar day where it happened, computed by the database."""
     column = col(Violation.occurred_at)
@@ -154,4 +159,11 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-__all__ = ["ChallanRow", "Counts", "challans_for_plate", "contested_challans", "dashboard_counts"]
+__all__ = [
+    "ChallanRow",
+    "Counts",
+    "challans_for_plate",
+    "contested_challans",
+    "dashboard_counts",
+    "recorded_site_names",
+]

@@ -22,6 +22,7 @@ from challan.errors import EvidenceError, NotFoundError, NotOwnerError, Transiti
 from challan.fines import load_fines
 from challan.models import Challan, EvidenceFile, Violation
 from challan.pdf import measurements
+from challan.places import load_places
 from challan.web import schemas
 from challan.web.queries import ChallanRow
 from challan.web.security import CSRF_FIELD, evidence_mac
@@ -128,7 +129,7 @@ def summary(row: ChallanRow, settings: PortalSettings, titles: dict[str, str] | 
         violation=row.code,
         violation_title=titles.get(row.code),
         site=row.site_id,
-        site_name=row.site_name,
+        site_name=load_places().site_name(row.site_id, row.site_name),
         occurred_at=row.occurred_at,
         issued_at=row.issued_at,
         issued_on=row.issued_on,
@@ -224,7 +225,7 @@ def review_item(session: Session, violation: Violation, settings: PortalSettings
         violation_title=public.violation_title,
         vehicle_type=violation.vehicle_type,
         site=violation.site_id,
-        site_name=public.site_name,
+        site_name=load_places().site_name(violation.site_id, public.site_name),
         occurred_at=violation.occurred_at,
         fine_pkr=public.fine_pkr,
         measurements=[schemas.Measurement(label=k, value=v) for k, v in measurements(violation)],

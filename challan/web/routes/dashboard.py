@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from challan import lifecycle, users
+from challan.places import load_places
 from challan.web import charts, views
 from challan.web.deps import PageAdmin, PageOfficer, SessionDep, SettingsDep
-from challan.web.queries import dashboard_counts
+from challan.web.queries import dashboard_counts, recorded_site_names
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
@@ -22,11 +23,14 @@ def dashboard(
     request: Request, session: SessionDep, settings: SettingsDep, officer: PageOfficer, days: Days = 30
 ) -> Response:
     counts = dashboard_counts(session, days=days, today=lifecycle.today(settings), timezone=settings.timezone)
+    places, recorded = load_places(), recorded_site_names(session)
+    by_site = [(places.site_name(code, recorded.get(code)), n) for code, n in counts.by_site]
     context = {
         "officer": officer,
         "counts": counts,
         "days": days,
-        "site_chart": charts.bar_chart(counts.by_site, title="Violations by site"),
+        "by_site": by_site,  # the chart shortens long names; the table under it gives them whole
+        "site_chart": charts.bar_chart(by_site, title="Violations by site"),
         "violation_chart": charts.bar_chart(counts.by_violation, title="Violations by type"),
         "status_chart": charts.bar_chart(counts.by_status, title="Violations by status"),
         "day_chart": charts.day_chart(counts.by_day, title=f"Violations per day, last {days} days"),

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from anpr.errors import AnprError
 from challan import crud, lifecycle
 from challan.models import EvidenceFile, Status
+from challan.places import load_places
 from challan.web import views
 from challan.web.deps import CsrfChecked, MaybeOfficer, PageOfficer, RecordId, SessionDep, SettingsDep
 from challan.web.queries import count_by_status, pending_queue
@@ -140,6 +141,7 @@ def violation_page(
     """Everything on record about one violation, the owner's data and its history included."""
     violation = crud.get_violation(session, violation_id=violation_id)
     record = crud.violation_detail(session, violation=violation, settings=settings, personal=True)
+    record["site_name"] = load_places().site_name(violation.site_id, record["site_name"])
     context = {
         "officer": officer,
         "v": record,
