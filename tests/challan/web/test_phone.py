@@ -1,0 +1,134 @@
+"""The citizen's pages on a 390 px phone, in Debian's Chromium: the look-up results, the challan
+page and its contest form (also after a refused contest) fit the screen without sideways scrolling,
+and the fine, the due date and the status are on screen. Screenshots go under $ANPR_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlmodel import Session
+
+from challan import crud, lifecycle
+from challan.db import get_engine, init_db
+from challan.web.app import create_app
+from challan.web.settings import PortalSettings
+from tests.challan.conftest import OFFENCE_AT, _forget, record
+from tests.challan.web.conftest import OWNER
+from tests.challan.web.test_browser import CHROMIUM, browser, scene_images, shots  # noqa: F401
+
+PHONE = {"width": 390, "height": 844}
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def serve(settings: PortalSettings) -> Iterator[str]:
+    """The portal under uvicorn on a free loopback port, for as long as the generator is open."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """Three challans of a registered car from a named site, one of them contested."""
+    folder = tmp_path_factory.mktemp("phone")
+    settings = PortalSettings(
+        database_url=f"sqlite:///{folder / 'records.db'}",
+        evidence_dir=folder / "evidence",
+        secret_key="phone test secret key",
+        lookups_per_minute=1000,
+    )
+    init_db(settings.database_url)
+    with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
+        crud.save_vehicle(session, data=OWNER, actor="test")
+        numbers = []
+        for i in range(3):
+            at = OFFENCE_AT + timedelta(hours=i)
+            violation = record(
+                session, settings, scene_images(folder, i), track_id=i + 1, at=at, site_id="LHR-REGAL-01"
+            )
+            challan = lifecycle.approve_violation(
+                session, violation_id=violation.id, officer="insp.sana", settings=settings
+            )
+            numbers.append(challan.number)
+        lifecycle.contest_challan(
+            session,
+            number=numbers[1],
+            reason="The signal was green.",
+            cnic=OWNER.owner_cnic,
+            settings=settings,
+        )
+        session.commit()
+    for url in serve(settings):
+        yield {"url": url, "numbers": numbers}
+    _forget(settings.database_url)
+
+
+@pytest.fixture
+def phone(browser):  # noqa: F811
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def on_screen(page, selector: str) -> int:
+    """How many elements match, after checking that each is visible and lies across the screen."""
+    boxes = [page.locator(selector).nth(i) for i in range(page.locator(selector).count())]
+    for element in boxes:
+        assert element.is_visible(), selector
+        box = element.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+    return len(boxes)
+
+
+def test_the_citizens_pages_fit_a_phone(phone, portal, shots):  # noqa: F811
+    """Look up the plate, open a challan from the results, contest it with a CNIC that is refused."""
+    phone.goto(portal["url"] + "/challans?plate=LEH5789")
+    phone.screenshot(path=shots / "phone-lookup.png", full_page=True)
+    assert page_width(phone) <= PHONE["width"]
+    for cell in ("td.fine-cell", "td.due-cell", "td.status-cell .badge"):
+        assert on_screen(phone, cell) == 3, cell
+    assert "PKR 5,000" in phone.inner_text("td.fine-cell >> nth=0")
+
+    phone.click(f"text={portal['numbers'][0]}")
+    phone.wait_for_url(f"**/challans/{portal['numbers'][0]}")
+    phone.screenshot(path=shots / "phone-challan.png", full_page=True)
+    assert page_width(phone) <= PHONE["width"]
+    for selector in ("td.fine", ".title-row .badge", "table.facts tr:has-text('Due date') td"):
+        assert on_screen(phone, selector) == 1, selector
+    for field in ("#reason", "#contact", "#contest-cnic", "#contest button[type=submit]"):
+        assert on_screen(phone, field) == 1, field
+
+    phone.fill("#reason", "The signal was green when I crossed.")
+    phone.fill("#contact", "0301 2345678")
+    phone.fill("#contest-cnic", "35202-7654321-9")
+    phone.click("#contest button[type=submit]")
+    phone.screenshot(path=shots / "phone-contest-refused.png", full_page=True)
+    assert "does not match" in phone.inner_text("main")
+    assert page_width(phone) <= PHONE["width"]
