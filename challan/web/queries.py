@@ -3,6 +3,7 @@ hot public look-up), the review and contest queues, and the dashboard's counts."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
-from challan.models import Challan, Site, Status, Violation
+from challan.models import Challan, Site, Status, Vehicle, Violation
 
 LOOKUP_LIMIT = 200  # a plate with more challans than this is shown its latest ones
 
@@ -48,25 +49,48 @@ ROW_COLUMNS = (
 )
 
 
+def _rows_where(condition):
+    return (
+        select(*ROW_COLUMNS)
+        .join(Violation, col(Violation.id) == col(Challan.violation_id))
+        .join(Site, col(Site.id) == col(Violation.site_id), isouter=True)
+        .where(condition)
+        .order_by(col(Challan.issued_at).desc(), col(Challan.id).desc())
+        .limit(sa.bindparam("limit"))
+    )
+
+
 # Built once: building a statement costs more CPU than running it (the look-up is the hot path).
-PLATE_QUERY = (
-    select(*ROW_COLUMNS)  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 entities
-    .join(Violation, col(Violation.id) == col(Challan.violation_id))
-    .join(Site, col(Site.id) == col(Violation.site_id), isouter=True)
-    .where(Challan.plate == sa.bindparam("plate"))
-    .order_by(col(Challan.issued_at).desc(), col(Challan.id).desc())
-    .limit(sa.bindparam("limit"))
+PLATE_QUERY = _rows_where(col(Challan.plate).in_(sa.bindparam("plates", expanding=True)))
+# The challans of every vehicle the registry has under one owner's CNIC.
+OWNER_QUERY = _rows_where(
+    col(Challan.plate).in_(select(Vehicle.plate).where(Vehicle.owner_cnic == sa.bindparam("cnic")))
 )
 
 
-def challans_for_plate(session: Session, *, plate: str, limit: int = LOOKUP_LIMIT) -> list[ChallanRow]:
-    """The plate's challans (as issued, i.e. corrected where an officer corrected the read), latest
+def challans_for_plates(
+    session: Session, *, plates: Sequence[str], limit: int = LOOKUP_LIMIT
+) -> list[ChallanRow]:
+    """The plates' challans (as issued, i.e. corrected where an officer corrected the read), latest
     first, with each one's current status and site: one indexed query, plain rows (no ORM objects)
     and no transaction around it (a single read needs none; it saves two round trips)."""
+    return _read(session, PLATE_QUERY, {"plates": list(plates), "limit": limit})
+
+
+def challans_for_owner(session: Session, *, cnic: str, limit: int = LOOKUP_LIMIT) -> list[ChallanRow]:
+    """The challans of every vehicle registered to `cnic` (as stored, 12345-1234567-1), latest first."""
+    return _read(session, OWNER_QUERY, {"cnic": cnic, "limit": limit})
+
+
+def plates_of_owner(session: Session, *, cnic: str) -> list[str]:
+    query = select(Vehicle.plate).where(Vehicle.owner_cnic == cnic).order_by(col(Vehicle.plate))
+    return list(session.exec(query))
+
+
+def _read(session: Session, query, params: dict) -> list[ChallanRow]:
     if not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    rows = session.exec(PLATE_QUERY, params={"plate": plate, "limit": limit})
-    return [ChallanRow(*row) for row in rows]
+    return [ChallanRow(*row) for row in session.exec(query, params=params)]
 
 
 def count_by_status(session: Session, wanted: Status) -> int:
@@ -162,8 +186,10 @@ def _as_date(value) -> date:
 __all__ = [
     "ChallanRow",
     "Counts",
-    "challans_for_plate",
+    "challans_for_owner",
+    "challans_for_plates",
     "contested_challans",
     "dashboard_counts",
+    "plates_of_owner",
     "recorded_site_names",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from anpr.errors import AnprError, InputError
+from anpr.plates import parse as parse_plate
 from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
 from challan import crud, lifecycle
 from challan import evidence as evidence_files
@@ -23,7 +25,7 @@ from challan.fines import load_fines
 from challan.models import Challan, EvidenceFile, Violation
 from challan.pdf import measurements
 from challan.places import load_places
-from challan.web import schemas
+from challan.web import queries, schemas
 from challan.web.queries import ChallanRow
 from challan.web.security import CSRF_FIELD, evidence_mac
 from challan.web.settings import PortalSettings
@@ -69,8 +71,47 @@ def challan_number(number: str) -> str:
     return number.upper()
 
 
-def plate_query(text: str) -> str:
-    return crud.normalize_plate(text[:40])
+@dataclass(frozen=True)
+class PlateWanted:
+    """A plate as a citizen typed it, to look up: the registration (series + number, as the records
+    key a plate) and, where the Pakistani grammar reads a registration year in what was typed
+    (LEH-07 5789), that year; the text as typed is looked up too, in case it is a plate of its own."""
+
+    plate: str
+    typed: str
+    year: str | None = None
+
+    @property
+    def plates(self) -> tuple[str, ...]:
+        return (self.plate,) if self.plate == self.typed else (self.plate, self.typed)
+
+
+def plate_query(text: str) -> PlateWanted:
+    """What to look up for a typed plate; InputError where it cannot be one."""
+    text = text[:40]
+    typed = crud.normalize_plate(text)
+    reading = parse_plate(text, region="pk")
+    if reading is None or reading.year is None:
+        return PlateWanted(plate=typed, typed=typed)
+    return PlateWanted(plate=reading.text, typed=typed, year=reading.year)
+
+
+@dataclass(frozen=True)
+class OwnerChallans:
+    cnic: str
+    plates: list[str]  # the vehicles registered to the CNIC
+    challans: list[schemas.ChallanSummary]
+
+
+def owner_challans(session: Session, settings: PortalSettings, *, plate: str, cnic: str) -> OwnerChallans:
+    """Every challan of the vehicles registered to `cnic`, for their owner: as for the owner's details,
+    the CNIC must be the registered owner's of the plate given (NotOwnerError, 403, otherwise)."""
+    wanted = plate_query(plate)
+    if not any(crud.is_registered_owner(session, plate=p, cnic=cnic) for p in wanted.plates):
+        raise NotOwnerError("The CNIC does not match the registered owner of this vehicle")
+    stored = crud.normalize_cnic(cnic)
+    rows = queries.challans_for_owner(session, cnic=stored)
+    return OwnerChallans(stored, queries.plates_of_owner(session, cnic=stored), summaries(rows, settings))
 
 
 # --- templates -------------------------------------------------------------------------------------

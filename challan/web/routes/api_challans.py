@@ -11,7 +11,7 @@ from challan import crud
 from challan.models import utcnow
 from challan.web import schemas, views
 from challan.web.deps import LookupLimited, MaybeOfficer, SessionDep, SettingsDep
-from challan.web.queries import challans_for_plate
+from challan.web.queries import challans_for_plates
 from challan.web.routes.challans import record_contest
 
 router = APIRouter(
@@ -36,7 +36,21 @@ def list_challans(
 ):
     """The challans issued to this plate, latest first."""
     wanted = views.plate_query(plate)
-    return views.summaries(challans_for_plate(session, plate=wanted), settings)
+    return views.summaries(challans_for_plates(session, plates=wanted.plates), settings)
+
+
+@router.get("/owner/challans", response_model=list[schemas.ChallanSummary], responses=schemas.problems(403))
+def list_owner_challans(
+    session: SessionDep,
+    settings: SettingsDep,
+    plate: Annotated[
+        str, Query(max_length=40, pattern=schemas.PLATE_PATTERN, description="One of the owner's vehicles")
+    ],
+    x_owner_cnic: Annotated[str, Header(max_length=20, description="The registered owner's CNIC")],
+):
+    """Every challan of the vehicles registered to the CNIC in X-Owner-CNIC, latest first: the CNIC
+    must be the registered owner's of `plate` (403 otherwise)."""
+    return views.owner_challans(session, settings, plate=plate, cnic=x_owner_cnic).challans
 
 
 @router.get("/challans/{number}", response_model=schemas.ChallanDetail, responses=schemas.problems(403, 404))

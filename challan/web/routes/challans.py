@@ -14,7 +14,7 @@ from challan import crud, lifecycle
 from challan.pdf import challan_pdf
 from challan.web import schemas, views
 from challan.web.deps import CsrfChecked, LookupLimited, MaybePageOfficer, RecordId, SessionDep, SettingsDep
-from challan.web.queries import challans_for_plate
+from challan.web.queries import challans_for_plates
 from challan.web.security import evidence_mac_valid
 
 router = APIRouter(include_in_schema=False)
@@ -43,8 +43,27 @@ def plate_lookup(
     except AnprError as exc:
         context = {"officer": officer, "error": str(exc), "plate": plate[:40]}
         return views.render(request, "home.html", context, status_code=422)
-    rows = views.summaries(challans_for_plate(session, plate=wanted), settings)
-    return views.render(request, "plate.html", {"officer": officer, "plate": wanted, "challans": rows})
+    rows = views.summaries(challans_for_plates(session, plates=wanted.plates), settings)
+    return views.render(request, "plate.html", {"officer": officer, "wanted": wanted, "challans": rows})
+
+
+@router.post("/owner/challans", dependencies=[LookupLimited, CsrfChecked])
+def owner_lookup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    officer: MaybePageOfficer,
+    plate: Annotated[str, Form(max_length=40)] = "",
+    cnic: CnicField = "",
+) -> Response:
+    """Every challan of the vehicles registered to a CNIC, for the owner who gives it with one of
+    their plates (a POST, so the CNIC stays out of addresses and logs)."""
+    try:
+        owned = views.owner_challans(session, settings, plate=plate, cnic=cnic)
+    except AnprError as exc:
+        context = {"officer": officer, "owner_error": views.error_message(exc), "owner_plate": plate[:40]}
+        return views.render(request, "home.html", context, status_code=views.http_status(exc))
+    return views.render(request, "owner.html", {"officer": officer, "owned": owned})
 
 
 def _pdf(session, settings, number: str, *, public: bool) -> Response:

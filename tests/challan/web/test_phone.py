@@ -132,3 +132,15 @@ def test_the_citizens_pages_fit_a_phone(phone, portal, shots):  # noqa: F811
     phone.screenshot(path=shots / "phone-contest-refused.png", full_page=True)
     assert "does not match" in phone.inner_text("main")
     assert page_width(phone) <= PHONE["width"]
+
+
+def test_the_owners_look_up_by_cnic_fits_a_phone(phone, portal, shots):  # noqa: F811
+    phone.goto(portal["url"] + "/")
+    phone.fill("#owner-plate", "LEH-07 5789")
+    phone.fill("#owner-cnic", OWNER.owner_cnic)
+    phone.click("#by-cnic button[type=submit]")
+    phone.wait_for_url("**/owner/challans")
+    phone.screenshot(path=shots / "phone-owner-lookup.png", full_page=True)
+    assert page_width(phone) <= PHONE["width"]
+    for cell in ("td.fine-cell", "td.due-cell", "td.status-cell .badge"):
+        assert on_screen(phone, cell) == 3, cell
