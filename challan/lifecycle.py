@@ -1,8 +1,9 @@
 """An officer's review and a challan's life after it: approve (which issues the challan at once),
 reject, pay, contest, uphold, cancel. Each step checks everything before writing, writes its audit
 entries in the same transaction and flushes; the caller commits. A step that raises wrote nothing.
-The contest policy lives here too: who may contest (`contest_challan`) and until when
-(`contest_deadline`, `can_contest`), for the portal, the API, the CLI and the printed notice alike.
+The contest policy lives here too: who may contest (`contestant`: the registered owner, or the
+driver of a vehicle the registry does not know) and until when (`contest_deadline`, `can_contest`),
+for the portal, the API, the CLI and the printed notice alike.
 
     pending -> approved -> issued -> paid
                                   -> contested -> upheld -> paid
@@ -12,6 +13,7 @@ The contest policy lives here too: who may contest (`contest_challan`) and until
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -21,7 +23,15 @@ from sqlmodel import Session, func, select
 from anpr.errors import InputError
 from challan import evidence as evidence_files
 from challan.audit import log_change
-from challan.crud import fine_for, get_challan, get_violation, is_registered_owner, normalize_plate
+from challan.crud import (
+    fine_for,
+    get_challan,
+    get_vehicle,
+    get_violation,
+    is_registered_owner,
+    normalize_cnic,
+    normalize_plate,
+)
 from challan.errors import EvidenceError, NotOwnerError, TransitionError
 from challan.fines import offence_day
 from challan.models import Challan, Payment, Status, Violation, utcnow
@@ -297,10 +307,37 @@ def contest_deadline(challan: Challan, settings: Settings) -> date:
 
 
 def can_contest(challan: Challan, settings: Settings, now: datetime | None = None) -> bool:
-    """Whether the challan can still be contested today (by its registered owner)."""
+    """Whether the challan can still be contested today (by its registered owner, or the driver of a
+    vehicle the registry does not know: `contest_challan`)."""
     if Status(challan.violation.status) is not Status.ISSUED:
         return False
     return today(settings, now) <= contest_deadline(challan, settings)
+
+
+# A phone number as a citizen types it (0301 2345678, +92 301 2345678): what a driver must give.
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
+NOT_OWNER = "The CNIC does not match the registered owner"
+
+
+def contestant(session: Session, *, challan: Challan, cnic: str, contact: str | None) -> tuple[str, str]:
+    """Who may contest through the portal or the API, as (party, CNIC as stored). A plate the registry
+    knows: its registered owner, by CNIC. A plate it does not know (never registered, or the camera's
+    misread that an officer did not catch) has no owner to ask, so its driver may, giving their CNIC
+    and a phone number to be reached on."""
+    vehicle = get_vehicle(session, plate=challan.plate)
+    if vehicle is not None:
+        if not is_registered_owner(session, plate=challan.plate, cnic=cnic):
+            raise NotOwnerError(NOT_OWNER)
+        return "owner", vehicle.owner_cnic
+    try:
+        stored = normalize_cnic(cnic[:20])
+    except InputError:
+        raise InputError("Give the driver's CNIC as 12345-1234567-1") from None
+    if not PHONE_PATTERN.match((contact or "").strip()):
+        raise InputError(
+            f"{challan.plate} is not in the vehicle registry: the driver contests with a phone number"
+        )
+    return "driver", stored
 
 
 def contest_challan(
@@ -309,22 +346,25 @@ def contest_challan(
     number: str,
     reason: str,
     cnic: str | None,
+    contact: str | None = None,
     actor: str = "citizen",
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Challan:
     """Record a contest of an issued, unpaid challan, refused after its contest deadline.
 
-    `cnic` is the CNIC a citizen contesting for themselves gave: it must be the registered owner's.
-    None where an officer records a contest received by post or e-mail (`anpr challan contest`),
-    who has checked who sent it: the registry need not even know the plate (a misread is a reason
-    to contest). The deadline holds for both."""
+    `cnic` (and `contact`, a phone or e-mail to reply to) come from a citizen contesting through the
+    portal or the API: the registered owner of a plate the registry knows, or the driver of one it
+    does not, with a phone number (`contestant`); both are recorded on the contest. `cnic` is None
+    where an officer records a contest received by post or e-mail (`anpr challan contest`), who has
+    checked who sent it. The deadline holds for both."""
     settings = settings or get_settings()
     now = now or utcnow()
     reason, actor = _required(reason, "reason"), _required(actor, "actor")
     challan = get_challan(session, number=number, for_update=True)
-    if cnic is not None and not is_registered_owner(session, plate=challan.plate, cnic=cnic):
-        raise NotOwnerError("The CNIC does not match the registered owner")
+    party, stored = (
+        contestant(session, challan=challan, cnic=cnic, contact=contact) if cnic is not None else (None, None)
+    )
     deadline = contest_deadline(challan, settings)
     if today(settings, now) > deadline:
         raise TransitionError(f"The contest window closed on {deadline:%d %b %Y}")
@@ -335,8 +375,12 @@ def contest_challan(
         actor=actor,
         at=now,
         reason=reason,
+        changes={"contest_party": party} if party else None,
         contested_at=now,
         contest_reason=reason,
+        contest_party=party,
+        contest_cnic=stored,
+        contest_contact=((contact or "").strip() or None) if party else None,
     )
     return challan
 

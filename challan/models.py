@@ -289,6 +289,11 @@ class Challan(ChallanBase, table=True):
     issued_at: datetime = _time(default_factory=utcnow)
     contested_at: datetime | None = _time(default=None)
     contest_reason: str | None = Field(default=None, max_length=1000)
+    # Who contested (lifecycle.contest_challan): the registered owner, or the driver of a vehicle the
+    # registry does not know; null where an officer recorded a contest received by post or e-mail.
+    contest_party: str | None = Field(default=None, max_length=16)  # owner | driver
+    contest_cnic: str | None = Field(default=None, max_length=15)
+    contest_contact: str | None = Field(default=None, max_length=100)  # phone, or e-mail (owners)
     decided_by: str | None = Field(default=None, max_length=100)
     decided_at: datetime | None = _time(default=None)
     decision_reason: str | None = Field(default=None, max_length=1000)
@@ -301,6 +306,7 @@ class ChallanPublic(ChallanBase):
     issued_at: datetime
     contested_at: datetime | None = None
     contest_reason: str | None = None
+    contest_party: str | None = None  # the contestant's CNIC and contact are personal: not here
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_reason: str | None = None

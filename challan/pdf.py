@@ -80,6 +80,7 @@ class Notice:
     authority_urdu: str
     public: bool = False
     notes: list[str] = field(default_factory=list)
+    hearing: str = ""  # where a contest is heard (challan.places)
 
 
 def challan_pdf(
@@ -160,6 +161,7 @@ def build_notice(
         authority_urdu=settings.authority_urdu,
         public=public,
         notes=_notes(violation),
+        hearing=load_places().hearing(violation.site_id).where,
     )
 
 

@@ -65,6 +65,18 @@ class ChallanSummary(BaseModel):
     verify_url: str
 
 
+class Contest(BaseModel):
+    status: str = Field(description="awaiting decision, upheld (the challan stands) or cancelled")
+    contested_at: datetime
+    contested_by: str | None = Field(
+        description="owner, or driver (of a vehicle not in the registry); null where an officer recorded it"
+    )
+    decided_at: datetime | None
+    decision_reason: str | None = Field(
+        default=None, description="The officer's reason: only for officers, or with the owner's CNIC"
+    )
+
+
 class ChallanDetail(ChallanSummary):
     psid: str
     plate_read: str = Field(description="The plate as the camera read it")
@@ -73,6 +85,8 @@ class ChallanDetail(ChallanSummary):
     evidence: list[EvidenceItem]
     contest_until: date
     can_contest: bool
+    hearing: str = Field(description="Where a contest of this challan is heard: office and address")
+    contest: Contest | None = Field(description="The contest, once the challan is contested")
     owner: Owner | None = Field(
         description="The registered owner: only for officers, or with the owner's CNIC in X-Owner-CNIC"
     )
@@ -98,7 +112,8 @@ class ContestRequest(Strict):
         str, StringConstraints(strip_whitespace=True, max_length=90, pattern=CONTACT_PATTERN.pattern)
     ] = Field(description="A phone number or e-mail address to reply to")
     cnic: Annotated[str, StringConstraints(strip_whitespace=True, pattern=CNIC_PATTERN)] = Field(
-        description="The registered owner's CNIC, 12345-1234567-1"
+        description="The registered owner's CNIC, 12345-1234567-1; for a vehicle not in the registry, the"
+        " driver's, who then gives a phone number as `contact`"
     )
 
 

@@ -22,7 +22,7 @@ from challan import evidence as evidence_files
 from challan.crud import RecordsBusyError
 from challan.errors import EvidenceError, NotFoundError, NotOwnerError, TransitionError
 from challan.fines import load_fines
-from challan.models import Challan, EvidenceFile, Violation
+from challan.models import Challan, EvidenceFile, Status, Violation
 from challan.pdf import measurements
 from challan.places import load_places
 from challan.web import queries, schemas
@@ -243,7 +243,25 @@ def detail(
         ),
         contest_until=lifecycle.contest_deadline(challan, settings),
         can_contest=lifecycle.can_contest(challan, settings),
+        hearing=load_places().hearing(violation.site_id).where,
+        contest=contest_of(challan, personal=personal),
         owner=owner_of(session, challan) if personal else None,
+    )
+
+
+def contest_of(challan: Challan, *, personal: bool) -> schemas.Contest | None:
+    if challan.contested_at is None:
+        return None
+    if challan.decided_at is None:
+        status = "awaiting decision"
+    else:
+        status = "cancelled" if challan.violation.status == Status.CANCELLED else "upheld"
+    return schemas.Contest(
+        status=status,
+        contested_at=challan.contested_at,
+        contested_by=challan.contest_party,
+        decided_at=challan.decided_at,
+        decision_reason=challan.decision_reason if personal else None,
     )
 
 

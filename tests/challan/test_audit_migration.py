@@ -12,6 +12,7 @@ from challan import lifecycle, users
 from challan.audit import AuditLink, verify_audit
 from challan.db import alembic_config, get_engine, init_db
 from tests.challan.conftest import record
+from tests.challan.test_migrations import comparable
 
 LINK = (AuditLink.seq, AuditLink.entry_id, AuditLink.prev_digest, AuditLink.digest)
 # SQLite: reflection skips 0003's index on upper(reference); the rows are what is compared.
@@ -36,14 +37,16 @@ def rows(url: str, *, but: tuple[str, ...] = ("alembic_version", "audit_chain"))
     metadata.reflect(engine)
     with engine.connect() as connection:
         return {
-            name: [tuple(r) for r in connection.execute(sa.select(t).order_by(*t.primary_key.columns))]
+            name: [tuple(r) for r in connection.execute(comparable(t))]
             for name, t in metadata.tables.items()
             if name not in but
         }
 
 
 def fill_0003(url: str, settings, images) -> None:
-    migrate(url, "0003")
+    """Records made by today's code in a database then taken back to 0003 (its rows as written;
+    the chain, and the columns of later revisions, go)."""
+    migrate(url, "head")
     with Session(get_engine(url), expire_on_commit=False) as session:
         users.add_officer(
             session, username="insp.sana", password="review-pass-2026", role="officer", actor="t"
@@ -55,6 +58,7 @@ def fill_0003(url: str, settings, images) -> None:
         lifecycle.record_payment(session, number=challan.number, reference="HBL-1")
         record(session, settings, images, track_id=2, plate="LEA1234")
         session.commit()
+    migrate(url, "0003", down=True)
 
 
 def test_the_entries_of_a_0003_database_are_sealed_on_upgrade(db_url, settings, images):

@@ -16,6 +16,7 @@ from challan.settings import Settings
 from challan.web import sessions
 from tests.challan.conftest import _forget, record
 from tests.challan.test_audit_migration import migrate
+from tests.challan.test_migrations import HEAD
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -124,7 +125,7 @@ def test_a_database_behind_the_code_is_one_line_naming_the_owner(app_url, db_url
     message = str(refused.value)
     assert message.startswith(
         f"the records database {sa.make_url(app_url).render_as_string(hide_password=True)} is at revision"
-        " 0003, this code needs 0004, and migrating it failed (permission denied for schema"
+        f" 0003, this code needs {HEAD}, and migrating it failed (permission denied for schema"
     )
     assert message.endswith("): migrations run as the database's owner ('anpr db upgrade')")
     assert "\n" not in message

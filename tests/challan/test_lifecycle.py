@@ -354,7 +354,7 @@ def test_a_contest_is_recorded_with_its_reason_and_who_sent_it(session, settings
         "I was not driving",
         WITHIN_WINDOW,
     )
-    assert entry.changes == {"status": ["issued", "contested"]}
+    assert entry.changes == {"status": ["issued", "contested"], "contest_party": "owner"}
 
 
 @pytest.mark.parametrize("cnic", ["35202-7654321-1", "not a cnic", ""])
@@ -381,12 +381,14 @@ def test_the_owner_check_comes_before_the_deadline(session, settings, images):
     )
 
 
-def test_a_citizen_cannot_contest_a_plate_the_registry_does_not_know(session, settings, images):
+def test_the_driver_of_a_plate_the_registry_does_not_know_contests_with_a_phone(session, settings, images):
+    """No registered owner to ask: the driver may contest (test_contest.py has the details), with a
+    phone number to be reached on; without one the contest is refused."""
     challan = approve(session, settings, record(session, settings, images))
     _refused(
         settings,
-        NotOwnerError,
-        "does not match",
+        InputError,
+        "LEH5789 is not in the vehicle registry: the driver contests with a phone number",
         lambda s: contest(s, settings, challan, cnic=OWNER_CNIC),
     )
 

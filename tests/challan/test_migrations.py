@@ -50,13 +50,23 @@ def migrate(url: str, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
+# Columns later revisions add to tables that older ones have (0005: who contested), left out where
+# rows are compared across revisions: the rows of an older revision have no such columns.
+ADDED_LATER = {"challans": ("contest_party", "contest_cnic", "contest_contact")}
+
+
+def comparable(table: sa.Table) -> sa.Select:
+    kept = [c for c in table.columns if c.name not in ADDED_LATER.get(table.name, ())]
+    return sa.select(*kept).order_by(*table.primary_key.columns)
+
+
 def all_rows(url: str) -> dict[str, list[tuple]]:
     engine = get_engine(url)
     metadata = sa.MetaData()
     metadata.reflect(engine)
     with engine.connect() as connection:
         return {
-            name: [tuple(r) for r in connection.execute(sa.select(t).order_by(*t.primary_key.columns))]
+            name: [tuple(r) for r in connection.execute(comparable(t))]
             for name, t in metadata.tables.items()
             if name != "alembic_version"
         }
@@ -69,11 +79,15 @@ def schema_state(url: str) -> tuple[str | None, list]:
 
 
 def fill_0001(url: str, settings, images) -> None:
-    migrate(url, "0001")
+    """Records made by today's code, in a database then taken back to 0001 (the models write the
+    columns of the head revision, which 0001 lacks; the rows 0001 has keep what was written)."""
+    migrate(url, "head")
     with Session(get_engine(url), expire_on_commit=False) as session:
         issued = record(session, settings, images, track_id=1)
         lifecycle.approve_violation(session, violation_id=issued.id, officer="insp.sana", settings=settings)
         record(session, settings, images, track_id=2, plate="LEA1234")
+        session.commit()
+    migrate(url, "0001", down=True)
 
 
 @pytest.mark.parametrize("officers_table", [False, True], ids=["no-officers-table", "start-up-table"])

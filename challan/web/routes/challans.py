@@ -23,7 +23,7 @@ CnicField = Annotated[str, Form(max_length=20)]
 CONTEST_HINTS = {
     "reason": "Give the reason in 10 to 900 characters.",
     "contact": "Give a phone number or an e-mail address for the reply.",
-    "cnic": "Give the owner's CNIC as 12345-1234567-1.",
+    "cnic": "Give your CNIC as 12345-1234567-1.",
 }
 
 
@@ -160,47 +160,49 @@ def contest(
     cnic: CnicField = "",
 ):
     challan = crud.get_challan(session, number=views.challan_number(number))
+    typed = {"reason": reason, "contact": contact, "cnic": cnic}
     try:
         form = schemas.ContestRequest(reason=reason, contact=contact, cnic=cnic)
+        record_contest(session, challan, form, settings)
     except ValidationError as exc:
         # ContestRequest has only named fields, so an error's loc starts with the field's name
         hints = (CONTEST_HINTS[cast(str, e["loc"][0])] for e in exc.errors())
-        message = " ".join(dict.fromkeys(hints))
-        return _challan_page(
-            request,
-            session,
-            settings,
-            number,
-            officer=officer,
-            personal=False,
-            status_code=422,
-            contest_error=message,
+        return _refused_contest(
+            request, session, settings, challan, officer, typed, 422, " ".join(dict.fromkeys(hints))
         )
-    try:
-        record_contest(session, challan, form, settings)
     except HTTPException as exc:
-        return _challan_page(
-            request,
-            session,
-            settings,
-            number,
-            officer=officer,
-            personal=False,
-            status_code=exc.status_code,
-            contest_error=exc.detail,
+        return _refused_contest(
+            request, session, settings, challan, officer, typed, exc.status_code, exc.detail
         )
     return RedirectResponse(f"/challans/{challan.number}?contested=1", status_code=303)
 
 
+def _refused_contest(request, session, settings, challan, officer, typed, status_code, message) -> Response:
+    """The challan page again, the refusal at its top and the form as the citizen filled it in."""
+    return _challan_page(
+        request,
+        session,
+        settings,
+        challan.number,
+        officer=officer,
+        personal=False,
+        status_code=status_code,
+        contest_error=message,
+        contest_form=typed,
+    )
+
+
 def record_contest(session, challan, form: schemas.ContestRequest, settings) -> None:
     """The citizen's contest, from the page or the API, committed; a refusal (the CNIC is not the
-    owner's, the window has closed, the challan is not open to contest) as an HTTPException."""
+    owner's, a driver gave no phone, the window has closed, the challan is not open to contest) as an
+    HTTPException."""
     try:
         lifecycle.contest_challan(
             session,
             number=challan.number,
             reason=form.reason,
             cnic=form.cnic,
+            contact=form.contact,
             actor=f"citizen {form.contact}",
             settings=settings,
         )

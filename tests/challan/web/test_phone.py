@@ -1,6 +1,8 @@
 """The citizen's pages on a 390 px phone, in Debian's Chromium: the look-up results, the challan
 page and its contest form (also after a refused contest) fit the screen without sideways scrolling,
-and the fine, the due date and the status are on screen. Screenshots go under $ANPR_SCREENSHOTS."""
+and the fine, the due date and the status are on screen; a refused contest keeps what was typed
+and says why at the top, and the driver of an unregistered vehicle contests and sees where it is
+heard. Screenshots go under $ANPR_SCREENSHOTS."""
 
 from __future__ import annotations
 
@@ -79,9 +81,15 @@ def portal(tmp_path_factory):
             cnic=OWNER.owner_cnic,
             settings=settings,
         )
+        stranger = record(
+            session, settings, scene_images(folder, 3), plate="KHI7777", track_id=9, site_id="LHR-CANAL-02"
+        )
+        unregistered = lifecycle.approve_violation(
+            session, violation_id=stranger.id, officer="insp.sana", settings=settings
+        )
         session.commit()
     for url in serve(settings):
-        yield {"url": url, "numbers": numbers}
+        yield {"url": url, "numbers": numbers, "unregistered": unregistered.number}
     _forget(settings.database_url)
 
 
@@ -144,3 +152,28 @@ def test_the_owners_look_up_by_cnic_fits_a_phone(phone, portal, shots):  # noqa:
     assert page_width(phone) <= PHONE["width"]
     for cell in ("td.fine-cell", "td.due-cell", "td.status-cell .badge"):
         assert on_screen(phone, cell) == 3, cell
+
+
+def test_a_contest_on_a_phone_refused_then_made_by_the_driver(phone, portal, shots):  # noqa: F811
+    path = f"{portal['url']}/challans/{portal['unregistered']}"
+    phone.goto(path)
+    phone.fill("#reason", "I was driving; the signal was green when I crossed.")
+    phone.fill("#contact", "driver@example.pk")  # a driver is reached by phone
+    phone.fill("#contest-cnic", "61101-2345678-9")
+    phone.click("#contest button[type=submit]")
+    phone.screenshot(path=shots / "phone-driver-refused.png")  # the first screen: the refusal on it
+    banner = phone.locator("#contest-refused")
+    assert "the driver contests with a phone number" in banner.inner_text()
+    assert on_screen(phone, "#contest-refused") == 1 and banner.bounding_box()["y"] < PHONE["height"] / 2
+    assert phone.input_value("#reason") == "I was driving; the signal was green when I crossed."
+    typed = (phone.input_value("#contact"), phone.input_value("#contest-cnic"))
+    assert typed == ("driver@example.pk", "61101-2345678-9")
+    phone.fill("#contact", "0301 2345678")
+    phone.click("#contest button[type=submit]")
+    phone.wait_for_url("**?contested=1")
+    phone.screenshot(path=shots / "phone-driver-contested.png", full_page=True)
+    assert page_width(phone) <= PHONE["width"]
+    status = phone.inner_text("#contest-status")
+    assert "awaiting decision" in status.lower() and "by the driver" in status
+    assert "Electronic Ticketing Centre, Punjab Safe Cities Authority, Qurban Lines, Lahore" in status
+    assert on_screen(phone, "#hearing") == 1
