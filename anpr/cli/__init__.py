@@ -9,8 +9,10 @@ import sys
 import typer
 
 from anpr.cli import audit, batch, bench, challan, db, demo, models, officer, process, read, registry, serve
+from anpr.cli.common import PlainFlagsGroup
 
 cli = typer.Typer(
+    cls=PlainFlagsGroup,
     rich_markup_mode="markdown",
     name="anpr",
     help="Number-plate recognition and e-challans: read plates in photos and video, judge violations, "

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperGroup, TyperOption
 
 from anpr.settings import variable
+
+if TYPE_CHECKING:  # Typer runs on its own copy of click
+    from typer._click import Command, Context, Parameter
 
 DbOption = Annotated[
     str | None,
@@ -41,6 +45,35 @@ RegionOverride = Annotated[
         show_default=False,
     ),
 ]
+
+
+class PlainFlagsGroup(TyperGroup):
+    """The `anpr` group. Typer's rich help puts a value type after every on/off flag (`--json
+    <bool>`, `--help <bool>`), as if the flag took a value; an empty metavar leaves that cell blank,
+    as click's plain help does. Done here, for the group and for each command it hands out (and the
+    commands of its sub-apps), so that no command has to remember it."""
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _untyped_flags(super().get_params(ctx))
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _untype_flags_below(command, ctx)
+        return command
+
+
+def _untype_flags_below(command: Command, ctx: Context) -> None:
+    _untyped_flags(command.get_params(ctx))
+    for sub in getattr(command, "commands", {}).values():
+        _untype_flags_below(sub, ctx)
+
+
+def _untyped_flags(params: list[Parameter]) -> list[Parameter]:
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
