@@ -70,6 +70,11 @@ def _time(**kwargs: Any) -> Any:
 class OfficerBase(SQLModel):
     username: str = Field(max_length=40, unique=True, index=True)
     role: str = Field(default=Role.OFFICER, max_length=16)  # a Role; checked by users.add_officer
+    # Who the account is, as a notice names the officer who issued it (challan.users.officer_line);
+    # null on accounts made before revision 0006 until `anpr officer edit` fills them in.
+    full_name: str | None = Field(default=None, max_length=100)
+    rank: str | None = Field(default=None, max_length=60)  # Inspector, Sub-Inspector, Warden ...
+    badge_number: str | None = Field(default=None, max_length=20, unique=True, index=True)
 
 
 class Officer(OfficerBase, table=True):
@@ -279,7 +284,14 @@ class ChallanBase(SQLModel):
     fine_schedule: str = Field(max_length=64)  # the schedule id in force on the day of the offence
     fine_class: str = Field(max_length=40)  # the vehicle class the fine was looked up by
     plate: str = Field(max_length=16, index=True)  # as issued (corrected if an officer corrected it)
-    officer: str = Field(max_length=100)
+    officer: str = Field(max_length=100)  # the issuing officer's username
+    # What is due after due_on, where the schedule in force on the offence day sets a late amount.
+    late_fine_pkr: int | None = None
+    # The issuing officer as the notice names them, copied from the account on the day of issue; null
+    # where the approval came from no account (records from before 0006).
+    officer_name: str | None = Field(default=None, max_length=100)
+    officer_rank: str | None = Field(default=None, max_length=60)
+    officer_badge: str | None = Field(default=None, max_length=20)
 
 
 class Challan(ChallanBase, table=True):

@@ -50,9 +50,21 @@ def migrate(url: str, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-# Columns later revisions add to tables that older ones have (0005: who contested), left out where
-# rows are compared across revisions: the rows of an older revision have no such columns.
-ADDED_LATER = {"challans": ("contest_party", "contest_cnic", "contest_contact")}
+# Columns later revisions add to tables that older ones have (0005: who contested; 0006: officers'
+# names, late fines), left out where rows are compared across revisions: the rows of an older
+# revision have no such columns.
+ADDED_LATER = {
+    "challans": (
+        "contest_party",
+        "contest_cnic",
+        "contest_contact",
+        "late_fine_pkr",
+        "officer_name",
+        "officer_rank",
+        "officer_badge",
+    ),
+    "officers": ("full_name", "rank", "badge_number"),
+}
 
 
 def comparable(table: sa.Table) -> sa.Select:
