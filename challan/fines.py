@@ -1,11 +1,15 @@
 """Fine schedules: versioned YAML (challan/config/fines-punjab.yaml) validated by Pydantic. A violation
 is fined by the schedule in force on the day of the offence; an amount the schedule does not give is an
-error (FineError), never a guess."""
+error (FineError), never a guess. So that every violation the engine raises can be priced, loading a
+schedule checks that each rule on by default (challan.rules.DEFAULT_CODES) has an amount for every
+vehicle class in the schedule in force today and in any that starts later."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,6 +57,9 @@ class FineConfig(_Strict):
     jurisdiction: str
     currency: Literal["PKR"]
     classes: dict[str, VehicleClass]
+    # The camera's vehicle types (anpr.detect) that are not classes, and the class each is fined by
+    # where the registry does not know the plate.
+    camera_types: dict[str, str] = {}
     violations: dict[str, ViolationType]
     schedules: list[Schedule] = Field(min_length=1)
 
@@ -61,6 +68,9 @@ class FineConfig(_Strict):
         for name, cls in self.classes.items():
             if cls.parent is not None and cls.parent not in self.classes:
                 raise ValueError(f"class {name}: parent '{cls.parent}' is not a class")
+        for kind, cls_name in self.camera_types.items():
+            if cls_name not in self.classes:
+                raise ValueError(f"camera_types: {kind}: '{cls_name}' is not a class")
         ids = [s.id for s in self.schedules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"schedule ids repeat: {ids}")
@@ -91,6 +101,39 @@ class FineConfig(_Strict):
             f"{_start(dated[0]).isoformat()})"
         )
 
+    def fined_classes(self) -> list[str]:
+        """The classes a vehicle is fined by: all but those other classes name as their parent. A
+        class with subclasses (`large`) is a heading whose amounts its subclasses inherit; the law
+        prices some offences only by subclass (engine size), so the registry should hold the subclass."""
+        parents = {cls.parent for cls in self.classes.values()}
+        return [name for name in self.classes if name not in parents]
+
+    def unpriced(self, codes: Iterable[str], day: date) -> list[tuple[str, str, str]]:
+        """(schedule id, code, class) for every fined class that a schedule in force on `day`, or
+        starting after it, gives no amount for under one of `codes`."""
+        return [
+            (schedule.id, code, cls)
+            for schedule in self._in_force_from(day)
+            for code in codes
+            for cls in self.fined_classes()
+            if self._amount(schedule, code, cls) is None
+        ]
+
+    def _in_force_from(self, day: date) -> Iterator[Schedule]:
+        with contextlib.suppress(FineError):  # none in force yet: every schedule starts later
+            yield self.schedule_on(day)
+        yield from (s for s in self.schedules if s.effective_from and s.effective_from > day)
+
+    def _amount(self, schedule: Schedule, code: str, vehicle_class: str) -> int | None:
+        """The schedule's amount for the class, or else its nearest parent's; None if neither has one."""
+        amounts = schedule.fines.get(code, {})
+        cls: str | None = vehicle_class
+        while cls is not None:
+            if cls in amounts:
+                return amounts[cls]
+            cls = self.classes[cls].parent
+        return None
+
     def violation(self, code: str) -> ViolationType:
         try:
             return self.violations[code]
@@ -100,22 +143,19 @@ class FineConfig(_Strict):
             ) from None
 
     def fine_for(self, *, code: str, vehicle_class: str, day: date) -> Fine:
-        """The fine for `code` by `vehicle_class` under the schedule in force on `day`."""
+        """The fine for `code` by `vehicle_class` (a class, or a camera type of `camera_types`) under
+        the schedule in force on `day`."""
         self.violation(code)
+        vehicle_class = self.camera_types.get(vehicle_class, vehicle_class)
         if vehicle_class not in self.classes:
             raise FineError(
                 f"vehicle class '{vehicle_class}' is not in the fine schedule "
                 f"(classes: {', '.join(self.classes)})"
             )
         schedule = self.schedule_on(day)
-        amounts = schedule.fines.get(code, {})
-        cls: str | None = vehicle_class
-        while cls is not None:
-            if cls in amounts:
-                return Fine(
-                    amount_pkr=amounts[cls], code=code, vehicle_class=vehicle_class, schedule=schedule
-                )
-            cls = self.classes[cls].parent
+        amount = self._amount(schedule, code, vehicle_class)
+        if amount is not None:
+            return Fine(amount_pkr=amount, code=code, vehicle_class=vehicle_class, schedule=schedule)
         since = schedule.effective_from.isoformat() if schedule.effective_from else "its start"
         raise FineError(
             f"fine schedule {schedule.id} (in force on {day.isoformat()}, from {since}) has no "
@@ -155,8 +195,25 @@ def _load(path: str, _mtime: int) -> FineConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"fine schedule {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     try:
-        return FineConfig.model_validate(raw)
+        config = FineConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "top level"
         raise ConfigError(f"fine schedule {path}: {where}: {first['msg']}") from None
+    require_priced(config, path)
+    return config
+
+
+def require_priced(config: FineConfig, path: str, today: date | None = None) -> None:
+    """ConfigError (one line) unless every rule on by default is priced for every fined class from
+    `today` (Pakistan time) on: a violation it raised could otherwise never be approved."""
+    from challan.rules import DEFAULT_CODES
+
+    gaps = config.unpriced(DEFAULT_CODES, today or offence_day(datetime.now(UTC)))
+    if gaps:
+        schedule, code, cls = gaps[0]
+        more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+        raise ConfigError(
+            f"fine schedule {path}: {schedule} has no amount for {code} by class '{cls}'{more}, a rule the"
+            " engine runs by default: add the amount, or switch the rule off by default (challan.rules)"
+        )

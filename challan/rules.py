@@ -30,6 +30,10 @@ class Rule:
     # The site data the rule judges by ("signal": a stop line and phases; "flow": the lawful
     # direction of travel); a site without it does not run the rule unless its file names it.
     needs: ClassVar[str | None] = None
+    # Whether a site whose file has no `rules:` runs it. Every rule that does must be priced for every
+    # vehicle class by the fine schedule in force (challan.fines checks it when it loads a schedule);
+    # one the law sets no fine for runs only where a site's file names it.
+    default_on: ClassVar[bool] = True
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         raise NotImplementedError
@@ -81,10 +85,14 @@ class RedLight(Rule):
 
 
 class StopLine(Rule):
-    """Crossed the stop line on red and came to rest past it (on the crossing or in the junction)."""
+    """Crossed the stop line on red and came to rest past it (on the crossing or in the junction).
+    Off by default: no report of the Punjab schedule (2025 or 2021) sets a stop-line fine, so such a
+    finding could not be priced (docs/challans.md, "Fines"). A site's `rules:` may name it where
+    the schedule in use (ANPR_FINES) prices it."""
 
     code = "STOP_LINE"
     needs = "signal"
+    default_on = False
 
     def evaluate(self, event: VehicleEvent, site: SiteRules) -> Finding | None:
         into_red = _seconds_into_red(event)
@@ -113,18 +121,22 @@ class WrongWay(Rule):
 
 REGISTRY: tuple[Rule, ...] = (OverSpeed(), RedLight(), StopLine(), WrongWay())
 CODES: tuple[str, ...] = tuple(rule.code for rule in REGISTRY)
+DEFAULT_CODES: tuple[str, ...] = tuple(rule.code for rule in REGISTRY if rule.default_on)
 
 
 def enabled_codes(requested: Iterable[str] | None, available: Iterable[str]) -> frozenset[str]:
     """The rules a site runs: those its file names (`rules:`, each a code of the registry), else every
-    rule whose data (`Rule.needs`) is among what the site has (`available`)."""
+    rule on by default (`Rule.default_on`) whose data (`Rule.needs`) is among what the site has
+    (`available`)."""
     if requested is not None:
         unknown = sorted(set(requested) - set(CODES))
         if unknown:
             raise ConfigError(f"rules: unknown rule {', '.join(unknown)} (known: {', '.join(CODES)})")
         return frozenset(requested)
     available = set(available)
-    return frozenset(rule.code for rule in REGISTRY if rule.needs is None or rule.needs in available)
+    return frozenset(
+        rule.code for rule in REGISTRY if rule.default_on and (rule.needs is None or rule.needs in available)
+    )
 
 
 def evaluate_all(event: VehicleEvent, site: SiteRules) -> list[Finding]:

@@ -64,11 +64,11 @@ def test_shipped_schedule_names_its_source_and_start(fines):
 @pytest.mark.parametrize(
     ("code", "vehicle_class", "day", "expected"),
     [
-        ("OVER_SPEED", "rickshaw", NOV_2025, "no amount for OVER_SPEED by class 'rickshaw'"),
-        ("RED_LIGHT", "large", NOV_2025, "no amount for RED_LIGHT by class 'large'"),
+        ("LANE", "large-over-2000cc", NOV_2025, "no amount for LANE by class 'large-over-2000cc'"),
+        ("RED_LIGHT", "large", NOV_2025, "no amount for RED_LIGHT by class 'large'"),  # by engine size
         ("STOP_LINE", "car", NOV_2025, "no amount for STOP_LINE"),
         ("RED_LIGHT", "motorcycle", date(2024, 1, 1), "punjab-2021"),  # unknown 2021 figure: absent
-        ("RED_LIGHT", "bus", NOV_2025, "vehicle class 'bus' is not in the fine schedule"),
+        ("RED_LIGHT", "unknown", NOV_2025, "vehicle class 'unknown' is not in the fine schedule"),
         ("PARKING", "car", NOV_2025, "violation code 'PARKING' is not in the fine schedule"),
     ],
 )
@@ -88,13 +88,13 @@ def _write(tmp_path: Path, edit) -> Path:
 
 
 def test_schedule_with_a_class_removed_refuses_lookups_for_it(tmp_path):
-    def drop_car(raw):
-        del raw["schedules"][0]["fines"]["RED_LIGHT"]["car"]
+    def drop_car(raw):  # LANE: no rule raises it, so the schedule still loads without it
+        del raw["schedules"][0]["fines"]["LANE"]["car"]
 
     fines = load_fines(_write(tmp_path, drop_car))
-    assert fines.fine_for(code="RED_LIGHT", vehicle_class="rickshaw", day=NOV_2025).amount_pkr == 3000
-    with pytest.raises(FineError, match="no amount for RED_LIGHT by class 'car'"):
-        fines.fine_for(code="RED_LIGHT", vehicle_class="car", day=NOV_2025)
+    assert fines.fine_for(code="LANE", vehicle_class="rickshaw", day=NOV_2025).amount_pkr == 3000
+    with pytest.raises(FineError, match="no amount for LANE by class 'car'"):
+        fines.fine_for(code="LANE", vehicle_class="car", day=NOV_2025)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +105,7 @@ def test_schedule_with_a_class_removed_refuses_lookups_for_it(tmp_path):
         (lambda raw: raw["schedules"][0]["fines"]["LANE"].update({"car": -5}), "schedules.0.fines.LANE.car"),
         (lambda raw: raw.update({"surprise": 1}), "surprise"),
         (lambda raw: raw["classes"]["car"].update({"parent": "lorry"}), "parent 'lorry'"),
+        (lambda raw: raw["camera_types"].update({"van": "minibus"}), "camera_types: van: 'minibus'"),
     ],
 )
 def test_malformed_schedule_is_a_config_error_naming_the_key(tmp_path, edit, expected):

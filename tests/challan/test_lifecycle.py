@@ -129,11 +129,12 @@ def test_corrupted_evidence_blocks_approval(session, settings, images):
 
 
 def test_a_fine_the_schedule_lacks_blocks_approval(session, settings, images):
-    violation = record(session, settings, images, code="OVER_SPEED", vehicle_type="rickshaw")
+    # STOP_LINE runs only where a site names it; the Punjab schedule has no amount for it
+    violation = record(session, settings, images, code="STOP_LINE", vehicle_type="car")
     _refused(
         settings,
         FineError,
-        "no amount for OVER_SPEED by class 'rickshaw'",
+        "no amount for STOP_LINE by class 'car'",
         lambda s: lifecycle.approve_violation(s, violation_id=violation.id, officer="B", settings=settings),
     )
 

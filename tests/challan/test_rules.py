@@ -108,9 +108,10 @@ def test_a_site_runs_every_rule_it_has_data_for_unless_its_file_names_them():
     from challan.rules import CODES, enabled_codes
 
     assert enabled_codes(None, []) == {"OVER_SPEED"}
-    assert enabled_codes(None, ["signal"]) == {"OVER_SPEED", "RED_LIGHT", "STOP_LINE"}
-    assert enabled_codes(None, ["signal", "flow"]) == set(CODES)
+    assert enabled_codes(None, ["signal"]) == {"OVER_SPEED", "RED_LIGHT"}  # STOP_LINE: off by default
+    assert enabled_codes(None, ["signal", "flow"]) == set(CODES) - {"STOP_LINE"}
     assert enabled_codes(["WRONG_WAY"], []) == {"WRONG_WAY"}
+    assert enabled_codes(["STOP_LINE", "RED_LIGHT"], ["signal"]) == {"STOP_LINE", "RED_LIGHT"}
 
 
 def test_a_rule_the_registry_lacks_is_refused_with_the_known_ones():

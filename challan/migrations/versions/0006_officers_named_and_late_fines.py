@@ -27,12 +27,12 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OFFICER_COLUMNS = (
+OFFICER_COLUMNS: tuple[sa.Column, ...] = (
     sa.Column("full_name", sa.String(100), nullable=True),
     sa.Column("rank", sa.String(60), nullable=True),
     sa.Column("badge_number", sa.String(20), nullable=True),
 )
-CHALLAN_COLUMNS = (
+CHALLAN_COLUMNS: tuple[sa.Column, ...] = (
     sa.Column("late_fine_pkr", sa.Integer(), nullable=True),
     sa.Column("officer_name", sa.String(100), nullable=True),
     sa.Column("officer_rank", sa.String(60), nullable=True),
