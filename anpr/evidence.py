@@ -92,7 +92,9 @@ def data_lines(
         measured.append(f"stop line {state}")
     lines.append("  ".join(measured) or "no measurement")
     if codes:
-        lines.append("suspected: " + ", ".join(codes) + "  (pending officer review)")
+        # What the camera found, not what became of it: the still is kept as written, and the review
+        # state (pending, issued, rejected) lives in the records and the pages, never in the picture.
+        lines.append("camera finding: " + ", ".join(codes))
     return lines
 
 
