@@ -4,6 +4,7 @@ video and evidence images out. Wires anpr.process (vision) to challan.rules and 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -50,6 +51,8 @@ def process(
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
     signal; record suspected violations for officer review. The records database is checked before
     the first frame; a run that stops part-way leaves an INCOMPLETE file in the output folder.
+    Each vehicle is one line on stdout (one JSON object with --json); the progress bar and notices
+    go to stderr, so `> vehicles.txt` keeps only the vehicles.
 
     Example: `anpr process sample_videos/regal-chowk.mp4 --site sample_videos/regal-chowk.yaml --json`
     """
@@ -65,7 +68,11 @@ def process(
         TextColumn("{task.completed}/{task.total} frames"),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, console=console, transient=as_json) as progress:
+    # The vehicles go to stdout, so that `> vehicles.txt` keeps only them (rich would route stdout
+    # into the bar's console on stderr). Only where stdout is the terminal showing the bar do they
+    # go through that console, to print above the bar.
+    above_bar = sys.stdout.isatty() and console.is_terminal
+    with Progress(*columns, console=console, transient=as_json, redirect_stdout=False) as progress:
         task: TaskID | None = None
 
         def started(name: str, frame_count: int | None) -> None:
@@ -73,10 +80,11 @@ def process(
             task = progress.add_task(name, total=frame_count)
 
         def vehicle(judged, stored) -> None:
-            if as_json:
-                typer.echo(json.dumps(event_json(judged, stored), ensure_ascii=False))
+            line = json.dumps(event_json(judged, stored), ensure_ascii=False) if as_json else _summary(judged)
+            if above_bar:
+                console.print(line, soft_wrap=True, markup=False, highlight=False)
             else:
-                console.print(_summary(judged), soft_wrap=True, markup=False)
+                typer.echo(line)
 
         def frame() -> None:
             assert task is not None  # run_footage calls on_start before the first frame
