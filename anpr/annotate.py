@@ -14,11 +14,24 @@ SIGNAL_BGR = {"red": (40, 40, 230), "amber": (0, 170, 255), "green": (60, 200, 6
 ALERT_BGR = (30, 30, 255)
 
 
+# The annotated video is an overview for people (the evidence stills keep the camera's full
+# resolution): frames taller than this are drawn and encoded at this height. H.264 takes about
+# 13 ms a 1080p frame on 2 cores, about 4 at 540 lines; drawing on the smaller frame is cheaper too.
+OVERLAY_HEIGHT = 540
+
+
 class SceneAnnotator:
-    def __init__(self, stop_line=None, calibration_quad=None, light_region=None) -> None:
-        self.stop_line = np.asarray(stop_line, dtype=np.int32) if stop_line is not None else None
-        self.quad = np.asarray(calibration_quad, dtype=np.int32) if calibration_quad is not None else None
-        self.light_region = light_region
+    def __init__(
+        self,
+        stop_line=None,
+        calibration_quad=None,
+        light_region=None,
+        max_height: int | None = OVERLAY_HEIGHT,
+    ) -> None:
+        self.stop_line = np.asarray(stop_line, dtype=float) if stop_line is not None else None
+        self.quad = np.asarray(calibration_quad, dtype=float) if calibration_quad is not None else None
+        self.light_region = np.asarray(light_region, dtype=float) if light_region is not None else None
+        self.max_height = max_height
         self._annotators: tuple | None = None  # sized to the first frame
 
     def _sized(self, height: int) -> tuple:
@@ -43,22 +56,24 @@ class SceneAnnotator:
         banner: str,
         alerts: Sequence[int] = (),
     ) -> np.ndarray:
-        """A copy of the frame with the scene drawn on it; `alerts` are track ids drawn in red."""
-        out = image.copy()
+        """A copy of the frame, at most max_height tall, with the scene drawn on it; `alerts` are
+        track ids drawn in red."""
+        k = min(1.0, self.max_height / image.shape[0]) if self.max_height else 1.0
+        if k < 1.0:
+            size = (round(image.shape[1] * k), round(image.shape[0] * k))
+            out = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            tracks = _scaled(tracks, k)
+        else:
+            out = image.copy()
         scale = max(1, round(out.shape[0] / 540))
         if self.quad is not None:
-            cv2.polylines(out, [self.quad.reshape(-1, 1, 2)], True, (200, 200, 90), 1, cv2.LINE_AA)
+            quad = np.round(self.quad * k).astype(np.int32)
+            cv2.polylines(out, [quad.reshape(-1, 1, 2)], True, (200, 200, 90), 1, cv2.LINE_AA)
         if self.stop_line is not None:
-            cv2.line(
-                out,
-                tuple(self.stop_line[0]),
-                tuple(self.stop_line[1]),
-                SIGNAL_BGR[signal],
-                2 * scale,
-                cv2.LINE_AA,
-            )
+            (ax, ay), (bx, by) = np.round(self.stop_line * k).astype(int)
+            cv2.line(out, (ax, ay), (bx, by), SIGNAL_BGR[signal], 2 * scale, cv2.LINE_AA)
         if self.light_region is not None:
-            x1, y1, x2, y2 = self.light_region
+            x1, y1, x2, y2 = (int(v) for v in np.round(self.light_region * k))
             cv2.rectangle(out, (x1, y1), (x2, y2), SIGNAL_BGR[signal], scale)
         if len(tracks):
             boxes, names = self._sized(out.shape[0])
@@ -71,6 +86,15 @@ class SceneAnnotator:
         text = f"{banner}   signal: {signal.upper() if signal else 'unknown'}"
         _text_box(out, text, (8, 8), SIGNAL_BGR[signal], scale)
         return out
+
+
+def _scaled(tracks: sv.Detections, k: float) -> sv.Detections:
+    if not len(tracks):
+        return tracks
+    scaled = tracks[np.ones(len(tracks), dtype=np.bool_)]  # a copy
+    assert isinstance(scaled, sv.Detections)  # a mask gives Detections
+    scaled.xyxy = tracks.xyxy * k
+    return scaled
 
 
 def track_label(track_id: int, vehicle_type: str, plate: str | None, speed_kmh: float | None) -> str:

@@ -49,8 +49,8 @@ class _YoloDetector(Detector):
     def detect(self, image: np.ndarray) -> sv.Detections:
         return self.detect_many([image])[0]
 
-    def detect_many(self, images: list[np.ndarray]) -> list[sv.Detections]:
-        found = self.model.detect(images, self.imgsz, self.conf, classes=self.classes)
+    def detect_many(self, images: list[np.ndarray], imgsz: int | None = None) -> list[sv.Detections]:
+        found = self.model.detect(images, imgsz or self.imgsz, self.conf, classes=self.classes)
         return [self._finish(_detections(*result)) for result in found]
 
     def _finish(self, detections: sv.Detections) -> sv.Detections:

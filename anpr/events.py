@@ -16,6 +16,10 @@ from anpr.tracks import Track
 from anpr.types import VehicleEvent
 from anpr.vote import vote_label, vote_plate
 
+# A box the detector gave under this score is kept by the tracker only to keep the track alive (its
+# new-track threshold): its extent is not trusted for the ground point a speed is measured on.
+GROUND_MIN_CONFIDENCE = 0.25
+
 
 class EventBuilder:
     def __init__(self, site: Site, timeline: SignalTimeline, region: str = "auto"):
@@ -31,11 +35,12 @@ class EventBuilder:
 
     def ground_path(self, track: Track, since_s: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Times and world positions of the samples that show the ground point inside the calibrated
-        area (boxes cut by the frame's sides or bottom left out)."""
+        area (boxes cut by the frame's sides or bottom, and boxes under GROUND_MIN_CONFIDENCE, left
+        out)."""
         use = [
             i
-            for i, (t, c) in enumerate(zip(track.times, track.clipped, strict=True))
-            if not c and t >= since_s
+            for i, (t, c, p) in enumerate(zip(track.times, track.clipped, track.confidences, strict=True))
+            if not c and t >= since_s and p >= GROUND_MIN_CONFIDENCE
         ]
         if not use:
             return np.zeros(0), np.zeros((0, 2))

@@ -4,10 +4,12 @@ vehicles (supervision Detections) along:
     detection schedule -> tracks -> read scheduler -> key frames -> vehicle events -> judge
 
 - the detection schedule (DetectionSchedule) runs the vehicle detector and tracker about six times a
-  second of footage, and carries boxes forward in between for the overlay only; twice a second the
-  plate detector also looks for plates no vehicle was found around (anpr.platefirst);
+  second of footage (more often while a vehicle appears or crosses the picture fast), and carries
+  boxes forward in between, for the overlay and for looking at plates in reading range; twice a
+  second the plate detector also looks for plates no vehicle was found around (anpr.platefirst);
 - the tracks stage (anpr.tracks) keeps what each vehicle was seen doing, and its stop-line crossing;
-- the read scheduler (anpr.reads) reads plates of vehicles near enough, until their read settles;
+- the read scheduler (anpr.reads) looks at the plates of vehicles near enough with a small reader,
+  and reads the best crops with the full reader until the track's read settles;
 - the key frames stage (anpr.evidence.KeyMoments) picks each track's evidence frames;
 - the events stage (anpr.events) closes a track that has left the picture into one VehicleEvent;
 - the judge (challan's rules, passed in so that anpr/ stays free of the law) judges it once, and
@@ -29,12 +31,12 @@ from anpr.annotate import SceneAnnotator, track_label
 from anpr.events import EventBuilder
 from anpr.evidence import KeyMoments, write_evidence
 from anpr.platefirst import PlateFirst
-from anpr.reads import ReadPolicy, ReadScheduler
+from anpr.reads import ReadPolicy, ReadScheduler, quick_reader
 from anpr.signal import LightObserver, SignalTimeline, StopLine
 from anpr.site import Site
 from anpr.track import VehicleTracker
-from anpr.tracks import Track, TrackBook
-from anpr.types import VehicleEvent
+from anpr.tracks import Sighting, Track, TrackBook
+from anpr.types import PlateRead, VehicleEvent
 from anpr.video import FrameSource
 from anpr.vote import vote_label, vote_plate
 
@@ -52,6 +54,9 @@ Judge = Callable[[VehicleEvent], Sequence]  # returns findings (objects with .co
 # track holds yet (a vehicle appearing: ByteTrack starts tracks at 0.25) is looked at again at once.
 SETTLED_FRAMES = 3
 SETTLED_SCORE = 0.25
+# Between two detections no box may move more than this share of its height (edge by edge): boxes
+# that still overlap this much are matched by the tracker (_motion_interval).
+MAX_STEP = 0.4
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,10 @@ class DetectionSchedule:
     crossing's time is interpolated between the two detections either side of the line, as it is
     between frames. The detector is the costliest step per frame: at 25 fps a stride of 4 spends a
     quarter of the time on it. It runs on every frame instead while a vehicle is appearing or its
-    track is young (VideoProcessor._settling), and while an unsettled plate is in reading range
-    (anpr.reads.ReadScheduler.in_zone)."""
+    track is young (VideoProcessor._settling), and sooner than the stride while a vehicle moves so
+    fast across the picture that its boxes would no longer overlap (VideoProcessor._motion_interval).
+    Between detections, plates in reading range are looked for inside their vehicles' carried boxes
+    (VideoProcessor._look, anpr.reads.ReadScheduler.near)."""
 
     detect_hz: float = 6.25
     plate_first_s: float = 0.5  # how often the whole frame is searched for plates outside vehicles
@@ -88,7 +95,10 @@ class DetectionSchedule:
 
 # Every model on every frame: the naive loop `anpr bench video --realtime` compares against (with a
 # ReadPolicy that never settles).
-NAIVE_OPTIONS = {"schedule": DetectionSchedule(detect_hz=float("inf"), plate_first_s=0.0)}
+NAIVE_OPTIONS = {
+    "schedule": DetectionSchedule(detect_hz=float("inf"), plate_first_s=0.0),
+    "quick_reads": False,
+}
 
 
 def default_recognizer(reader: str = "auto", detector=None):
@@ -117,6 +127,8 @@ class VideoProcessor:
         merge_gap_s: float = 2.0,
         schedule: DetectionSchedule | None = None,
         plate_first: bool | PlateFirst = True,
+        quick_reads: bool = True,
+        on_settled: Callable[[Track, PlateRead | None, float], None] | None = None,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
@@ -128,6 +140,10 @@ class VideoProcessor:
         self.read_policy = reads or ReadPolicy()
         self.schedule = schedule or DetectionSchedule()
         self.plate_first = plate_first  # look for plates the vehicle detector found no vehicle around
+        self.quick_reads = quick_reads  # rank crops with a small reader, read the best fully (anpr.reads)
+        # told as soon as a track's read settles (its voted plate, the frame time): hotlist alerts
+        # need not wait for the vehicle to leave the picture
+        self.on_settled = on_settled
         signal = self.config.signal
         self.stop_line = StopLine(*signal.stop_line) if signal else None
         self.light = (
@@ -140,7 +156,14 @@ class VideoProcessor:
             self.config.calibration.image,
             signal.light_region if signal else None,
         )
-        self.stats = {"frames": 0, "events": 0, "short_tracks": 0, "plate_reads": 0}
+        self.stats = {
+            "frames": 0,
+            "events": 0,
+            "short_tracks": 0,
+            "plate_reads": 0,
+            "detections": 0,
+            "plate_looks": 0,
+        }
         self._alerts: set[int] = set()  # tracks the judge already finds against, as drawn
 
     def run(self, source: FrameSource) -> Iterator[ProcessedFrame]:
@@ -155,7 +178,8 @@ class VideoProcessor:
         # the tracker sees only the detection frames: its buffers count those
         self.tracker = VehicleTracker(fps=source.fps / stride, merge_gap_s=self.merge_gap_s)
         self.tracks = TrackBook(self.stop_line, source.size)
-        self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region)
+        quick = quick_reader(getattr(self.recognizer, "reader", None)) if self.quick_reads else None
+        self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region, quick)
         self.keys = KeyMoments(source.fps)
         stand_ins = self.plate_first if isinstance(self.plate_first, PlateFirst) else None
         if self.plate_first is True:
@@ -175,21 +199,28 @@ class VideoProcessor:
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
                 found = self.detector.detect(frame.image)
+                self.stats["detections"] += 1
                 if stand_ins is not None:
                     tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                     found = stand_ins.add(found, frame.image, frame.time_s, tracked)
                 detected = self.tracker.update_with_detections(found)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
-                settling = self._settling(found, detected) or self.reader.in_zone
-                due_s = frame.time_s + (1 / source.fps if settling else interval)
+                # a vehicle appearing: the next frame; one moving fast across the picture: sooner
+                settling = self._settling(found, detected)
+                due_s = frame.time_s + (
+                    1 / source.fps if settling else self._motion_interval(detected, interval)
+                )
                 vehicles = detected
             else:
                 assert detected is not None  # the first frame is always a detection frame
                 vehicles = self._carried(detected, frame.time_s)
+                if self.reader.in_zone:  # a plate in reading range: look at it in every frame
+                    self._look(vehicles, frame.index, frame.image)
+            self._tell_settled(frame.time_s)
             image = self._annotate(frame.image, vehicles, signal, frame.index, frame.time_s)
             closed = [self._close(t) for t in self.tracks.expired(frame.time_s, self.close_after_s)]
             self.stats["frames"] += 1
-            self.stats["plate_reads"] = self.reader.reads
+            self.stats["plate_reads"], self.stats["plate_looks"] = self.reader.reads, self.reader.looks
             pending = ProcessedFrame(frame.index, frame.time_s, image, tuple(e for e in closed if e))
         if pending is not None:
             rest = tuple(e for e in (self._close(t) for t in list(self.tracks.open.values())) if e)
@@ -202,16 +233,52 @@ class VideoProcessor:
             self.keys.seen(
                 s.track.keyframes, s.track.box_at, index, image, vehicles.xyxy[s.row], s.crossed, s.clipped
             )
-        for plate in self.reader.read(vehicles, seen, image):
+        self._offer(self.reader.read(vehicles, seen, image, index), index, image)
+        if self.judge is not None:
+            for s in seen:
+                found = self.judge(self.events.provisional(s.track))
+                (self._alerts.add if found else self._alerts.discard)(s.track.id)
+
+    def _tell_settled(self, time_s: float) -> None:
+        settled, self.reader.just_settled = self.reader.just_settled, []
+        if self.on_settled is not None:
+            for track in settled:
+                self.on_settled(track, vote_plate(track.reads, self.region), time_s)
+
+    def _look(self, carried: sv.Detections, index: int, image: np.ndarray) -> None:
+        """Between detections, plates in reading range are looked for inside their vehicles' boxes
+        carried forward (widened by a tenth each side: the carried box is a prediction)."""
+        assert carried.tracker_id is not None  # VehicleTracker sets ids on every result
+        seen = [
+            Sighting(self.tracks.open[int(t)], row, False, False)
+            for row, t in enumerate(carried.tracker_id)
+            if int(t) in self.reader.near and int(t) in self.tracks.open
+        ]
+        widened = cast(sv.Detections, carried[np.ones(len(carried), dtype=np.bool_)])  # a copy
+        margin = (
+            np.stack(
+                [
+                    -(w := carried.xyxy[:, 2] - carried.xyxy[:, 0]),
+                    -(h := carried.xyxy[:, 3] - carried.xyxy[:, 1]),
+                    w,
+                    h,
+                ],
+                axis=1,
+            )
+            * 0.1
+        )
+        height, width = image.shape[:2]
+        widened.xyxy = np.clip(carried.xyxy + margin, 0, [width, height, width, height])
+        self._offer(self.reader.read(widened, seen, image, index), index, image)
+
+    def _offer(self, plates, index: int, image: np.ndarray) -> None:
+        """The key frames stage: the moment a plate is best seen is a candidate key frame."""
+        for plate in plates:
             keys, read = plate.track.keyframes, plate.read
             if read.text and read.confidence > keys.score:
                 self.keys.offer(
                     keys, plate.track.box_at, index, image, plate.vehicle_box, score=read.confidence
                 )
-        if self.judge is not None:
-            for s in seen:
-                found = self.judge(self.events.provisional(s.track))
-                (self._alerts.add if found else self._alerts.discard)(s.track.id)
 
     def _settling(self, found: sv.Detections, detected: sv.Detections) -> bool:
         """Whether to detect again on the very next frame: a vehicle just appeared (a confident box
@@ -225,6 +292,23 @@ class VideoProcessor:
             return True
         assert detected.tracker_id is not None  # VehicleTracker sets ids on every result
         return any(len(self.tracks.open[int(t)].frames) < SETTLED_FRAMES for t in detected.tracker_id)
+
+    def _motion_interval(self, detected: sv.Detections, interval: float) -> float:
+        """How long until the next detection: the schedule's interval, shortened so that no track's
+        box moves more than MAX_STEP of its height in between (a vehicle close to the camera crosses
+        the picture fast; detected too far apart, its boxes no longer overlap and the tracker loses
+        it or gives it to another vehicle)."""
+        assert detected.tracker_id is not None  # VehicleTracker sets ids on every result
+        shortest = interval
+        for t in detected.tracker_id:
+            track = self.tracks.open.get(int(t))
+            if track is None or len(track.boxes) < 2 or track.times[-1] <= track.times[-2]:
+                continue
+            step = np.abs(track.boxes[-1] - track.boxes[-2]).max() / (track.times[-1] - track.times[-2])
+            height = track.boxes[-1][3] - track.boxes[-1][1]
+            if step > 0 and height > 0:
+                shortest = min(shortest, MAX_STEP * height / step)
+        return max(shortest, 1 / self.fps)
 
     def _carried(self, detected: sv.Detections, time_s: float) -> sv.Detections:
         """The last detection frame's vehicles moved on to `time_s` at each track's last velocity
@@ -266,9 +350,15 @@ class VideoProcessor:
         return self.annotator.annotate(image, vehicles, labels, signal, banner, sorted(self._alerts))
 
     def _close(self, track: Track) -> JudgedEvent | None:
+        self.reader.flush(track)
         self.tracks.close(track)
         self.tracker.merger.forget(track.id)
         self._alerts.discard(track.id)
+        same = self._same_plate(track)
+        if same is not None:  # one vehicle the tracker split in two: its later track goes on
+            same.absorb(track)
+            self.stats["joined_by_plate"] = self.stats.get("joined_by_plate", 0) + 1
+            return None
         if len(track.frames) < self.min_track_frames:
             self.stats["short_tracks"] += 1
             return None
@@ -278,6 +368,21 @@ class VideoProcessor:
             event = replace(event, evidence=self._evidence(track, event, [f.code for f in findings]))
         self.stats["events"] += 1
         return JudgedEvent(event, findings)
+
+    def _same_plate(self, track: Track) -> Track | None:
+        """An open track, begun within merge_gap_s of this one's last sighting, whose plate reads as
+        this one's does (a plausible read on both): the same vehicle, which the tracker lost and
+        found again (a close-up the vehicle model sees only now and then)."""
+        plate = vote_plate(track.reads, self.region)
+        if plate is None or not plate.text:
+            return None
+        for other in self.tracks.open.values():
+            if other.times[0] - track.times[-1] > self.merge_gap_s:
+                continue
+            theirs = vote_plate(other.reads, self.region)
+            if theirs is not None and theirs.text == plate.text:
+                return other
+        return None
 
     def _evidence(self, track: Track, event: VehicleEvent, codes: list[str]):
         assert self.evidence_dir is not None  # _close asks for evidence only with a folder for it

@@ -3,6 +3,7 @@ configured image region), and when a vehicle's ground point crosses the stop lin
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,15 +27,16 @@ class SignalTimeline:
 
     def __init__(self, phases: Sequence[Phase] = ()):
         self.phases: list[Phase] = sorted(phases, key=lambda p: p.start_s)
+        self._starts = [p.start_s for p in self.phases]  # looked up once a frame: kept, not rebuilt
 
     def add(self, start_s: float, state: str) -> None:
         """Append a phase observed live (start times arrive in order)."""
         if not self.phases or self.phases[-1].state != state:
             self.phases.append(Phase(start_s, state))
+            self._starts.append(start_s)
 
     def index_at(self, time_s: float) -> int | None:
-        starts = [p.start_s for p in self.phases]
-        i = int(np.searchsorted(starts, time_s, side="right")) - 1
+        i = bisect.bisect_right(self._starts, time_s) - 1
         return i if i >= 0 else None
 
     def state_at(self, time_s: float) -> str | None:

@@ -53,7 +53,10 @@ class VehicleTracker:
             new_track_thresh=high_thresh,
             track_buffer=max(1, round(lost_buffer_s * fps)),
             match_thresh=match_thresh,
-            fuse_score=True,
+            # IoU alone, not IoU times the detection's score: a vehicle close to the camera, detected
+            # at 0.2-0.4 while it leaves the picture, was otherwise never matched to its own track
+            # (anpr bench video --realtime, docs/notes/video-reads.md)
+            fuse_score=False,
         )
         self.byte = BYTETracker(args)
         self.merger = FragmentMerger(max_gap_frames=max(1, round(merge_gap_s * fps)))

@@ -40,6 +40,38 @@ class Track:
     def box_at(self, frame: int):
         return tuple(self.boxes[self.frames.index(frame)]) if frame in self.frames else None
 
+    def absorb(self, other: Track) -> None:
+        """Take in another track of the same vehicle (an earlier fragment the tracker could not
+        join): its detections in time order, its reads and crops, its crossing, and its key
+        frames where they are the better ones."""
+        rows = sorted(
+            zip(
+                self.times + other.times,
+                self.frames + other.frames,
+                self.boxes + other.boxes,
+                self.clipped + other.clipped,
+                self.types + other.types,
+                self.confidences + other.confidences,
+                self.colours + other.colours,
+                strict=True,
+            ),
+            key=lambda row: (row[0], row[1]),
+        )
+        columns = list(zip(*rows, strict=True))
+        self.times, self.frames, self.boxes, self.clipped = (list(c) for c in columns[:4])
+        self.types, self.confidences, self.colours = (list(c) for c in columns[4:])
+        self.reads = other.reads + self.reads
+        for text, (confidence, crop) in other.crops.items():
+            if confidence > self.crops.get(text, (-1.0, None))[0]:
+                self.crops[text] = (confidence, crop)
+        crossings = [t for t in (self.crossing_s, other.crossing_s) if t is not None]
+        self.crossing_s = min(crossings) if crossings else None
+        mine, theirs = self.keyframes, other.keyframes
+        if (theirs.locked and not mine.locked) or (
+            theirs.locked == mine.locked and theirs.score > mine.score
+        ):
+            self.keyframes = theirs
+
 
 @dataclass(frozen=True)
 class Sighting:

@@ -352,21 +352,26 @@ def run_pipeline(
     source: Callable[[Path], FrameSource] | None = None,
 ) -> PipelineRun:
     """The clip (open_source, or `source`) through VideoProcessor(site, **options()), timed from
-    building the models (they load inside the clock) to the last frame, its events scored."""
+    building the models (they load inside the clock) to the last frame written to the annotated
+    video, as `anpr process` writes it, its events scored."""
     from anpr.lab.roadclip import score
     from anpr.site import load_site
-    from anpr.video import open_source
+    from anpr.video import VideoSink, open_source
 
     site = load_site(clip.site)
     frames = 0
     started = time.perf_counter()
+    sink = VideoSink(clip.clip.with_name(f"{name.replace(' ', '-')}.annotated.mp4"), clip.fps)
     try:
         processor = PathKeepingProcessor(site, **options())
-        for _ in processor.run((source or open_source)(clip.clip)):
+        for frame in processor.run((source or open_source)(clip.clip)):
+            sink.write(frame.image, frame.time_s)
             frames += 1
             if on_frame:
                 on_frame(name, clip.frames)
+        sink.close()
     except Exception as exc:  # a pipeline that breaks on the clip is a finding: the others still run
+        sink.close()
         wall, load = time.perf_counter() - started, os.getloadavg()[0]
         done_s = frames / clip.fps  # its real-time factor is over the footage it got through
         return PipelineRun(name, frames, wall, done_s, load=load, failed=f"{type(exc).__name__}: {exc}")

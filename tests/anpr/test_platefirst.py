@@ -1,6 +1,7 @@
 """Plate-first vehicles: a plate in view that no detected vehicle holds becomes a stand-in vehicle,
 tracked and read like any other, but with no ground point (no speed, no crossing)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +117,64 @@ def test_a_close_up_the_vehicle_detector_misses_is_one_event_with_its_plate(tmp_
     event = judged.event
     assert event.plate is not None and event.plate.text == "LEH5789"
     assert event.vehicle_type == "unknown" and event.speed_kmh is None and event.crossed_stop_line_at is None
+
+
+class Fragments:
+    """A fake vehicle detector: one car seen for a second, lost for a second (longer than the
+    tracker keeps a lost track), then seen again 200 px to the side (where no track was heading)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def detect(self, image):
+        t = self.clock.time_s
+        if t < 1.0:
+            return vehicles([150, 100 + 40 * t, 330, 220 + 40 * t])
+        if t < 2.0:
+            return vehicles()
+        return vehicles([350, 200 + 40 * t, 530, 320 + 40 * t])
+
+
+def test_a_vehicle_the_tracker_splits_in_two_is_one_event_when_its_plate_reads_the_same(tmp_path: Path):
+    (tmp_path / "site.yaml").write_text(
+        "site: {id: T-1}\ncamera: {start_time: '2026-11-20T08:00:00+05:00'}\n"
+        "calibration: {image: [[100, 460], [540, 460], [540, 100], [100, 100]], "
+        "world: [[0, 0], [7, 0], [7, 30], [0, 30]]}\nspeed: {limit_kmh: 60}\n"
+    )
+    clock = _Clock()
+    processor = VideoProcessor(
+        load_site(tmp_path / "site.yaml"),
+        recognizer=ReadsEverything(),
+        detector=Fragments(clock),
+        plate_first=False,
+    )
+    road = _Road(clock)
+    road.frame_count = 90  # 3.6 s: both fragments, the first closing while the second is open
+    (judged,) = [j for frame in processor.run(road) for j in frame.events]
+    assert judged.event.plate is not None and judged.event.plate.text == "LEH5789"
+    assert processor.stats["joined_by_plate"] == 1
+    assert judged.event.first_seen < processor.site.start_time + timedelta(seconds=1)  # the first fragment's
+
+
+def test_a_settled_read_is_told_while_the_vehicle_is_still_in_view(tmp_path: Path):
+    (tmp_path / "site.yaml").write_text(
+        "site: {id: T-1}\ncamera: {start_time: '2026-11-20T08:00:00+05:00'}\n"
+        "calibration: {image: [[100, 460], [540, 460], [540, 100], [100, 100]], "
+        "world: [[0, 0], [7, 0], [7, 30], [0, 30]]}\nspeed: {limit_kmh: 60}\n"
+    )
+    clock, told = _Clock(), []
+    processor = VideoProcessor(
+        load_site(tmp_path / "site.yaml"),
+        recognizer=ReadsEverything(),
+        detector=Fragments(clock),
+        plate_first=False,
+        on_settled=lambda track, plate, time_s: told.append(
+            (track.id, plate.text if plate else None, time_s)
+        ),
+    )
+    road = _Road(clock)
+    road.frame_count = 20  # 0.8 s: the car never leaves
+    events = [j for frame in processor.run(road) for j in frame.events]
+    assert len(events) == 1 and len(told) == 1
+    track_id, text, time_s = told[0]
+    assert text == "LEH5789" and time_s < 0.5  # the first sure read settles it, long before the end

@@ -314,3 +314,19 @@ def test_detecting_on_a_stride_keeps_the_crossing_time_and_the_speed(tmp_path):
     assert every["crossed"] == pytest.approx(truth, abs=1 / 25)
     assert strided["crossed"] == pytest.approx(truth, abs=1 / 25)
     assert strided["kmh"] == pytest.approx(every["kmh"], rel=0.03)
+
+
+def test_a_vehicle_crossing_the_picture_fast_is_detected_more_often(tmp_path):
+    """A box 40 px tall moving 300 px a second would move 48 px (more than its height) between
+    detections on a stride of 4: it is detected every other frame instead (0.4 of its height is
+    16 px, 1.3 frames), so that the tracker still finds it where it was. One moving 20 px a second
+    keeps the stride."""
+    site = _red_site(tmp_path)
+    calls = {}
+    for px_per_s in (20.0, 300.0):
+        clock = _Clock()
+        car = _MovingBox(clock, bottom0=130.0, px_per_s=px_per_s, height=40.0)
+        _events(site, car, clock)
+        calls[px_per_s] = car.calls
+    assert calls[20.0] == 21  # every 4th frame once the track is established
+    assert calls[300.0] >= 35  # every other frame: (75 - 4) / 2 after the first four

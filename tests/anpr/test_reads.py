@@ -1,8 +1,13 @@
-"""The read scheduler keeps reading a track until its plausible reads settle: junk that agrees with
-itself settles nothing."""
+"""The read scheduler: plates in reading range are looked at with the small reader every time; the
+full reader reads a track's best crop once the quick reads agree, and again on a better crop, until
+its plausible full reads settle (two agreeing, or one as sure as SURE). Junk that agrees with itself
+settles nothing, and a box as wide as its vehicle is not its plate."""
 
-from anpr.reads import ReadPolicy, ReadScheduler
-from anpr.tracks import Track
+import numpy as np
+import supervision as sv
+
+from anpr.reads import SURE, ReadPolicy, ReadScheduler
+from anpr.tracks import Sighting, Track
 from anpr.types import PlateRead
 
 
@@ -10,18 +15,17 @@ def track_with(*reads: tuple[str, float]) -> Track:
     return Track(1, reads=[PlateRead(text, confidence) for text, confidence in reads])
 
 
-def test_three_agreeing_plausible_reads_settle_the_track():
+def test_two_agreeing_plausible_reads_or_one_sure_read_settle_the_track():
     scheduler = ReadScheduler(None, ReadPolicy(), "pk")
-    assert scheduler.wants(track_with(("LEH5789", 0.9), ("LEH5789", 0.8)))
-    assert not scheduler.wants(track_with(("LEH5789", 0.9), ("LEH5789", 0.8), ("LEH5789", 0.95)))
+    assert scheduler.wants(track_with(("LEH5789", 0.8)))
+    assert not scheduler.wants(track_with(("LEH5789", 0.8), ("LEH5789", 0.7)))
+    assert not scheduler.wants(track_with(("LEH5789", SURE)))
 
 
 def test_junk_that_agrees_with_itself_settles_nothing():
     scheduler = ReadScheduler(None, ReadPolicy(), "pk")
-    assert scheduler.wants(track_with(("T", 0.9), ("T", 0.9), ("T", 0.9)))  # one letter
-    assert scheduler.wants(
-        track_with(("LEH5789", 0.05), ("LEH5789", 0.05), ("LEH5789", 0.05))
-    )  # under the floor
+    assert scheduler.wants(track_with(("T", 0.95), ("T", 0.95), ("T", 0.95)))  # one letter
+    assert scheduler.wants(track_with(("LEH5789", 0.05), ("LEH5789", 0.05)))  # under the floor
 
 
 def test_a_track_out_of_attempts_is_not_read_again():
@@ -30,40 +34,89 @@ def test_a_track_out_of_attempts_is_not_read_again():
 
 
 class PlateOf:
-    """A fake recognizer whose plate, inside each vehicle, is `width` pixels wide; read LEH5789."""
+    """A fake recognizer: inside each vehicle a plate `width` pixels wide (and, with `wide_junk`, a
+    more confident box as wide as the vehicle); the full reader reads `texts` in turn."""
 
-    def __init__(self, width: float):
-        self.width = width
+    def __init__(self, width: float, texts=("LEH5789",), confidence=0.7, wide_junk=False):
+        self.width, self.texts, self.confidence, self.wide_junk = width, list(texts), confidence, wide_junk
+        self.full_reads = 0
 
     def find_plates(self, image, subset, whole_frame=True):
-        import numpy as np
-        import supervision as sv
-
         x1, y1 = subset.xyxy[:, 0] + 10, subset.xyxy[:, 1] + 10
         plates = np.stack([x1, y1, x1 + self.width, y1 + 15], axis=1)
-        return sv.Detections(xyxy=plates, data={"vehicle_index": np.arange(len(plates))})
+        confidence = np.full(len(plates), 0.6)
+        links = np.arange(len(plates))
+        if self.wide_junk:
+            plates = np.concatenate([plates, subset.xyxy])
+            confidence = np.concatenate([confidence, np.full(len(subset), 0.9)])
+            links = np.concatenate([links, np.arange(len(subset))])
+        return sv.Detections(xyxy=plates, confidence=confidence, data={"vehicle_index": links})
 
     def read_crops(self, crops, region):
-        return [PlateRead("LEH5789", 0.9) for _ in crops]
+        self.full_reads += len(crops)
+        text = self.texts[min(self.full_reads, len(self.texts)) - 1]
+        return [PlateRead(text, self.confidence) for _ in crops]
 
 
-def _read_one(width: float) -> tuple[ReadScheduler, Track]:
-    import numpy as np
-    import supervision as sv
+class Quick:
+    """A fake small reader that reads `text` at `confidence` on every crop."""
 
-    from anpr.tracks import Sighting
+    def __init__(self, text="LEH5789", confidence=0.5):
+        self.text, self.confidence = text, confidence
 
-    scheduler, track = ReadScheduler(PlateOf(width), ReadPolicy(), "pk"), Track(1)
-    vehicles = sv.Detections(xyxy=np.array([[100.0, 100.0, 300.0, 250.0]]), tracker_id=np.array([1]))
-    scheduler.read(vehicles, [Sighting(track, 0, False, False)], np.zeros((480, 640, 3), np.uint8))
-    return scheduler, track
+    def read_batch(self, crops, region):
+        return [PlateRead(self.text, self.confidence) for _ in crops]
+
+
+VEHICLE = sv.Detections(xyxy=np.array([[100.0, 100.0, 300.0, 250.0]]), tracker_id=np.array([1]))
+FRAME = np.zeros((480, 640, 3), np.uint8)
+
+
+def _look(scheduler: ReadScheduler, track: Track, times: int = 1) -> None:
+    for index in range(times):
+        scheduler.read(VEHICLE, [Sighting(track, 0, False, False)], FRAME, index)
 
 
 def test_a_plate_coming_into_reading_range_puts_the_track_in_the_reading_zone():
-    """Plates 50 px wide are read; from 35 px (0.7 of that) the schedule looks again next frame."""
-    scheduler, track = _read_one(60)
-    assert scheduler.in_zone and [r.text for r in track.reads] == ["LEH5789"]
-    scheduler, track = _read_one(40)
-    assert scheduler.in_zone and track.reads == []
-    scheduler, track = _read_one(20)
-    assert not scheduler.in_zone and track.reads == []
+    """Plates 40 px wide are read; from 28 px (0.7 of that) the track is looked at again next frame."""
+    for width, near, read in ((60, True, True), (30, True, False), (20, False, False)):
+        scheduler, track = ReadScheduler(PlateOf(width), ReadPolicy(), "pk"), Track(1)
+        _look(scheduler, track)
+        assert scheduler.in_zone is near and (track.id in scheduler.near) is near
+        assert bool(track.reads) is read
+
+
+def test_the_full_reader_waits_until_the_quick_reads_agree():
+    recognizer = PlateOf(60)
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick()), Track(1)
+    _look(scheduler, track)
+    assert recognizer.full_reads == 0 and scheduler.looks == 1
+    _look(scheduler, track)
+    assert recognizer.full_reads == 1 and [r.text for r in track.reads] == ["LEH5789"]
+
+
+def test_a_track_closing_unread_has_its_best_crop_read():
+    recognizer = PlateOf(60)
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick("LE", 0.3)), Track(1)
+    _look(scheduler, track, 3)  # the quick reads never fit a layout: nothing read fully yet
+    assert recognizer.full_reads == 0
+    scheduler.flush(track)
+    assert recognizer.full_reads == 1 and track.reads[0].text == "LEH5789"
+
+
+def test_reading_stops_once_settled():
+    recognizer = PlateOf(60, confidence=SURE)
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick()), Track(1)
+    _look(scheduler, track, 6)
+    assert recognizer.full_reads == 1 and not scheduler.wants(track)
+    scheduler.flush(track)
+    assert recognizer.full_reads == 1
+
+
+def test_a_box_as_wide_as_the_vehicle_is_not_its_plate():
+    recognizer = PlateOf(60, wide_junk=True)
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk"), Track(1)
+    _look(scheduler, track)
+    assert track.reads and track.reads[0].box is not None
+    x1, _, x2, _ = track.reads[0].box
+    assert x2 - x1 == 60  # the plate-shaped box, not the more confident vehicle-wide one
