@@ -12,6 +12,7 @@ from pathlib import Path
 from anpr.errors import ConfigError
 from anpr.process import JudgedEvent
 from anpr.site import Site
+from anpr.video import FrameSource
 from challan.rules import SiteRules, enabled_codes, evaluate_all
 
 
@@ -40,6 +41,9 @@ def run_footage(
     reader: str = "auto",
     region: str | None = None,  # None: the site file's plate_region
     realtime: bool = False,  # play a file as a camera sends it: paced, thinned if the pipeline lags
+    source: FrameSource | None = None,  # already opened (anpr watch): `video` then only names it
+    site: Site | None = None,  # already loaded (anpr watch times a live camera from its start)
+    annotated: bool = True,  # write annotated.mp4 (a live camera's control room has the stream)
     on_start: Callable[[str, int | None], None] | None = None,
     on_frame: Callable[[], None] | None = None,
     on_event: Callable[[JudgedEvent, list[int | None]], None] | None = None,
@@ -56,18 +60,20 @@ def run_footage(
     the records, and a re-run stores none of them twice)."""
     from anpr.feed import Live, Paced, Prefetched
     from anpr.site import load_site
-    from anpr.video import FrameSource, StreamSource, VideoSink, open_source
+    from anpr.video import StreamSource, VideoSink, open_source
 
-    loaded = load_site(site_path)
+    loaded = site or load_site(site_path)
     rules = site_rules(loaded)
     if store:
         from challan.db import check_ready
 
         check_ready(db)  # reachable and migrated, or one line, before a frame is decoded
-    opened = open_source(video, fps or loaded.config.camera.fps)
-    is_stream = isinstance(opened, StreamSource)
-    live = Live(opened if is_stream else Paced(opened)) if realtime or is_stream else None
-    source: FrameSource = live or Prefetched(opened)
+    live: Live | None = None
+    if source is None:
+        opened = open_source(video, fps or loaded.config.camera.fps)
+        is_stream = isinstance(opened, StreamSource)
+        live = Live(opened if is_stream else Paced(opened)) if realtime or is_stream else None
+        source = live or Prefetched(opened)
 
     from anpr.detect import VehicleDetector
     from anpr.process import VideoProcessor, default_recognizer
@@ -83,14 +89,15 @@ def run_footage(
         region=region,
     )
     marker = mark_incomplete(out, video)
-    sink = VideoSink(out / "annotated.mp4", source.fps)
+    sink = VideoSink(out / "annotated.mp4", source.fps) if annotated else None
     recorder = Recorder(db) if store else None
     frames = vehicles = violations = 0
     if on_start:
         on_start(source.name, source.frame_count)
     try:
         for frame in processor.run(source):
-            sink.write(frame.image, frame.time_s)
+            if sink is not None:
+                sink.write(frame.image, frame.time_s)
             frames += 1
             if on_frame:
                 on_frame()
@@ -103,7 +110,8 @@ def run_footage(
                 if on_event:
                     on_event(judged, stored)
     finally:
-        sink.close()
+        if sink is not None:
+            sink.close()
     marker.unlink()
     stats = live.stats if live else None
     return JobSummary(
