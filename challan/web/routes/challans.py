@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from anpr.errors import AnprError
 from challan import crud, lifecycle
 from challan.pdf import challan_pdf
+from challan.public_images import PUBLIC_WIDTHS, PublicCopyUnavailable, is_public, public_image
 from challan.web import schemas, views
 from challan.web.deps import CsrfChecked, LookupLimited, MaybePageOfficer, RecordId, SessionDep, SettingsDep
 from challan.web.queries import challans_for_plates
@@ -137,15 +138,30 @@ def challan_page_owner(
 
 @router.get("/challans/{number}/evidence/{evidence_id}/{mac}", dependencies=[LookupLimited])
 def challan_evidence(
-    number: str, evidence_id: RecordId, mac: str, session: SessionDep, settings: SettingsDep
+    number: str,
+    evidence_id: RecordId,
+    mac: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    w: Annotated[int, Query(description="width: one of 640, 1280")] = max(PUBLIC_WIDTHS),
 ) -> Response:
-    """An evidence image of an issued challan (checked against its SHA-256 before it is served), by
-    the link on the challan's page: without its MAC a number and an id open nothing, and nothing
-    tells a wrong number from a wrong MAC."""
+    """The public copy of an evidence image of an issued challan (challan.public_images: bystanders
+    blurred, the capture's data bar replaced, under 200 KB), by the link on the challan's page:
+    without its MAC a number and an id open nothing, and nothing tells a wrong number from a wrong
+    MAC. The original is checked against its SHA-256 first; it is served to officers only."""
     if not evidence_mac_valid(settings.secret_key, number.upper(), evidence_id, mac):
         raise HTTPException(status_code=404, detail="No such evidence file")
     challan = crud.get_challan(session, number=views.challan_number(number))
-    return views.evidence_response(views.evidence_of(challan.violation, evidence_id), settings)
+    item = views.evidence_of(challan.violation, evidence_id)
+    if item is None or not is_public(item) or w not in PUBLIC_WIDTHS:
+        raise HTTPException(status_code=404, detail="No such evidence file")
+    try:
+        copy = public_image(challan, item, settings, w)
+    except PublicCopyUnavailable:
+        raise HTTPException(
+            status_code=503, detail="This picture cannot be shown now; try again later."
+        ) from None
+    return Response(copy.data, media_type=copy.media_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/challans/{number}/contest", dependencies=[CsrfChecked])

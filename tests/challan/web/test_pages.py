@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from challan.evidence import sha256_bytes
 from challan.models import EvidenceFile, Violation
 from challan.web.views import public_evidence_url as evidence_url
 from tests.challan.conftest import _forget
@@ -103,8 +104,10 @@ def test_evidence_is_served_verified_and_only_for_its_challan(client, seed, sess
     link = evidence_url(settings, seed.number, scene.id)
     assert f'src="{link}"' in client.get(f"/challans/{seed.number}").text
     response = client.get(link)
-    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
-    assert response.content == (settings.evidence_dir / scene.path).read_bytes()
+    # the public copy (challan.public_images), never the original, which stays as recorded
+    assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
+    original = (settings.evidence_dir / scene.path).read_bytes()
+    assert response.content != original and sha256_bytes(original) == scene.sha256
     pending = session.exec(select(EvidenceFile).where(EvidenceFile.violation_id == seed.pending_id)).first()
     other = client.get(evidence_url(settings, seed.number, pending.id))  # a good link, another's file
     assert other.status_code == 404 and "No such evidence file" in other.text
