@@ -40,7 +40,9 @@ def read(
     Prints each plate's registration (series + number; a Pakistani registration year is reported
     separately), its confidence, the alternatives considered and the vehicle it belongs to. An image
     no larger than 320x240 in which no plate is found is read whole as a plate crop. A read
-    under 0.80 confidence is marked "check": most misreads on the validation sets fell there.
+    under 0.80 confidence is marked "check": most misreads on the validation sets fell there. The
+    region is the one whose plate layouts the read fits (or --region), "?" where layouts of several
+    fit it (ABC1234: Brazil, Punjab, some US states).
 
     A plate box whose read fits no plate layout of the region, or is too unsure to be a plate
     (docs/notes/unread-floor.md), is not listed: "unread" counts such boxes. With --crop the one

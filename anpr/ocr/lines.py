@@ -218,7 +218,8 @@ def choose_read(
     if len(reads) != 3:
         return PlateRead(text="", confidence=0.0)
     formats = _formats()
-    pooled: dict[tuple[str, str | None], list] = {}  # (text, year) -> [score, best score, parsed, layout]
+    # (text, year) -> [score, best score, and the parse, layout and lines of the best reading]
+    pooled: dict[tuple[str, str | None], list] = {}
     hypotheses = layout_candidates(reads)
     if line_probability is not None:
         hypotheses = with_variants(hypotheses, line_probability, region)
@@ -231,25 +232,30 @@ def choose_read(
         parsed = formats.parse(line_tuple, region)
         score = p * formats.format_prior(line_tuple, region)
         text = parsed.text if parsed else formats.normalise("".join(line_tuple))
-        entry = pooled.setdefault((text, parsed.year if parsed else None), [0.0, -1.0, parsed, layout])
+        entry = pooled.setdefault(
+            (text, parsed.year if parsed else None), [0.0, -1.0, parsed, layout, line_tuple]
+        )
         entry[0] += score
         if score > entry[1]:
-            entry[1:] = [score, parsed, layout]
+            entry[1:] = [score, parsed, layout, line_tuple]
     total = sum(entry[0] for entry in pooled.values())
     if not total:
         return PlateRead(text="", confidence=0.0)
     scale = min(1.0, sum(p for _, p, _ in hypotheses)) / total
     ranked = sorted(
-        ((score * scale, key, parsed, layout) for key, (score, _, parsed, layout) in pooled.items()),
+        (
+            (score * scale, key, parsed, layout, lines)
+            for key, (score, _, parsed, layout, lines) in pooled.items()
+        ),
         key=lambda item: -item[0],
     )
     by_text: dict[str, float] = {}  # a registration's candidates: its scores summed over years
-    for score, (text, _), _, _ in ranked:
+    for score, (text, _), _, _, _ in ranked:
         by_text[text] = by_text.get(text, 0.0) + score
     candidates = sorted(by_text.items(), key=lambda tc: -tc[1])
-    confidence, (text, year), parsed, layout = next(r for r in ranked if r[1][0] == candidates[0][0])
+    confidence, (text, year), parsed, layout, lines = next(r for r in ranked if r[1][0] == candidates[0][0])
     years: dict[str, float] = {}  # the years read with the chosen registration, if it has one
-    for score, (other, other_year), _, _ in ranked:
+    for score, (other, other_year), _, _, _ in ranked:
         if year and other == text and other_year:
             years[other_year] = years.get(other_year, 0.0) + score
     longest = formats.LONGEST_ALTERNATIVE
@@ -258,7 +264,7 @@ def choose_read(
         text=text,
         confidence=confidence,
         candidates=tuple(Candidate(t, c) for t, c in candidates),
-        region=parsed.region if parsed else "unknown",
+        region=formats.plate_region(lines, region) if parsed else "unknown",
         year=year,
         year_candidates=tuple(
             Candidate(y, score / by_text[text]) for y, score in sorted(years.items(), key=lambda ys: -ys[1])

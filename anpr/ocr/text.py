@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from anpr.plates.formats import normalise, rerank
+from dataclasses import replace
+
+from anpr.plates.formats import CUE_WORDS, ParsedPlate, normalise, parse, plate_region, rerank
 from anpr.types import Candidate, PlateRead
 
 MAX_CANDIDATES = 5
@@ -25,7 +27,25 @@ def plate_read_from_lines(lines: list[tuple[str, float]], region: str = "auto") 
             if len(run) > 1:
                 hypotheses.append((["".join(t for t, _ in run)], conf))
     ranked = rerank(hypotheses, region)
-    return plate_read_from_ranked(ranked, region, layout_hint=None)
+    read = plate_read_from_ranked(ranked, region, layout_hint=None)
+    chosen = ranked[0][0] if ranked else None
+    if chosen is None:
+        return read
+    return replace(read, region=plate_region(_printed(chosen, hypotheses, cleaned, region), region))
+
+
+def _printed(
+    chosen: ParsedPlate, hypotheses: list, cleaned: list[tuple[str, float]], region: str
+) -> list[str]:
+    """The lines the chosen reading was read from (the surest such), or its registration alone for
+    a look-alike swap of them, with the surest province or state word read on the plate: it names
+    the plate's region whichever lines the reading took."""
+    cue = [text for text, _ in sorted(cleaned, key=lambda line: -line[1]) if text in CUE_WORDS][:1]
+    for lines, _ in sorted(hypotheses, key=lambda h: -h[1]):
+        got = parse(lines, region)
+        if got and (got.text, got.year) == (chosen.text, chosen.year):
+            return [*lines, *cue]
+    return [chosen.text, *cue]
 
 
 def plate_read_from_ranked(ranked, region: str, layout_hint: str | None) -> PlateRead:

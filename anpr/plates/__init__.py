@@ -9,6 +9,7 @@ from anpr.plates.formats import (
     normalise,
     parse,
     parse_all,
+    plate_region,
     rerank,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "normalise",
     "parse",
     "parse_all",
+    "plate_region",
     "rerank",
 ]

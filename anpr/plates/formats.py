@@ -320,3 +320,20 @@ def guess_region(text_or_lines: str | Sequence[str], hint: str = "auto") -> str:
         return hinted or (cue[0] if cue else DEFAULT_REGION)
     order = sorted(REGIONS, key=lambda r: r != hinted)
     return max(order, key=lambda r: best.get(r, -1.0))
+
+
+def plate_region(lines: str | Sequence[str], region: str = "auto") -> str:
+    """The region a plate read as `lines` belongs to, for telling a reader: the region asked for, or
+    the one a province or state word on the plate names, else the only region with a layout the lines
+    fit, generic ones aside; "?" where they fit layouts of several regions (ABC1234: Brazil, Punjab,
+    Sindh, a US state) or only generic ones; "unknown" where they fit none. Not the region of the
+    best reading, which ties go to in table order (Pakistan first)."""
+    prepared, cue = prepare(lines)
+    readings = scored(prepared, cue, region)
+    if not readings:
+        return "unknown"
+    best = readings[0][0].region
+    if region != "auto" or (cue and cue[0] == best):
+        return best
+    fitting = {parsed.region for parsed, _ in readings if not parsed.format.endswith("-generic")}
+    return fitting.pop() if len(fitting) == 1 else "?"
