@@ -8,7 +8,21 @@ import sys
 
 import typer
 
-from anpr.cli import audit, batch, bench, challan, db, demo, models, officer, process, read, registry, serve
+from anpr.cli import (
+    audit,
+    batch,
+    bench,
+    challan,
+    db,
+    demo,
+    models,
+    officer,
+    process,
+    read,
+    registry,
+    serve,
+    watch,
+)
 from anpr.cli.common import PlainFlagsGroup
 
 cli = typer.Typer(
@@ -25,6 +39,8 @@ cli.command("read")(read.read)
 cli.command("process")(process.process)
 cli.command("batch")(batch.batch)
 cli.command("worker")(batch.worker)
+cli.command("watch")(watch.watch)
+cli.add_typer(watch.cameras_app, name="cameras")
 cli.command("demo")(demo.demo)
 cli.add_typer(challan.app, name="challan")
 cli.add_typer(registry.app, name="registry")
