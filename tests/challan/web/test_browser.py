@@ -168,7 +168,15 @@ def page(browser):
 
 
 def images_loaded(page) -> list[int]:
-    return page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : -1)")
+    """Each picture's width once every one has loaded (-1 for one still loading after a minute). A
+    public copy of evidence is made on its first request (challan.public_images), seconds after the
+    page's load event."""
+    for _ in range(600):
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : -1)")
+        if -1 not in widths:
+            break
+        page.wait_for_timeout(100)
+    return widths
 
 
 def test_citizen_looks_up_views_and_reveals_with_cnic(page, server, shots):
