@@ -1,18 +1,20 @@
 """Read-only queries the portal needs beyond challan.crud: a plate's challans in one round trip (the
-hot public look-up), the review and contest queues, and the dashboard's counts."""
+hot public look-up), the review queue (filtered) and the contest queue, the officers' search of issued
+challans, and the dashboard's counts and sums."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
-from challan.models import Challan, Site, Status, Vehicle, Violation
+from challan.models import Challan, Payment, Site, Status, Vehicle, Violation
 
 LOOKUP_LIMIT = 200  # a plate with more challans than this is shown its latest ones
 
@@ -34,7 +36,7 @@ class ChallanRow:
     occurred_at: datetime
 
 
-ROW_COLUMNS = (
+ROW_COLUMNS: tuple[Any, ...] = (  # SQLModel types the columns as their values
     Challan.number,
     Challan.plate,
     Challan.issued_at,
@@ -97,11 +99,44 @@ def count_by_status(session: Session, wanted: Status) -> int:
     return session.exec(select(func.count()).select_from(Violation).where(Violation.status == wanted)).one()
 
 
-def pending_queue(session: Session, *, limit: int, offset: int = 0) -> list[Violation]:
-    """Pending violations, oldest offence first, with their evidence and site loaded."""
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which pending violations the review queue shows: at one site, of one violation, with the
+    camera's read confidence within [min_confidence, max_confidence] (fractions, both inclusive);
+    None is any."""
+
+    site: str | None = None
+    code: str | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+    def conditions(self) -> list:
+        found = [col(Violation.status) == Status.PENDING]
+        if self.site:
+            found.append(col(Violation.site_id) == self.site)
+        if self.code:
+            found.append(col(Violation.code) == self.code)
+        if self.min_confidence is not None:
+            found.append(col(Violation.plate_confidence) >= self.min_confidence)
+        if self.max_confidence is not None:
+            found.append(col(Violation.plate_confidence) <= self.max_confidence)
+        return found
+
+
+ANY_PENDING = QueueFilter()
+
+
+def count_pending(session: Session, wanted: QueueFilter = ANY_PENDING) -> int:
+    return session.exec(select(func.count()).select_from(Violation).where(*wanted.conditions())).one()
+
+
+def pending_queue(
+    session: Session, *, limit: int, offset: int = 0, wanted: QueueFilter = ANY_PENDING
+) -> list[Violation]:
+    """Pending violations (those `wanted`), oldest offence first, with their evidence and site loaded."""
     query = (
         select(Violation)
-        .where(Violation.status == Status.PENDING)
+        .where(*wanted.conditions())
         # SQLModel types a relationship on the class as the related model, not its InstrumentedAttribute
         .options(selectinload(Violation.evidence), selectinload(Violation.site))  # type: ignore[arg-type]
         .order_by(col(Violation.occurred_at), col(Violation.id))
@@ -109,6 +144,71 @@ def pending_queue(session: Session, *, limit: int, offset: int = 0) -> list[Viol
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+def pending_sites(session: Session) -> list[str]:
+    """The sites with a violation waiting for review, for the queue's site filter."""
+    query = select(Violation.site_id).where(Violation.status == Status.PENDING).distinct()
+    return sorted(session.exec(query))
+
+
+# A challan still owed: issued, or upheld on contest, and not paid. Past its due date it is overdue.
+UNPAID = (Status.ISSUED, Status.UPHELD)
+
+
+@dataclass(frozen=True)
+class ChallanSearch:
+    """Issued challans an officer looks for: plate and number match any part (as stored: capitals,
+    no spaces), site exactly, status a Status value or "overdue" (unpaid past its due date), and the
+    day of issue within [issued_from, issued_to]; None is any."""
+
+    plate: str | None = None
+    number: str | None = None
+    site: str | None = None
+    status: str | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+    def conditions(self, today: date) -> list:
+        found = []
+        if self.plate:
+            found.append(col(Challan.plate).contains(self.plate, autoescape=True))
+        if self.number:
+            found.append(col(Challan.number).contains(self.number.upper(), autoescape=True))
+        if self.site:
+            found.append(col(Violation.site_id) == self.site)
+        if self.status == "overdue":
+            found += [col(Violation.status).in_(UNPAID), col(Challan.due_on) < today]
+        elif self.status:
+            found.append(col(Violation.status) == self.status)
+        if self.issued_from:
+            found.append(col(Challan.issued_on) >= self.issued_from)
+        if self.issued_to:
+            found.append(col(Challan.issued_on) <= self.issued_to)
+        return found
+
+
+def search_challans(
+    session: Session, *, wanted: ChallanSearch, today: date, limit: int, offset: int = 0
+) -> tuple[list[ChallanRow], int]:
+    """One page of the challans `wanted`, latest issued first, and how many there are in all."""
+    conditions = wanted.conditions(today)
+    query = (
+        sa.select(*ROW_COLUMNS)
+        .join(Violation, col(Violation.id) == col(Challan.violation_id))
+        .join(Site, col(Site.id) == col(Violation.site_id), isouter=True)
+        .where(*conditions)
+        .order_by(col(Challan.issued_at).desc(), col(Challan.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    total = session.exec(
+        select(func.count())
+        .select_from(Challan)
+        .join(Violation, col(Violation.id) == col(Challan.violation_id))
+        .where(*conditions)
+    ).one()
+    return [ChallanRow(*row) for row in session.execute(query)], int(total)
 
 
 def contested_challans(session: Session, *, limit: int, offset: int = 0) -> list[Challan]:
@@ -169,6 +269,26 @@ def recorded_site_names(session: Session) -> dict[str, str]:
     return {site_id: name for site_id, name in session.exec(select(Site.id, Site.name))}
 
 
+@dataclass(frozen=True)
+class Money:
+    issued_pkr: int  # the fines of every challan issued, as issued (cancelled ones included)
+    collected_pkr: int  # every payment recorded
+    overdue: int  # challans unpaid past their due date
+
+
+def money_counts(session: Session, *, today: date) -> Money:
+    """What the challans come to: fines issued, payments collected, and how many are overdue."""
+    issued = session.exec(select(func.coalesce(func.sum(Challan.fine_pkr), 0))).one()
+    collected = session.exec(select(func.coalesce(func.sum(Payment.amount_pkr), 0))).one()
+    overdue = session.exec(
+        select(func.count())
+        .select_from(Challan)
+        .join(Violation, col(Violation.id) == col(Challan.violation_id))
+        .where(col(Violation.status).in_(UNPAID), col(Challan.due_on) < today)
+    ).one()
+    return Money(issued_pkr=int(issued), collected_pkr=int(collected), overdue=int(overdue))
+
+
 def _local_day(session: Session, zone: ZoneInfo):
     """The offence's calendar day where it happened, computed by the database."""
     column = col(Violation.occurred_at)
@@ -185,11 +305,19 @@ def _as_date(value) -> date:
 
 __all__ = [
     "ChallanRow",
+    "ChallanSearch",
     "Counts",
+    "Money",
+    "QueueFilter",
     "challans_for_owner",
     "challans_for_plates",
     "contested_challans",
+    "count_pending",
     "dashboard_counts",
+    "money_counts",
+    "pending_queue",
+    "pending_sites",
     "plates_of_owner",
     "recorded_site_names",
+    "search_challans",
 ]

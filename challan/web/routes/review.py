@@ -1,21 +1,31 @@
 """The officer's review queue: pending violations oldest first, each with its evidence frames, plate
 crop and read candidates side by side; approve (as read, or as a candidate or typed correction) or
-reject with a reason in one or two clicks. Every action is a CSRF-checked form that redirects back."""
+reject with a reason in one or two clicks. Every action is a CSRF-checked form that redirects back.
+The queue may be narrowed to a site, a violation and a range of read confidence (query parameters)."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from anpr.errors import AnprError
 from challan import crud, lifecycle
-from challan.models import EvidenceFile, Status
+from challan.fines import load_fines
+from challan.models import EvidenceFile
 from challan.places import load_places
 from challan.web import views
 from challan.web.deps import CsrfChecked, MaybeOfficer, PageOfficer, RecordId, SessionDep, SettingsDep
-from challan.web.queries import count_by_status, pending_queue
+from challan.web.queries import (
+    ANY_PENDING,
+    QueueFilter,
+    count_pending,
+    pending_queue,
+    pending_sites,
+    recorded_site_names,
+)
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
@@ -45,6 +55,31 @@ def officer_home() -> Response:
     return RedirectResponse("/officer/review", status_code=303)
 
 
+Percent = Annotated[str | None, Query(max_length=3, pattern=r"^\d{0,3}$")]  # a form's empty field is ""
+
+
+def queue_filter(site: str | None, violation: str | None, min_conf: str | None, max_conf: str | None):
+    """The queue's filter from its form; an empty field is any, percentages beyond 0-100 are clamped."""
+
+    def share(percent: str | None) -> float | None:
+        return min(int(percent), 100) / 100 if percent else None
+
+    return QueueFilter(
+        site=site or None,
+        code=violation or None,
+        min_confidence=share(min_conf),
+        max_confidence=share(max_conf),
+    )
+
+
+def filter_params(wanted: QueueFilter) -> dict[str, str]:
+    """The filter as the query parameters that give it back (for the pager and the form)."""
+    params = {"site": wanted.site, "violation": wanted.code}
+    for name, value in (("min_conf", wanted.min_confidence), ("max_conf", wanted.max_confidence)):
+        params[name] = None if value is None else str(round(value * 100))
+    return {k: v for k, v in params.items() if v is not None}
+
+
 @router.get("/review")
 def review_page(
     request: Request,
@@ -54,24 +89,42 @@ def review_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     done: Annotated[str | None, Query(max_length=20)] = None,
     n: Annotated[str | None, Query(max_length=40)] = None,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    violation: Annotated[str | None, Query(max_length=32)] = None,
+    min_conf: Percent = None,
+    max_conf: Percent = None,
 ) -> Response:
-    return _queue(request, session, settings, officer, page=page, message=done_message(done, n))
+    wanted = queue_filter(site, violation, min_conf, max_conf)
+    return _queue(
+        request, session, settings, officer, page=page, wanted=wanted, message=done_message(done, n)
+    )
 
 
-def _queue(request, session, settings, officer, *, page=1, message=None, error=None, status_code=200):
+def _queue(request, session, settings, officer, *, page=1, wanted=ANY_PENDING, **notes):
+    """The queue page; `notes` are the message, the error and the status code of an answer."""
     size = settings.page_size
-    violations = pending_queue(session, limit=size, offset=(page - 1) * size)
+    violations = pending_queue(session, limit=size, offset=(page - 1) * size, wanted=wanted)
+    places, recorded = load_places(), recorded_site_names(session)
+    sites = sorted({*pending_sites(session), *([wanted.site] if wanted.site else [])})
+    params = filter_params(wanted)
     context = {
         "officer": officer,
         "items": [views.review_item(session, v, settings) for v in violations],
-        "pending": count_by_status(session, Status.PENDING),
+        "pending": count_pending(session),
+        "shown": count_pending(session, wanted) if params else None,
         "page": page,
         "page_size": size,
         "reasons": REJECT_REASONS,
-        "message": message,
-        "error": error,
+        "message": notes.get("message"),
+        "error": notes.get("error"),
+        "filter": params,
+        "next_url": "/officer/review?" + urlencode({**params, "page": page + 1}),
+        "site_options": [(code, places.site_name(code, recorded.get(code))) for code in sites],
+        "violation_options": [
+            (code, kind.title) for code, kind in load_fines(settings.fines_path).violations.items()
+        ],
     }
-    return views.render(request, "review.html", context, status_code=status_code)
+    return views.render(request, "review.html", context, status_code=notes.get("status_code", 200))
 
 
 def _act(request, session, settings, officer, action) -> Response:
