@@ -150,6 +150,15 @@ class CameraBase(SQLModel):
 class Camera(CameraBase, table=True):
     __tablename__ = "cameras"
     created_at: datetime = _time(default_factory=utcnow)
+    # A camera the hub does not run posts its events to /api/v1/ingest/events (challan.cameras): the
+    # SHA-256 of its API key (the key itself is shown once, never stored), the rules of its site as
+    # `anpr camera add` read them from the site file (challan.rules.SiteRules as JSON; the hub judges
+    # its events by these), its events a minute, and when its key was revoked. Null on cameras the
+    # hub runs itself.
+    key_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    rules: dict | None = Field(default=None, sa_type=JSON)
+    events_per_minute: int | None = None
+    revoked_at: datetime | None = _time(default=None)
 
 
 # --- vehicle registry -------------------------------------------------------------------------
@@ -200,6 +209,22 @@ class Event(SQLModel, table=True):
     speed_kmh: float | None = None
     data: dict = Field(default_factory=dict, sa_type=JSON)  # VehicleEvent.to_json(), as received
     recorded_at: datetime = _time(default_factory=utcnow)
+
+
+class IngestReceipt(SQLModel, table=True):
+    """An event a camera posted to the hub, once: a retry of the same camera's track and first_seen
+    finds this row and stores nothing again (challan.ingest)."""
+
+    __tablename__ = "ingest_receipts"
+    __table_args__ = (
+        sa.UniqueConstraint("camera_id", "track_id", "first_seen", name="uq_ingest_receipts_event"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    camera_id: str = Field(foreign_key="cameras.id", max_length=64, index=True)
+    track_id: int
+    first_seen: datetime = _time()
+    event_id: int = Field(foreign_key="events.id", index=True)
+    received_at: datetime = _time(default_factory=utcnow)
 
 
 class EventPublic(SQLModel):

@@ -12,6 +12,7 @@ from anpr.cli import (
     audit,
     batch,
     bench,
+    camera,
     challan,
     db,
     demo,
@@ -20,6 +21,7 @@ from anpr.cli import (
     process,
     read,
     registry,
+    send,
     serve,
     watch,
 )
@@ -50,6 +52,8 @@ cli.add_typer(bench.app, name="bench")
 cli.add_typer(models.app, name="models")
 cli.add_typer(audit.app, name="audit")
 cli.add_typer(db.app, name="db")
+cli.add_typer(camera.app, name="camera")
+cli.command("send")(send.send)
 
 
 def app() -> None:

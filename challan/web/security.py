@@ -30,6 +30,9 @@ CSRF_COOKIE = "anpr_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY = 64 * 1024  # forms and JSON bodies are small; nothing is uploaded to the portal
+# except cameras' events with their evidence files, which challan.web.routes.ingest bounds part by part
+INGEST_PATH = "/api/v1/ingest/"
+MAX_INGEST_BODY = 136 << 20
 CSRF_VALUE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 CONTENT_SECURITY_POLICY = (
@@ -149,10 +152,11 @@ class SecurityMiddleware:
         path: str = scope["path"]
         static = path.startswith("/static/")
         new_cookie = None
-        if _declared_length(scope) > MAX_BODY:
+        limit = MAX_INGEST_BODY if path.startswith(INGEST_PATH) else MAX_BODY
+        if _declared_length(scope, limit) > limit:
             await _too_large(send, self.headers)
             return
-        receive = _bounded(receive)
+        receive = _bounded(receive, limit)
         if not static and not path.startswith("/api/"):
             current = _cookie(scope, CSRF_COOKIE)
             if current is None:
@@ -174,15 +178,15 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _declared_length(scope) -> int:
+def _declared_length(scope, limit: int) -> int:
     for key, value in scope.get("headers", []):
         if key == b"content-length":
-            return int(value) if value.isdigit() else MAX_BODY + 1
+            return int(value) if value.isdigit() else limit + 1
     return 0
 
 
-def _bounded(receive):
-    """Stop reading a body (sent without a length) once it passes MAX_BODY."""
+def _bounded(receive, limit: int):
+    """Stop reading a body (sent without a length) once it passes `limit`."""
     seen = 0
 
     async def bounded_receive():
@@ -190,7 +194,7 @@ def _bounded(receive):
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
-            if seen > MAX_BODY:
+            if seen > limit:
                 return {"type": "http.disconnect"}
         return message
 
