@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from challan import lifecycle
+from challan.models import Challan
 from challan.web.app import create_app
 from tests.challan.conftest import record
 from tests.challan.web.conftest import OFFICER, login
@@ -50,3 +53,68 @@ def test_the_queue_pages_keep_the_filter(seed, session, settings, images):
         [next_url] = re.findall(r'<p class="pager"><a href="([^"]+)"', first)
         assert next_url == f"/officer/review?site={REGAL}&amp;max_conf=40&amp;page=2"
         assert cards(client.get(next_url.replace("&amp;", "&")).text) == later[1:]
+
+
+def numbers(page: str, *wanted: str) -> list[str]:
+    """Which of `wanted` the page lists as challans, in the order it lists them."""
+    found = re.findall(r'<a href="/challans/([A-Z0-9-]+)" class="mono">', page)
+    return [n for n in found if n in wanted]
+
+
+def test_officers_list_and_search_issued_challans(client, seed, session, settings):
+    both = (seed.number, seed.old_number)
+    assert client.get("/officer/challans", follow_redirects=False).status_code == 303  # a citizen: sign in
+    login(client, *OFFICER)
+    listed = client.get("/officer/challans")
+    assert listed.status_code == 200 and "2 found" in listed.text
+    assert numbers(listed.text, *both) == [seed.number, seed.old_number]  # latest issued first
+
+    def search(**params) -> list[str]:
+        page = client.get("/officer/challans", params=params)
+        assert page.status_code == 200, page.text
+        return numbers(page.text, *both)
+
+    assert search(plate="leh-5789") == [seed.number, seed.old_number]
+    assert search(plate="LEH5780") == []
+    assert search(number=seed.old_number.lower()) == [seed.old_number]
+    assert search(site="lhr-mall-road-01") == [seed.number, seed.old_number]
+    assert search(site=REGAL) == []
+    assert search(status="overdue") == [seed.old_number]  # issued in March, unpaid long past its due date
+    assert search(to="2026-03-31") == [seed.old_number]
+    assert search(**{"from": "2026-04-01"}) == [seed.number]
+    assert search(plate="", number="", site="", status="", **{"from": "", "to": ""}) == list(both)
+    assert search(status="paid") == []
+    lifecycle.record_payment(session, number=seed.number, reference="BANK-77", actor="test")
+    session.commit()
+    assert search(status="paid") == [seed.number]
+    assert search(status="issued") == [seed.old_number]
+    assert client.get("/officer/challans", params={"status": "lost"}).status_code == 422
+    assert client.get("/officer/challans", params={"from": "2026-02-31"}).status_code == 422
+
+
+def test_the_challan_list_is_paged(seed, settings):
+    with TestClient(create_app(settings.model_copy(update={"page_size": 1}))) as client:
+        login(client, *OFFICER)
+        first = client.get("/officer/challans", params={"plate": "LEH5789"}).text
+        assert numbers(first, seed.number, seed.old_number) == [seed.number]
+        [next_url] = re.findall(r'<a href="([^"]+)">Next', first)
+        assert next_url == "/officer/challans?plate=LEH5789&amp;page=2"
+        second = client.get(next_url.replace("&amp;", "&")).text
+        assert numbers(second, seed.number, seed.old_number) == [seed.old_number]
+        assert "Previous" in second and "Next" not in second
+
+
+def test_the_dashboard_gives_titles_words_and_rupees(client, seed, session):
+    fines = {c.number: c.fine_pkr for c in session.exec(select(Challan))}
+    login(client, *OFFICER)
+    page = client.get("/officer/dashboard", params={"days": 7}).text
+    assert "<title>Signal violation: 2</title>" in page and "<title>Over-speeding: 1</title>" in page
+    assert "<title>Issued: 2</title>" in page and "<title>Pending review: 1</title>" in page
+    assert "RED_LIGHT" not in page and "OVER_SPEED" not in page and ">pending<" not in page
+    assert f"Fines issued</span> <b>PKR {sum(fines.values()):,}</b>" in page
+    assert "Collected</span> <b>PKR 0</b>" in page
+    assert '<a href="/officer/challans?status=overdue">1</a>' in page  # the one issued in March
+    lifecycle.record_payment(session, number=seed.number, reference="BANK-78", actor="test")
+    session.commit()
+    paid = client.get("/officer/dashboard", params={"days": 7}).text
+    assert f"Collected</span> <b>PKR {fines[seed.number]:,}</b>" in paid and "<title>Paid: 1</title>" in paid
