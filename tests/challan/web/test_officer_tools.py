@@ -5,14 +5,18 @@ large picture on the review card."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlmodel import select
 
-from challan import lifecycle
+from anpr.types import Candidate, PlateRead, VehicleEvent
+from challan import crud, evidence, lifecycle
+from challan.findings import Finding
 from challan.models import Challan
 from challan.web.app import create_app
-from tests.challan.conftest import record
+from tests.challan.conftest import OFFENCE_AT, record
 from tests.challan.web.conftest import OFFICER, login
 
 REGAL = "LHR-REGAL-01"
@@ -118,3 +122,38 @@ def test_the_dashboard_gives_titles_words_and_rupees(client, seed, session):
     session.commit()
     paid = client.get("/officer/dashboard", params={"days": 7}).text
     assert f"Collected</span> <b>PKR {fines[seed.number]:,}</b>" in paid and "<title>Paid: 1</title>" in paid
+
+
+def test_the_decisive_frame_is_the_large_picture_on_the_review_card(
+    client, seed, session, settings, tmp_path
+):
+    """The frame at the moment of the offence leads the card, large; the frames before and after it
+    follow, smaller (portal.css: figure.decisive), whatever order they were recorded in."""
+    stored = []
+    for shade, kind in enumerate(("scene_before", "scene_at", "scene_after", "plate_crop")):
+        path = tmp_path / f"{kind}.png"
+        Image.new("RGB", (320, 180), (40 * shade, 90, 120)).save(path)
+        stored.append(evidence.store_file(path, root=settings.evidence_dir, kind=kind))
+    event = VehicleEvent(
+        site_id=REGAL,
+        track_id=30,
+        vehicle_type="car",
+        first_seen=OFFENCE_AT - timedelta(seconds=3),
+        last_seen=OFFENCE_AT + timedelta(seconds=2),
+        plate=PlateRead(text="LEC1940", confidence=0.9, candidates=(Candidate("LEC1940", 0.9),)),
+        evidence=(stored[3],),
+    )
+    finding = Finding("RED_LIGHT", OFFENCE_AT, {"seconds_into_red": 1.2}, tuple(stored[:3]))
+    [violation] = crud.record_event(session, event=event, findings=[finding])
+    session.commit()
+    login(client, *OFFICER)
+    page = client.get("/officer/review", params={"site": REGAL}).text
+    frames = page[page.index(f'id="v{violation.id}"') :].split('<div class="platecol">')[0]
+    figures = re.findall(r'<figure class="([^"]+)">.*?<figcaption>([a-z ]+)', frames, re.S)
+    assert figures == [
+        ("evidence decisive", "scene at"),
+        ("evidence", "scene before"),
+        ("evidence", "scene after"),
+    ]
+    css = client.get("/static/portal.css").text
+    assert ".card .frames figure.decisive { flex: 1 1 100%; }" in css
