@@ -18,6 +18,7 @@ from challan.db import get_engine
 from challan.models import AuditEntry, Camera, Event, EvidenceFile, IngestReceipt, Violation
 from challan.web.settings import PortalSettings
 from tests.challan.web.ingest_support import (
+    SITE_FILE,
     SITE_ID,
     START,
     add_camera,
@@ -257,3 +258,41 @@ def test_each_key_has_its_own_rate_limit(db_url, hub_settings, counter, capsys, 
     assert answers[2].json() == {"detail": f"camera {busy} may post 2 events a minute; try again in {wait} s"}
     assert elsewhere.status_code == 201
     assert counts(db_url)["events"] == 3
+
+
+def test_a_camera_has_one_active_key_and_a_revoked_one_gets_a_new_one(
+    db_url, hub_settings, capsys, monkeypatch
+):
+    old = add_camera(capsys, monkeypatch, db_url, "REGAL-CAM-6", "--per-minute", "90")
+    listed = run_anpr(capsys, monkeypatch, "camera", "list", "--json", "--db", db_url)
+    [camera] = [json.loads(line) for line in listed[1]]
+    assert camera | {"registered_at": None} == {
+        "id": "REGAL-CAM-6",
+        "site_id": SITE_ID,
+        "description": None,
+        "status": "active",
+        "events_per_minute": 90,
+        "rules": ["OVER_SPEED", "RED_LIGHT", "WRONG_WAY"],
+        "registered_at": None,
+        "revoked_at": None,
+    }
+    again = ("camera", "add", "REGAL-CAM-6", "--site", str(SITE_FILE), "--db", db_url)
+    assert run_anpr(capsys, monkeypatch, *again) == (
+        2,
+        [],
+        ["error: camera REGAL-CAM-6 already has an active key (revoke it first for a new one)"],
+    )
+    assert run_anpr(capsys, monkeypatch, "camera", "revoke", "REGAL-CAM-6", "--db", db_url)[0] == 0
+    assert json.loads(run_anpr(capsys, monkeypatch, "camera", "list", "--json", "--db", db_url)[1][0])[
+        "status"
+    ] == ("revoked")
+    new = add_camera(capsys, monkeypatch, db_url, "REGAL-CAM-6")
+    assert new != old
+    with hub_server(hub_settings) as base:
+        refused, taken = post(base, old, event_json(40), []), post(base, new, event_json(40), [])
+    assert (refused.status_code, taken.status_code) == (401, 201)
+    assert run_anpr(capsys, monkeypatch, "camera", "revoke", "NO-SUCH", "--db", db_url) == (
+        3,
+        [],
+        ["error: no camera NO-SUCH registered to post events"],
+    )
