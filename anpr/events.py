@@ -19,6 +19,10 @@ from anpr.vote import vote_label, vote_plate
 # A box the detector gave under this score is kept by the tracker only to keep the track alive (its
 # new-track threshold): its extent is not trusted for the ground point a speed is measured on.
 GROUND_MIN_CONFIDENCE = 0.25
+# A box whose bottom edge, on the ground plane, is not as wide as a vehicle can be does not stand on
+# the road where its bottom-centre says (a close-up's bumper filling a lane, two cars in one box):
+# a motorcycle is about 0.7 m wide, a bus or truck 2.55 m; the box is a little looser than the body.
+VEHICLE_WIDTH_M = (0.4, 3.2)
 
 
 class EventBuilder:
@@ -35,8 +39,8 @@ class EventBuilder:
 
     def ground_path(self, track: Track, since_s: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
         """Times and world positions of the samples that show the ground point inside the calibrated
-        area (boxes cut by the frame's sides or bottom, and boxes under GROUND_MIN_CONFIDENCE, left
-        out)."""
+        area (boxes cut by the frame's sides or bottom, boxes under GROUND_MIN_CONFIDENCE, and boxes
+        whose bottom edge is not VEHICLE_WIDTH_M wide on the road, left out)."""
         use = [
             i
             for i, (t, c, p) in enumerate(zip(track.times, track.clipped, track.confidences, strict=True))
@@ -44,10 +48,15 @@ class EventBuilder:
         ]
         if not use:
             return np.zeros(0), np.zeros((0, 2))
-        points = sp.bottom_centres(np.asarray([track.boxes[i] for i in use]))
-        safe = self.ground.horizon_safe(points)
+        boxes = np.asarray([track.boxes[i] for i in use], dtype=float)
+        points = sp.bottom_centres(boxes)
+        corners = np.concatenate([boxes[:, [0, 3]], boxes[:, [2, 3]]])  # bottom-left, then bottom-right
+        safe = self.ground.horizon_safe(points) & self.ground.horizon_safe(corners).reshape(2, -1).all(axis=0)
         world = self.ground.to_world(points)
-        inside = safe & self.ground.inside(world, self.config.speed.margin_m)
+        left, right = np.split(self.ground.to_world(corners), 2)
+        width = np.hypot(*(right - left).T)
+        wide_as_a_vehicle = (width >= VEHICLE_WIDTH_M[0]) & (width <= VEHICLE_WIDTH_M[1])
+        inside = safe & wide_as_a_vehicle & self.ground.inside(world, self.config.speed.margin_m)
         return np.asarray(track.times)[use][inside], world[inside]
 
     def live_speed(self, track: Track) -> float | None:

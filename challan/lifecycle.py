@@ -36,6 +36,7 @@ from challan.errors import EvidenceError, NotOwnerError, TransitionError
 from challan.fines import offence_day
 from challan.models import Challan, Payment, Status, Violation, utcnow
 from challan.settings import Settings, get_settings
+from challan.users import get_officer
 
 # The lifecycle. approve = pending -> approved -> issued in one step (the challan is issued at once).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -165,6 +166,9 @@ def approve_violation(
 
 def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challan:
     issued_on = today(settings, now)
+    # The notice names the officer as their account names them today (rank, name, badge); an
+    # approval from no account (records made by library callers) names the username alone.
+    account = get_officer(session, username=officer)
     challan = Challan(
         violation_id=violation.id,
         number=challan_number(settings.number_prefix, issued_on.year, violation.id),
@@ -176,6 +180,9 @@ def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challa
         fine_class=fine.vehicle_class,
         plate=plate,
         officer=officer,
+        officer_name=account.full_name if account else None,
+        officer_rank=account.rank if account else None,
+        officer_badge=account.badge_number if account else None,
         issued_at=now,
     )
     session.add(challan)
@@ -194,6 +201,7 @@ def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challa
             "fine_schedule": challan.fine_schedule,
             "plate": plate,
             "due_on": challan.due_on.isoformat(),
+            **({"officer_badge": challan.officer_badge} if challan.officer_badge else {}),
         },
     )
     return challan

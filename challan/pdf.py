@@ -66,7 +66,8 @@ class Notice:
     measurements: list[tuple[str, str]]
     camera_record: list[tuple[str, str]]  # the data bar: where, when, which track, what was read
     fine_pkr: int
-    officer: str
+    officer: str  # rank and name as on the day of issue, else the username that approved it
+    officer_badge: str | None
     approved_at: str
     scene: Picture | None
     plate_picture: Picture | None
@@ -142,7 +143,8 @@ def build_notice(
         measurements=measurements(violation),
         camera_record=_camera_record(violation, local),
         fine_pkr=challan.fine_pkr,
-        officer=challan.officer,
+        officer=issuing_officer(challan),
+        officer_badge=challan.officer_badge,
         approved_at=_moment(violation.reviewed_at or challan.issued_at, local),
         scene=_picture(
             _first(violation.evidence, SCENE_KINDS),
@@ -220,6 +222,14 @@ def _camera_record(violation: Violation, zone: ZoneInfo) -> list[tuple[str, str]
     read = violation.plate_text or "none"
     rows.append(("Plate read", f"{read} ({violation.plate_confidence:.0%} confidence)"))
     return rows
+
+
+def issuing_officer(challan: Challan) -> str:
+    """The officer who issued the challan, as the notice names them: rank and name as their account
+    read on the day of issue; the username where the account had no name (made before 0006)."""
+    if not challan.officer_name:
+        return challan.officer
+    return " ".join(x for x in (challan.officer_rank, challan.officer_name) if x)
 
 
 def _make_and_colour(vehicle) -> str | None:

@@ -1,7 +1,9 @@
-"""Officer accounts for the portal (challan.models.Officer): a username, a role (officer or admin)
-and an argon2 password hash. Creating or disabling an account writes an entry in the records' audit
-log in the same transaction. Signing in (`sign_in`) backs off per account after failed attempts,
-whatever address they come from."""
+"""Officer accounts for the portal (challan.models.Officer): a username, a role (officer or admin),
+an argon2 password hash, and who the officer is (name, rank, badge number), as the notices they
+issue name them. Creating, editing or disabling an account writes an entry in the records' audit log
+in the same transaction. Signing in (`sign_in`) backs off per account after failed attempts,
+whatever address they come from. Whoever acts on the records from the command line is named by an
+active account (`active_officer`), never by free text."""
 
 from __future__ import annotations
 
@@ -35,6 +37,26 @@ def normalize_username(name: str) -> str:
     return username
 
 
+# A badge number as printed on a warden's or officer's badge: letters, digits, '-' and '/'.
+BADGE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,19}$")
+
+
+def _text(value: str | None, what: str, longest: int) -> str:
+    value = " ".join((value or "").split())
+    if not 2 <= len(value) <= longest:
+        raise InputError(f"{what} must be 2 to {longest} characters")
+    return value
+
+
+def normalize_badge(badge: str | None) -> str:
+    value = (badge or "").strip().upper()
+    if not value:
+        raise InputError("badge number must be given")
+    if not BADGE_PATTERN.match(value):
+        raise InputError(f"badge number '{badge}' is not 1-20 letters, digits, '-' or '/'")
+    return value
+
+
 def check_password(password: str) -> str:
     if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
         raise InputError(f"password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long")
@@ -49,8 +71,20 @@ def list_officers(session: Session) -> list[Officer]:
     return list(session.exec(select(Officer).order_by(Officer.username)))
 
 
-def add_officer(session: Session, *, username: str, password: str, role: Role | str, actor: str) -> Officer:
-    """A new account (InputError if the name is taken or the password too short); flushed, not committed."""
+def add_officer(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    actor: str,
+    full_name: str | None = None,
+    rank: str | None = None,
+    badge_number: str | None = None,
+) -> Officer:
+    """A new account (InputError if the name or badge is taken, or the password too short); flushed,
+    not committed. Name, rank and badge go together: all three, or none (`anpr officer add` asks
+    for all three; accounts made without them name no one on a notice until `edit_officer`)."""
     username = normalize_username(username)
     try:
         role = Role(role)
@@ -58,7 +92,11 @@ def add_officer(session: Session, *, username: str, password: str, role: Role | 
         raise InputError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}") from None
     if get_officer(session, username=username) is not None:
         raise InputError(f"officer '{username}' already exists")
-    officer = Officer(username=username, role=role.value, password_hash=hasher.hash(check_password(password)))
+    named = any(v is not None for v in (full_name, rank, badge_number))
+    person = _person(session, full_name=full_name, rank=rank, badge_number=badge_number) if named else {}
+    officer = Officer(
+        username=username, role=role.value, password_hash=hasher.hash(check_password(password)), **person
+    )
     session.add(officer)
     session.flush()
     log_change(
@@ -67,9 +105,66 @@ def add_officer(session: Session, *, username: str, password: str, role: Role | 
         action="create",
         entity="officers",
         entity_id=officer.id,
-        changes={"username": username, "role": role.value},
+        changes={"username": username, "role": role.value, **person},
     )
     session.flush()
+    return officer
+
+
+def _person(session: Session, *, full_name, rank, badge_number, officer: Officer | None = None) -> dict:
+    """Name, rank and badge as stored (InputError if one is missing or malformed, or the badge is
+    another account's)."""
+    person = {"full_name": _text(full_name, "name", 100), "rank": _text(rank, "rank", 60)}
+    badge = normalize_badge(badge_number)
+    holder = session.exec(select(Officer).where(Officer.badge_number == badge)).first()
+    if holder is not None and holder is not officer:
+        raise InputError(f"badge number {badge} is already officer '{holder.username}''s")
+    return person | {"badge_number": badge}
+
+
+def edit_officer(
+    session: Session,
+    *,
+    username: str,
+    actor: str,
+    full_name: str | None = None,
+    rank: str | None = None,
+    badge_number: str | None = None,
+) -> Officer:
+    """Change an account's name, rank or badge (those given; the others stay), logged; notices
+    already issued keep the officer as named on the day of issue."""
+    officer = get_officer(session, username=username)
+    if officer is None:
+        raise NotFoundError(f"no officer named '{username}'")
+    wanted = _person(
+        session,
+        full_name=full_name if full_name is not None else officer.full_name,
+        rank=rank if rank is not None else officer.rank,
+        badge_number=badge_number if badge_number is not None else officer.badge_number,
+        officer=officer,
+    )
+    changes = {k: [getattr(officer, k), v] for k, v in wanted.items() if getattr(officer, k) != v}
+    if changes:
+        for key, value in wanted.items():
+            setattr(officer, key, value)
+        log_change(
+            session, actor=actor, action="update", entity="officers", entity_id=officer.id, changes=changes
+        )
+        session.flush()
+    return officer
+
+
+def active_officer(session: Session, *, username: str) -> Officer:
+    """The active account `username` names, for a command that records who acted: InputError (one
+    line) for a name that is no account, or a disabled one."""
+    officer = get_officer(session, username=username) if username.strip() else None
+    if officer is None:
+        raise InputError(
+            f"--officer '{' '.join(username.split())[:40]}' is not an officer account: give a username from"
+            " 'anpr officer list'"
+        )
+    if not officer.active:
+        raise InputError(f"--officer '{officer.username}' is a disabled account")
     return officer
 
 
@@ -177,8 +272,10 @@ __all__ = [
     "LoginBackoff",
     "Officer",
     "Role",
+    "active_officer",
     "add_officer",
     "authenticate",
+    "edit_officer",
     "get_officer",
     "list_officers",
     "login_backoff",

@@ -19,7 +19,13 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per record (JSON lines).")]
-OfficerOption = Annotated[str, typer.Option("--officer", help="The reviewing officer's name (recorded).")]
+OfficerOption = Annotated[
+    str,
+    typer.Option(
+        "--officer",
+        help="Your active officer account's username (`anpr officer list`); named on the notice.",
+    ),
+]
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
 IdArgument = Annotated[
     str, typer.Argument(help="Violation id (from `list`) or challan number.", show_default=False)
@@ -58,6 +64,13 @@ def _public(session, violation):
     from challan import crud
 
     return crud.to_public(session, violations=[violation])[0]
+
+
+def _officer(session, username: str) -> str:
+    """The username of the active account `--officer` names (one line, exit 2, for any other text)."""
+    from challan import users
+
+    return users.active_officer(session, username=username).username
 
 
 @app.command("list")
@@ -139,7 +152,7 @@ def approve(
 
     with session_scope(db, create=False) as session:
         challan = lifecycle.approve_violation(
-            session, violation_id=violation_id, officer=officer, corrected_plate=plate
+            session, violation_id=violation_id, officer=_officer(session, officer), corrected_plate=plate
         )
         record = _public(session, challan.violation)
     _emit(
@@ -166,7 +179,7 @@ def reject(
 
     with session_scope(db, create=False) as session:
         violation = lifecycle.reject_violation(
-            session, violation_id=violation_id, officer=officer, reason=reason
+            session, violation_id=violation_id, officer=_officer(session, officer), reason=reason
         )
         record = _public(session, violation)
     _emit([record], as_json, lambda r: f"rejected violation {r.id} ({r.plate}, {r.violation})")
@@ -190,10 +203,12 @@ def pdf(
     typer.echo(f"wrote {output} ({len(data) // 1024} KiB)")
 
 
-def _challan_step(step, number: str, as_json: bool, db: str | None, **kwargs) -> None:
+def _challan_step(step, number: str, as_json: bool, db: str | None, officer: str | None = None, **kwargs):
     from challan.db import session_scope
 
     with session_scope(db, create=False) as session:
+        if officer is not None:
+            kwargs["officer"] = _officer(session, officer)
         challan = step(session, number=number, **kwargs)
         challan = getattr(challan, "challan", challan)  # a Payment points at its challan
         record = _public(session, challan.violation)

@@ -1,9 +1,11 @@
 """`anpr demo`'s run after the footage is processed: the recorded violations, and one of them approved
 by a demo officer with its challan PDF written. A real officer looks at the evidence first
-(`anpr serve` -> /officer/review); the demo picks the read it is most sure of."""
+(`anpr serve` -> /officer/review); the demo picks the read it is most sure of. The demo officer is an
+account like any other (the notice names the officer who issued it), made on the demo's first run."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,8 @@ from challan.models import Status
 
 SAMPLES = PROJECT_ROOT / "sample_videos"
 DEFAULT_CLIP = "regal-chowk"
-DEMO_OFFICER = "Demo Officer (ETC-000)"
+DEMO_OFFICER = "demo.officer"
+DEMO_PERSON = {"full_name": "Demo Officer", "rank": "Inspector", "badge_number": "ETC-000"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,23 @@ def recorded_violations(db: str) -> list:
         return crud.to_public(session, violations=crud.list_violations(session))
 
 
+def demo_officer(session) -> str:
+    """The demo officer's username, its account made on first use with a random password no one is
+    told: it issues the demo's challan and signs in nowhere (`anpr officer add` makes yours)."""
+    from challan import users
+
+    if users.get_officer(session, username=DEMO_OFFICER) is None:
+        users.add_officer(
+            session,
+            username=DEMO_OFFICER,
+            password=secrets.token_urlsafe(24),
+            role="officer",
+            actor="anpr demo",
+            **DEMO_PERSON,
+        )
+    return DEMO_OFFICER
+
+
 def issue_demo_challan(db: str, out: Path) -> DemoChallan | None:
     """Approve the violation `violation_to_approve` picks as the demo officer and write its challan PDF
     under `out`; None when the clip produced no violation with a plate read."""
@@ -69,7 +89,7 @@ def issue_demo_challan(db: str, out: Path) -> DemoChallan | None:
     approve = target.status == Status.PENDING
     if approve:
         with session_scope(db) as session:
-            lifecycle.approve_violation(session, violation_id=target.id, officer=DEMO_OFFICER)
+            lifecycle.approve_violation(session, violation_id=target.id, officer=demo_officer(session))
     with session_scope(db) as session:
         document = pdf.challan_pdf(session, key=str(target.id))
         number = crud.find_violation(session, key=str(target.id)).challan.number

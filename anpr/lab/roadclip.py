@@ -110,11 +110,15 @@ class RoadClip:
 
 
 def road_clip(
-    count: int, seed: int, out_dir: Path, on_step: Callable[[str, int], None] | None = None
+    count: int,
+    seed: int,
+    out_dir: Path,
+    on_step: Callable[[str, int], None] | None = None,
+    split: str = "val",
 ) -> RoadClip:
-    """`count` cars from the validation photos (a fifth of them close-ups, at least two), planned and
-    drawn from `seed` into out_dir."""
-    sprites = photo_sprites(count, max(2, count // 5), seed, on_photo=on_step)
+    """`count` cars from the validation photos (`split`: or the training half, for tests; a fifth of
+    them close-ups, at least two), planned and drawn from `seed` into out_dir."""
+    sprites = photo_sprites(count, max(2, count // 5), seed, on_photo=on_step, split=split)
     return draw_road_clip(plan_cars(sprites, np.random.default_rng(seed)), out_dir, on_frame=on_step)
 
 
@@ -124,6 +128,7 @@ def photo_sprites(
     seed: int,
     detector=None,
     on_photo: Callable[[str, int], None] | None = None,
+    split: str = "val",
 ) -> list[CarSprite]:
     """`count` cars from distinct validation photos in a seeded order: `close_ups` of them cropped
     about a wide plate, the rest cut out whole. InputError when the photos run out."""
@@ -133,7 +138,7 @@ def photo_sprites(
     from anpr.lab.datasets import openalpr_photos
 
     detector = detector or VehicleDetector()
-    photos = [p for p in openalpr_photos() if p.split == "val"]
+    photos = [p for p in openalpr_photos() if p.split == split]
     close: list[CarSprite] = []
     plain: list[CarSprite] = []
     for index in np.random.default_rng(seed).permutation(len(photos)):
@@ -155,7 +160,7 @@ def photo_sprites(
     if len(close) == close_ups and len(plain) == count - close_ups:
         return close + plain
     raise InputError(
-        f"openalpr-dev's validation half gave {len(plain)} whole cars and {len(close)} close-ups, "
+        f"openalpr-dev's {split} half gave {len(plain)} whole cars and {len(close)} close-ups, "
         f"not {count - close_ups} and {close_ups}"
     )
 

@@ -49,8 +49,26 @@ def anpr(settings, monkeypatch, capsys):
     get_settings.cache_clear()
 
 
+OFFICERS = {
+    "insp.sana": ("Sana Tariq", "Inspector", "ETC-1042"),
+    "insp.ali": ("Ali Raza", "Sub-Inspector", "ETC-2001"),
+    "insp.bilal": ("Bilal Ahmed", "Traffic Warden", "TW-3310"),
+    "insp.chand": ("Chand Bibi", "Inspector", "ETC-1077"),
+}
+
+
+def add_officers(session) -> None:
+    from challan import users
+
+    for username, (name, rank, badge) in OFFICERS.items():
+        users.add_officer(session, username=username, password="review-pass-2026", role="officer", actor="t",
+                          full_name=name, rank=rank, badge_number=badge)  # fmt: skip
+    session.commit()
+
+
 @pytest.fixture
 def pending(session, settings, images):
+    add_officers(session)
     a = record(session, settings, images, plate="LEH5780", track_id=1)
     b = record(
         session, settings, images, plate="RIA3210", track_id=2, code="OVER_SPEED", details={"speed_kmh": 81}
@@ -78,7 +96,7 @@ def test_list_json_has_one_record_per_violation(anpr, pending):
 def test_approve_with_correction_then_list_and_show(anpr, pending):
     first = pending[0]
     code, out, err = anpr(
-        "challan", "approve", str(first.id), "--officer", "Insp. Sana", "--plate", "LEH5789", "--json"
+        "challan", "approve", str(first.id), "--officer", "insp.sana", "--plate", "LEH5789", "--json"
     )
     assert (code, err) == (0, [])
     issued = json.loads(out[0])
@@ -131,6 +149,7 @@ def test_show_checks_the_read_against_the_registry_as_the_review_card_does(anpr,
 
 
 def test_an_unread_plate_says_so_and_is_approved_only_with_the_plate_typed(anpr, session, settings, images):
+    add_officers(session)
     unread = record(session, settings, images, plate="", confidence=0.0056, track_id=4)
     code, out, _ = anpr("challan", "show", str(unread.id))
     assert code == 0
@@ -138,11 +157,11 @@ def test_an_unread_plate_says_so_and_is_approved_only_with_the_plate_typed(anpr,
     assert "plate_read: - (plate unreadable)" in out
     code, out, _ = anpr("challan", "list")
     assert "unreadable" in out[1]
-    code, _, err = anpr("challan", "approve", str(unread.id), "--officer", "Insp. Sana")
+    code, _, err = anpr("challan", "approve", str(unread.id), "--officer", "insp.sana")
     assert code != 0 and err == [
         f"error: violation {unread.id} has no plate read; give the plate with --plate"
     ]
-    code, out, _ = anpr("challan", "approve", str(unread.id), "--officer", "Insp. Sana", "--plate", "LEH5789")
+    code, out, _ = anpr("challan", "approve", str(unread.id), "--officer", "insp.sana", "--plate", "LEH5789")
     assert code == 0 and "to LEH5789" in out[0]
     code, out, _ = anpr("challan", "show", str(unread.id))
     assert "plate: LEH5789" in out and "plate_read: - (plate unreadable)" in out
@@ -151,7 +170,7 @@ def test_an_unread_plate_says_so_and_is_approved_only_with_the_plate_typed(anpr,
 @pytest.mark.parametrize(
     ("args", "exit_code", "message"),
     [
-        (("challan", "approve", "99", "--officer", "B"), 3, "error: no violation with id 99"),
+        (("challan", "approve", "99", "--officer", "insp.bilal"), 3, "error: no violation with id 99"),
         (("challan", "show", "PB-0000", "--json"), 3, "error: no challan numbered PB-0000"),
         (("challan", "pay", "PB-0000", "--reference", "R"), 3, "error: no challan numbered PB-0000"),
         (
@@ -159,7 +178,11 @@ def test_an_unread_plate_says_so_and_is_approved_only_with_the_plate_typed(anpr,
             2,
             "error: --status 'done' is not one of pending, approved",
         ),
-        (("challan", "reject", "1", "--officer", "B", "--reason", " "), 2, "error: reason must not be empty"),
+        (
+            ("challan", "reject", "1", "--officer", "insp.bilal", "--reason", " "),
+            2,
+            "error: reason must not be empty",
+        ),
         (("challan", "pdf", "1", "-o", "/tmp/never.pdf"), 4, "error: violation 1 is pending; only an issued"),
     ],
 )
@@ -171,15 +194,22 @@ def test_bad_input_is_one_line_and_non_zero(anpr, pending, args, exit_code, mess
 
 
 def test_double_approve_exits_non_zero(anpr, pending):
-    assert anpr("challan", "approve", str(pending[0].id), "--officer", "A")[0] == 0
-    code, _, err = anpr("challan", "approve", str(pending[0].id), "--officer", "B")
+    assert anpr("challan", "approve", str(pending[0].id), "--officer", "insp.ali")[0] == 0
+    code, _, err = anpr("challan", "approve", str(pending[0].id), "--officer", "insp.bilal")
     assert code == 4
     assert len(err) == 1 and "is issued; only a pending violation can be approved" in err[0]
 
 
 def test_reject(anpr, pending):
     code, out, _ = anpr(
-        "challan", "reject", str(pending[1].id), "--officer", "B", "--reason", "radar fault", "--json"
+        "challan",
+        "reject",
+        str(pending[1].id),
+        "--officer",
+        "insp.bilal",
+        "--reason",
+        "radar fault",
+        "--json",
     )
     assert code == 0 and json.loads(out[0])["status"] == "rejected"
 
@@ -187,7 +217,7 @@ def test_reject(anpr, pending):
 def test_pay_contest_uphold_cancel(anpr, pending):
     numbers = []
     for violation in pending:
-        code, out, _ = anpr("challan", "approve", str(violation.id), "--officer", "A", "--json")
+        code, out, _ = anpr("challan", "approve", str(violation.id), "--officer", "insp.ali", "--json")
         numbers.append(json.loads(out[0])["number"])
     paid, contested = numbers
 
@@ -201,9 +231,10 @@ def test_pay_contest_uphold_cancel(anpr, pending):
     code, _, err = anpr("challan", "pay", contested, "--reference", "HBL-2")
     assert code == 4 and "is contested" in err[0]
     assert (
-        status_after("challan", "cancel", contested, "--officer", "C", "--reason", "misread") == "cancelled"
+        status_after("challan", "cancel", contested, "--officer", "insp.chand", "--reason", "misread")
+        == "cancelled"
     )
-    code, _, err = anpr("challan", "uphold", contested, "--officer", "C", "--reason", "x")
+    code, _, err = anpr("challan", "uphold", contested, "--officer", "insp.chand", "--reason", "x")
     assert code == 4 and "only a contested challan can be upheld" in err[0]
 
 
@@ -219,7 +250,7 @@ def test_contest_after_the_window_is_refused(anpr, pending, session, settings):
 
 
 def test_pdf_command_writes_the_notice(anpr, pending, tmp_path):
-    anpr("challan", "approve", str(pending[0].id), "--officer", "A")
+    anpr("challan", "approve", str(pending[0].id), "--officer", "insp.ali")
     code, out, _ = anpr(
         "challan", "pdf", str(pending[0].id), "-o", str(tmp_path / "out" / "c.pdf"), "--public"
     )
@@ -245,8 +276,9 @@ def test_registry_import_and_show(anpr, tmp_path):
 @pytest.mark.skipif(not ANPR.exists(), reason="the anpr command is not installed in this environment")
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_installed_command_prints_one_line_without_traceback(settings, session):
+    add_officers(session)
     done = subprocess.run(
-        [str(ANPR), "challan", "approve", "7", "--officer", "A", "--db", settings.database_url],
+        [str(ANPR), "challan", "approve", "7", "--officer", "insp.ali", "--db", settings.database_url],
         capture_output=True,
         text=True,
         timeout=120,

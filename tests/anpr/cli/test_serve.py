@@ -47,10 +47,13 @@ def anpr(db_url, monkeypatch, capsys):
     return run
 
 
+PERSON = ("--full-name", "Sana Khalid", "--rank", "Inspector", "--badge", "etc-1042")
+
+
 def test_officer_add_reads_the_password_from_stdin_and_stores_an_argon2_hash(anpr, db_url):
-    assert anpr("officer", "add", "Sana.K", "--role", "admin", stdin="a long passphrase\n") == (
+    assert anpr("officer", "add", "Sana.K", *PERSON, "--role", "admin", stdin="a long passphrase\n") == (
         0,
-        ["officer sana.k added (role admin)"],
+        ["officer sana.k added (role admin): Inspector Sana Khalid, badge ETC-1042"],
         [],
     )
     with Session(get_engine(db_url)) as session:
@@ -58,29 +61,36 @@ def test_officer_add_reads_the_password_from_stdin_and_stores_an_argon2_hash(anp
         assert officer.password_hash.startswith("$argon2id$") and "passphrase" not in officer.password_hash
         assert users.authenticate(session, username="sana.k", password="a long passphrase") is not None
         assert users.authenticate(session, username="sana.k", password="a long passphrasE") is None
-    assert anpr("officer", "list") == (0, ["sana.k                   admin    active"], [])
+    assert anpr("officer", "list") == (
+        0,
+        ["sana.k                   admin    active   ETC-1042     Inspector Sana Khalid"],
+        [],
+    )
 
 
 def test_officer_add_refuses_bad_input_with_one_line(anpr):
-    assert anpr("officer", "add", "sana", stdin="a long passphrase\n")[0] == 0
-    assert anpr("officer", "add", "sana", stdin="another passphrase\n") == (
+    assert anpr("officer", "add", "sana", *PERSON, stdin="a long passphrase\n")[0] == 0
+    assert anpr("officer", "add", "sana", *PERSON, stdin="another passphrase\n") == (
         2,
         [],
         ["error: officer 'sana' already exists"],
     )
-    assert anpr("officer", "add", "bilal", stdin="short\n") == (
+    bilal = ("--full-name", "Bilal Ahmed", "--rank", "Traffic Warden", "--badge", "TW-77")
+    assert anpr("officer", "add", "bilal", *bilal, stdin="short\n") == (
         2,
         [],
         ["error: password must be 10 to 256 characters long"],
     )
-    assert anpr("officer", "add", "bilal", "--role", "root", stdin="a long passphrase\n") == (
+    assert anpr("officer", "add", "bilal", *bilal, "--role", "root", stdin="a long passphrase\n") == (
         2,
         [],
         ["error: role 'root' is not one of officer, admin"],
     )
-    assert anpr("officer", "add", "../etc", stdin="a long passphrase\n")[0] == 2
+    assert anpr("officer", "add", "../etc", *bilal, stdin="a long passphrase\n")[0] == 2
     assert anpr("officer", "disable", "sana") == (0, ["officer sana disabled"], [])
-    assert anpr("officer", "list")[1] == ["sana                     officer  disabled"]
+    assert anpr("officer", "list")[1] == [
+        "sana                     officer  disabled ETC-1042     Inspector Sana Khalid"
+    ]
     assert anpr("officer", "disable", "nobody") == (3, [], ["error: no officer named 'nobody'"])
 
 

@@ -269,7 +269,8 @@ def test_officer_accounts_are_for_admins_only(client, seed):
     refused = client.get("/api/v1/officers", headers=bearer(client, *OFFICER))
     assert (refused.status_code, refused.json()) == (403, {"detail": "Admin role required"})
     listed = client.get("/api/v1/officers", headers=bearer(client, *ADMIN)).json()
+    unnamed = {"full_name": None, "rank": None, "badge_number": None}  # accounts made without them
     assert listed == [
-        {"username": "chief", "role": "admin", "active": True},
-        {"username": "insp.sana", "role": "officer", "active": True},
+        {"username": "chief", "role": "admin", "active": True, **unnamed},
+        {"username": "insp.sana", "role": "officer", "active": True, **unnamed},
     ]
