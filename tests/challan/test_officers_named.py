@@ -134,10 +134,13 @@ def test_0006_adds_and_drops_its_columns_in_place_and_the_guard_follows(db_url, 
     for table, added in COLUMNS_0006.items():
         present = {c["name"] for c in sa.inspect(get_engine(db_url)).get_columns(table)}
         assert present.isdisjoint(added) and set(added) <= set(ADDED_LATER[table])
-    assert rows(db_url) == records and refuses(db_url, "UPDATE challans SET fine_pkr = 1")
+    kept = rows(db_url)  # the tables of 0005 (later revisions' own tables go with them)
+    assert kept == {table: records[table] for table in kept} and kept["challans"]
+    assert refuses(db_url, "UPDATE challans SET fine_pkr = 1")
 
     migrate(db_url, "head")
-    assert rows(db_url) == records
+    again = rows(db_url)
+    assert {table: again[table] for table in kept} == kept
     assert refuses(db_url, "UPDATE challans SET fine_pkr = 1")
     assert refuses(db_url, "UPDATE challans SET late_fine_pkr = 1")
     assert not refuses(db_url, "UPDATE challans SET decision_reason = 'a note'")  # not a term
