@@ -5,8 +5,9 @@ The queue may be narrowed to a site, a violation and a range of read confidence 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -55,7 +56,8 @@ def officer_home() -> Response:
     return RedirectResponse("/officer/review", status_code=303)
 
 
-Percent = Annotated[str | None, Query(max_length=3, pattern=r"^\d{0,3}$")]  # a form's empty field is ""
+PERCENT = r"^\d{0,3}$"
+Percent = Annotated[str | None, Query(max_length=3, pattern=PERCENT)]  # a form's empty field is ""
 
 
 def queue_filter(site: str | None, violation: str | None, min_conf: str | None, max_conf: str | None):
@@ -78,6 +80,23 @@ def filter_params(wanted: QueueFilter) -> dict[str, str]:
     for name, value in (("min_conf", wanted.min_confidence), ("max_conf", wanted.max_confidence)):
         params[name] = None if value is None else str(round(value * 100))
     return {k: v for k, v in params.items() if v is not None}
+
+
+def referred_filter(request: Request) -> QueueFilter:
+    """The filter of the queue a review form was sent from (its Referer, which the portal's
+    same-origin policy keeps whole), so that approving or rejecting returns to the same narrowed
+    queue; any other page gives the whole queue."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path != "/officer/review":
+        return ANY_PENDING
+    asked = {k: v[0] for k, v in parse_qs(referer.query).items()}
+    percent = {k: v for k in ("min_conf", "max_conf") if re.fullmatch(PERCENT, v := asked.get(k, ""))}
+    return queue_filter(
+        asked.get("site", "")[:64],
+        asked.get("violation", "")[:32],
+        percent.get("min_conf"),
+        percent.get("max_conf"),
+    )
 
 
 @router.get("/review")
@@ -129,6 +148,7 @@ def _queue(request, session, settings, officer, *, page=1, wanted=ANY_PENDING, *
 
 def _act(request, session, settings, officer, action) -> Response:
     """Run one review step; on success redirect to the queue, else show it again with the error."""
+    wanted = referred_filter(request)
     try:
         done, n = action()
         session.commit()
@@ -139,10 +159,12 @@ def _act(request, session, settings, officer, action) -> Response:
             session,
             settings,
             officer,
+            wanted=wanted,
             error=views.error_message(exc),
             status_code=views.http_status(exc),
         )
-    return RedirectResponse(f"/officer/review?done={done}&n={n}", status_code=303)
+    query = urlencode({**filter_params(wanted), "done": done, "n": n})
+    return RedirectResponse(f"/officer/review?{query}", status_code=303)
 
 
 @router.post("/review/{violation_id}/approve", dependencies=[CsrfChecked])

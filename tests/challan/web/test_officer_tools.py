@@ -17,7 +17,7 @@ from challan.findings import Finding
 from challan.models import Challan
 from challan.web.app import create_app
 from tests.challan.conftest import OFFENCE_AT, record
-from tests.challan.web.conftest import OFFICER, login
+from tests.challan.web.conftest import OFFICER, csrf_token, login
 
 REGAL = "LHR-REGAL-01"
 REGAL_NAME = "Mall Road / Regal Chowk, Lahore"
@@ -157,3 +157,38 @@ def test_the_decisive_frame_is_the_large_picture_on_the_review_card(
     ]
     css = client.get("/static/portal.css").text
     assert ".card .frames figure.decisive { flex: 1 1 100%; }" in css
+
+
+def test_an_action_returns_to_the_filtered_queue(client, seed, session, settings, images):
+    doubtful = record(session, settings, images, track_id=9, site_id=REGAL, confidence=0.35).id
+    other = record(session, settings, images, track_id=10, site_id=REGAL, confidence=0.3).id
+    login(client, *OFFICER)
+    queue = f"http://testserver/officer/review?site={REGAL}&max_conf=50"
+    token = csrf_token(client, queue)
+    rejected = client.post(
+        f"/officer/review/{doubtful}/reject",
+        data={"reason": "Plate unreadable in the evidence", "csrf_token": token},
+        headers={"Referer": queue},
+        follow_redirects=False,
+    )
+    assert rejected.status_code == 303
+    assert (
+        rejected.headers["location"] == f"/officer/review?site={REGAL}&max_conf=50&done=rejected&n={doubtful}"
+    )
+    page = client.get(rejected.headers["location"]).text
+    assert cards(page) == [other] and f"Violation {doubtful} rejected." in page
+    # a refusal shows the same narrowed queue with the error
+    again = client.post(
+        f"/officer/review/{doubtful}/reject",
+        data={"reason": "Again", "csrf_token": token},
+        headers={"Referer": queue},
+    )
+    assert again.status_code == 409 and cards(again.text) == [other]
+    # from the violation's own page, back to the whole queue as before
+    approved = client.post(
+        f"/officer/review/{other}/approve",
+        data={"csrf_token": token},
+        headers={"Referer": f"http://testserver/officer/violations/{other}"},
+        follow_redirects=False,
+    )
+    assert approved.headers["location"].startswith("/officer/review?done=approved&n=")
