@@ -221,6 +221,7 @@ class VideoProcessor:
             closed = [self._close(t) for t in self.tracks.expired(frame.time_s, self.close_after_s)]
             self.stats["frames"] += 1
             self.stats["plate_reads"], self.stats["plate_looks"] = self.reader.reads, self.reader.looks
+            self.stats["plate_searches"] = self.reader.searched
             pending = ProcessedFrame(frame.index, frame.time_s, image, tuple(e for e in closed if e))
         if pending is not None:
             rest = tuple(e for e in (self._close(t) for t in list(self.tracks.open.values())) if e)

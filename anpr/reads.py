@@ -86,6 +86,7 @@ class ReadScheduler:
         self.quick = quick  # a PlateReader that ranks crops; None: every crop is read fully
         self.reads = 0  # full reads so far
         self.looks = 0  # plates looked at (quick reads)
+        self.searched = 0  # vehicles whose box the plate detector searched
         self.state: dict[int, ReadState] = {}
         # The tracks whose plate, in the last frame looked at, was in or coming into reading range
         # while unsettled: the processor looks at them again in the next frame (the reading zone is
@@ -118,17 +119,19 @@ class ReadScheduler:
         widths = vehicles.xyxy[:, 2] - vehicles.xyxy[:, 0]
         wanted = np.zeros(len(vehicles), dtype=np.bool_)
         for sighting in seen:
-            wanted[sighting.row] = widths[sighting.row] >= self.policy.min_vehicle_px and self.wants(
-                sighting.track
-            )
+            width = widths[sighting.row]
+            wanted[sighting.row] = width >= self.policy.min_vehicle_px and self.wants(sighting.track)
         if not wanted.any():
             return []
         rows = np.flatnonzero(wanted)
         subset = cast(sv.Detections, vehicles[wanted])  # supervision types __getitem__ as a union
         plates = self.recognizer.find_plates(image, subset, whole_frame=False)
-        chosen, near = self._plate_of_each(plates, subset.xyxy[:, 2] - subset.xyxy[:, 0])
+        self.searched += len(subset)
+        subset_widths = subset.xyxy[:, 2] - subset.xyxy[:, 0]
+        chosen, near = self._plate_of_each(plates, subset_widths)
         by_row = {s.row: s.track for s in seen}
         self.near = {by_row[int(rows[row])].id for row in near}
+
         if not chosen:
             return []
         from anpr.pipeline import PLATE_PAD
