@@ -23,9 +23,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Location(_Strict):
+    """Where the camera is (WGS 84 degrees): the hub's cloned-plate check measures between sites."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
 class SiteInfo(_Strict):
     id: Annotated[str, Field(min_length=1)]
     name: str = ""
+    location: Location | None = None
     # The plate grammar this camera's plates are read by (pk for a Pakistani site): told the region,
     # the reader does not weigh foreign shapes (a Brazilian Mercosur ABC1D23 against Pakistani
     # XHN-9020 read with its 0 as an O). auto weighs every region's; `--region` overrides it.

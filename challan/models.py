@@ -401,6 +401,86 @@ class AuditPublic(SQLModel):
     changes: dict
 
 
+# --- the hub: sightings, hotlists, alerts (docs/hub.md) ---------------------------------------------
+
+
+class Sighting(SQLModel, table=True):
+    """Every vehicle a camera followed, with a violation or not: what the hub looks back on (the same
+    plate at two sites: challan.alerts). Stored once per track as its event closes (site, track and
+    first_seen are unique, as for events); unlike events, sightings of the innocent may be purged
+    after a stated retention, so nothing else points at them."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "track_id", "first_seen", name="uq_sightings_track"),
+        sa.Index("ix_sightings_plate_seen", "plate_text", "first_seen"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(foreign_key="sites.id", max_length=64, index=True)
+    track_id: int
+    first_seen: datetime = _time(index=True)
+    last_seen: datetime = _time()
+    plate_text: str = Field(default="", max_length=16)  # the voted read; empty: unread
+    plate_year: str | None = Field(default=None, max_length=4)
+    plate_confidence: float = 0.0
+    plate_candidates: list = Field(default_factory=list, sa_type=JSON)  # [{text, confidence}]
+    vehicle_type: str = Field(max_length=20)
+    colour: str | None = Field(default=None, max_length=20)
+    speed_kmh: float | None = None
+    evidence: list = Field(default_factory=list, sa_type=JSON)  # [{kind, path, sha256}]
+    recorded_at: datetime = _time(default_factory=utcnow)
+
+
+class HotlistEntry(SQLModel, table=True):
+    """A plate on a named list (stolen, wanted ...). Never deleted: `anpr hotlist remove` sets
+    removed_at, so an alert raised earlier still shows why; a plate is on a list once at a time."""
+
+    __tablename__ = "hotlist"
+    __table_args__ = (
+        sa.Index(
+            "uq_hotlist_listed",
+            "plate",
+            "list_name",
+            unique=True,
+            sqlite_where=sa.text("removed_at IS NULL"),
+            postgresql_where=sa.text("removed_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    plate: str = Field(max_length=16, index=True)  # series + number, as challan.crud.normalize_plate
+    list_name: str = Field(max_length=32)
+    reason: str = Field(max_length=500)
+    added_by: str = Field(max_length=100)
+    added_at: datetime = _time(default_factory=utcnow)
+    removed_by: str | None = Field(default=None, max_length=100)
+    removed_at: datetime | None = _time(default=None)
+
+
+class Alert(SQLModel, table=True):
+    """What a control room acts on: a vehicle on a hotlist, or a plate that cannot be right (cloned,
+    disagreeing with the registry, of no Pakistani format). Raised by the pipeline as the read
+    settles; never changed or deleted. One per kind, plate and track (a re-run raises nothing twice)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "site_id", "track_id", "first_seen", "plate", name="uq_alerts_sighting"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32, index=True)  # a hotlist's name, or challan.alerts.KINDS
+    plate: str = Field(max_length=16, index=True)  # the listed plate (hotlists), else the plate read
+    read_text: str = Field(default="", max_length=16)  # the camera's voted read
+    match_kind: str | None = Field(default=None, max_length=8)  # exact | fuzzy (hotlists only)
+    list_name: str | None = Field(default=None, max_length=32)
+    reason: str = Field(max_length=500)
+    site_id: str = Field(foreign_key="sites.id", max_length=64, index=True)
+    track_id: int
+    first_seen: datetime = _time()  # the track's, with site_id and track_id: the sighting
+    seen_at: datetime = _time(index=True)  # when the read settled (or the vehicle left, unsettled)
+    evidence: list = Field(default_factory=list, sa_type=JSON)  # [{kind, path, sha256}]
+    details: dict = Field(default_factory=dict, sa_type=JSON)  # the other site, the registry's entry...
+    raised_at: datetime = _time(default_factory=utcnow)
+
+
 # --- what the CLI and the portal list ------------------------------------------------------------
 
 
@@ -425,5 +505,5 @@ class ViolationPublic(SQLModel):
     officer: str | None
 
 
-APPEND_ONLY_TABLES = ("audit_log", "evidence", "payments")
-NO_DELETE_TABLES = ("sites", "cameras", "vehicles", "events", "violations", "challans", "officers")
+APPEND_ONLY_TABLES = ("audit_log", "evidence", "payments", "alerts")
+NO_DELETE_TABLES = ("sites", "cameras", "vehicles", "events", "violations", "challans", "officers", "hotlist")

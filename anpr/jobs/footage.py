@@ -1,7 +1,8 @@
 """One footage job as `anpr process` and the batch workers (anpr.jobs.workers) both run it: the vision
 pipeline (anpr.process) wired to the rules and the records (challan). Each closed vehicle is stored
-in its own transaction as it closes, so a job killed half-way loses at most the vehicles still in
-view, and running it again stores nothing twice (challan.crud.record_event is idempotent)."""
+in its own transaction as it closes, with its sighting, so a job killed half-way loses at most the
+vehicles still in view, and running it again stores nothing twice (challan.crud.record_event and
+challan.sightings.record_sighting are idempotent)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ def run_footage(
     marker = mark_incomplete(out, video)
     sink = VideoSink(out / "annotated.mp4", source.fps) if annotated else None
     recorder = Recorder(db) if store else None
+    if recorder is not None:
+        recorder.locate(loaded)
     frames = vehicles = violations = 0
     if on_start:
         on_start(source.name, source.frame_count)
@@ -171,15 +174,29 @@ def event_json(judged: JudgedEvent, stored: list[int | None]) -> dict:
 
 
 class Recorder:
-    """Stores each event as it closes, in its own transaction: a crash loses at most one vehicle, and
-    a re-run stores nothing twice (record_event is idempotent)."""
+    """Stores each event as it closes, with its sighting (challan.sightings), in its own transaction:
+    a crash loses at most one vehicle, and a re-run stores nothing twice (record_event and
+    record_sighting are idempotent)."""
 
     def __init__(self, url: str | None):
         self.url = url
 
+    def locate(self, site: Site) -> None:
+        """Store where the site is, if its file says (site.location)."""
+        location = site.config.site.location
+        if location is None:
+            return
+        from challan import db
+        from challan.sightings import locate_site
+
+        with db.session_scope(self.url) as session:
+            locate_site(session, site_id=site.id, lat=location.lat, lon=location.lon)
+
     def record(self, judged: JudgedEvent) -> list[int | None]:
         from challan import crud, db
+        from challan.sightings import record_sighting
 
         with db.session_scope(self.url) as session:
             violations = crud.record_event(session, event=judged.event, findings=list(judged.findings))
+            record_sighting(session, event=judged.event)
             return [v.id for v in violations]
