@@ -12,7 +12,7 @@ finds it and writes nothing. Every refusal is an IngestRefused with its HTTP sta
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -214,7 +214,8 @@ def store_files(event: EventIn, files: Sequence[bytes], *, root: Path) -> list[E
         target = root / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+            # A name of its own: the same file may be posted twice at once (a retry racing the first).
+            partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
             partial.write_bytes(data)
             partial.replace(target)
         stored.append(Evidence(kind=item.kind, path=relative.as_posix(), sha256=item.sha256))
@@ -251,34 +252,23 @@ def ingest_event(
         )
     check_files(event, files)
     crud.lock_for_change(session)  # SQLite: one ingest at a time, so a retry racing the first waits
-    earlier = _receipt(session, camera, event)
-    if earlier is not None:
-        return _result(session, earlier.event_id, duplicate=True)
-    elsewhere = session.exec(
-        select(Event.id).where(
-            Event.site_id == event.site_id,
-            Event.track_id == event.track_id,
-            Event.first_seen == event.first_seen,
-        )
-    ).first()
-    if elsewhere is not None:
+    # The event first, then the receipt: a post that commits both between the two reads is seen as
+    # what it is, an earlier post of this camera's (on PostgreSQL each read sees the latest commit).
+    stored_id = _event_id(session, event)
+    if stored_id is not None:
+        earlier = _receipt(session, camera, event)
+        if earlier is not None:
+            return _result(session, earlier.event_id, duplicate=True)
         raise IngestRefused(
-            409,
-            f"event {elsewhere} of site {event.site_id} has this track_id and first_seen, from elsewhere",
+            409, f"event {stored_id} of site {event.site_id} has this track_id and first_seen, from elsewhere"
         )
     judged = vehicle_event(event, store_files(event, files, root=evidence_root))
     crud.record_event(session, event=judged, findings=evaluate_all(judged, rules_of(camera)))
-    stored = session.exec(
-        select(Event).where(
-            Event.site_id == event.site_id,
-            Event.track_id == event.track_id,
-            Event.first_seen == event.first_seen,
-        )
-    ).one()
-    assert stored.id is not None  # flushed by record_event
+    stored_id = _event_id(session, event)
+    assert stored_id is not None  # flushed by record_event
     session.add(
         IngestReceipt(
-            camera_id=camera.id, track_id=event.track_id, first_seen=event.first_seen, event_id=stored.id
+            camera_id=camera.id, track_id=event.track_id, first_seen=event.first_seen, event_id=stored_id
         )
     )
     log_change(
@@ -286,17 +276,27 @@ def ingest_event(
         actor=f"camera:{camera.id}",
         action="ingest",
         entity="events",
-        entity_id=stored.id,
+        entity_id=stored_id,
         changes={"camera_id": camera.id, "track_id": event.track_id, "files": len(files)},
     )
     session.flush()
-    return _result(session, stored.id, duplicate=False)
+    return _result(session, stored_id, duplicate=False)
 
 
 def already_ingested(session: Session, *, camera: Camera, event: EventIn) -> IngestResult | None:
     """What an earlier post of this event recorded, if there was one."""
     earlier = _receipt(session, camera, event)
     return _result(session, earlier.event_id, duplicate=True) if earlier else None
+
+
+def _event_id(session: Session, event: EventIn) -> int | None:
+    return session.exec(
+        select(Event.id).where(
+            Event.site_id == event.site_id,
+            Event.track_id == event.track_id,
+            Event.first_seen == event.first_seen,
+        )
+    ).first()
 
 
 def _receipt(session: Session, camera: Camera, event: EventIn) -> IngestReceipt | None:

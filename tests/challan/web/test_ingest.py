@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -296,3 +298,27 @@ def test_a_camera_has_one_active_key_and_a_revoked_one_gets_a_new_one(
         [],
         ["error: no camera NO-SUCH registered to post events"],
     )
+
+
+def test_the_same_event_posted_several_times_at_once_is_stored_once(
+    db_url, hub_settings, tmp_path, capsys, monkeypatch
+):
+    key = add_camera(capsys, monkeypatch, db_url, "REGAL-CAM-7")
+    files = evidence_images(tmp_path / "edge", 8)
+    event = event_json(8, evidence=files, speed_kmh=91.0)
+    start = threading.Barrier(4)
+
+    def racer() -> httpx.Response:
+        start.wait()
+        return post(base, key, event, files, timeout=30)
+
+    with hub_server(hub_settings) as base, ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: racer(), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["event_id"] for a in answers}) == 1
+    assert {k: v for k, v in counts(db_url).items() if k != "audit_log"} == {
+        "events": 1,
+        "violations": 1,
+        "evidence": 2,
+        "ingest_receipts": 1,
+    }
