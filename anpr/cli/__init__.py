@@ -16,6 +16,7 @@ from anpr.cli import (
     challan,
     db,
     demo,
+    hotlist,
     models,
     officer,
     process,
@@ -52,6 +53,7 @@ cli.add_typer(bench.app, name="bench")
 cli.add_typer(models.app, name="models")
 cli.add_typer(audit.app, name="audit")
 cli.add_typer(db.app, name="db")
+cli.add_typer(hotlist.app, name="hotlist")
 cli.add_typer(camera.app, name="camera")
 cli.command("send")(send.send)
 
