@@ -7,6 +7,7 @@ vehicle class in the schedule in force today and in any that starts later."""
 from __future__ import annotations
 
 import contextlib
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +38,26 @@ class ViolationType(_Strict):
     wording: str
 
 
+class LatePayment(_Strict):
+    """What is due after a challan's due date: its fine and a surcharge, a share of the fine or a sum."""
+
+    surcharge_percent: PositiveInt | None = None
+    surcharge_pkr: PositiveInt | None = None
+    source: str  # where the law sets it
+
+    @model_validator(mode="after")
+    def _one_surcharge(self) -> LatePayment:
+        if (self.surcharge_percent is None) == (self.surcharge_pkr is None):
+            raise ValueError("give one of surcharge_percent and surcharge_pkr")
+        return self
+
+    def amount_after_due(self, fine_pkr: int) -> int:
+        if self.surcharge_percent is not None:
+            return fine_pkr + (fine_pkr * self.surcharge_percent + 50) // 100  # whole rupees, half up
+        assert self.surcharge_pkr is not None
+        return fine_pkr + self.surcharge_pkr
+
+
 class Schedule(_Strict):
     id: str
     title: str
@@ -44,6 +65,38 @@ class Schedule(_Strict):
     effective_from: date | None  # None: in force before every dated schedule (start date unknown)
     source: str
     fines: dict[str, dict[str, PositiveInt]]
+    late_payment: LatePayment | None = None  # None: the same amount is due after the due date
+
+
+# What a step of the payment guide may name: the challan's PSID, number and the amount due.
+STEP_FIELDS = frozenset({"psid", "number", "amount"})
+
+
+class PaymentChannel(_Strict):
+    name: str
+    urdu: str | None = None
+    steps: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> PaymentChannel:
+        for step in self.steps:
+            named = {field for _, field, _, _ in string.Formatter().parse(step) if field is not None}
+            if named - STEP_FIELDS:
+                raise ValueError(
+                    f"step '{step}' names {sorted(named - STEP_FIELDS)}; known: {sorted(STEP_FIELDS)}"
+                )
+        return self
+
+
+class PaymentGuide(_Strict):
+    """How a citizen pays a challan, channel by channel (the public challan page shows it)."""
+
+    channels: list[PaymentChannel] = Field(min_length=1)
+    after: str | None = None  # what happens once paid
+
+    def steps_for(self, *, psid: str, number: str, amount: str) -> list[tuple[PaymentChannel, list[str]]]:
+        values = {"psid": psid, "number": number, "amount": amount}
+        return [(channel, [step.format_map(values) for step in channel.steps]) for channel in self.channels]
 
 
 def _start(schedule: Schedule) -> date:
@@ -62,6 +115,7 @@ class FineConfig(_Strict):
     camera_types: dict[str, str] = {}
     violations: dict[str, ViolationType]
     schedules: list[Schedule] = Field(min_length=1)
+    payment: PaymentGuide | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FineConfig:
@@ -169,6 +223,12 @@ class Fine:
     code: str
     vehicle_class: str
     schedule: Schedule
+
+    @property
+    def late_amount_pkr(self) -> int | None:
+        """What is due after the due date, where the schedule sets a late payment; else None."""
+        late = self.schedule.late_payment
+        return late.amount_after_due(self.amount_pkr) if late else None
 
 
 def offence_day(occurred_at: datetime, timezone: str = "Asia/Karachi") -> date:

@@ -176,6 +176,7 @@ def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challa
         issued_on=issued_on,
         due_on=issued_on + timedelta(days=settings.payment_days),
         fine_pkr=fine.amount_pkr,
+        late_fine_pkr=fine.late_amount_pkr,
         fine_schedule=fine.schedule.id,
         fine_class=fine.vehicle_class,
         plate=plate,
@@ -201,6 +202,7 @@ def _issue(session, *, violation, plate, fine, officer, settings, now) -> Challa
             "fine_schedule": challan.fine_schedule,
             "plate": plate,
             "due_on": challan.due_on.isoformat(),
+            **({"late_fine_pkr": challan.late_fine_pkr} if challan.late_fine_pkr else {}),
             **({"officer_badge": challan.officer_badge} if challan.officer_badge else {}),
         },
     )
@@ -251,11 +253,26 @@ def reject_violation(
     return violation
 
 
+def amount_due(challan: Challan, settings: Settings, now: datetime | None = None) -> int:
+    """What paying the challan takes today: the fine until the due date, the late amount after it
+    where the schedule in force on the offence day set one."""
+    if challan.late_fine_pkr is not None and today(settings, now) > challan.due_on:
+        return challan.late_fine_pkr
+    return challan.fine_pkr
+
+
 def record_payment(
-    session: Session, *, number: str, reference: str, actor: str = "epay", now: datetime | None = None
+    session: Session,
+    *,
+    number: str,
+    reference: str,
+    actor: str = "epay",
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> Payment:
-    """The fine was paid in full against the challan's PSID; `reference` is the bank's transaction id,
-    one payment whatever its letter case."""
+    """The challan was paid in full against its PSID (`amount_due` on the day); `reference` is the
+    bank's transaction id, one payment whatever its letter case."""
+    settings = settings or get_settings()
     now = now or utcnow()
     reference = normalize_reference(reference)
     challan = get_challan(session, number=number, for_update=True)
@@ -265,7 +282,7 @@ def record_payment(
     payment = Payment(
         challan_id=challan.id,
         reference=reference,
-        amount_pkr=challan.fine_pkr,
+        amount_pkr=amount_due(challan, settings, now),
         paid_at=now,
         recorded_by=_required(actor, "actor"),
     )

@@ -66,6 +66,7 @@ class Notice:
     measurements: list[tuple[str, str]]
     camera_record: list[tuple[str, str]]  # the data bar: where, when, which track, what was read
     fine_pkr: int
+    late_fine_pkr: int | None  # due after the due date, where the schedule sets a late amount
     officer: str  # rank and name as on the day of issue, else the username that approved it
     officer_badge: str | None
     approved_at: str
@@ -143,6 +144,7 @@ def build_notice(
         measurements=measurements(violation),
         camera_record=_camera_record(violation, local),
         fine_pkr=challan.fine_pkr,
+        late_fine_pkr=challan.late_fine_pkr,
         officer=issuing_officer(challan),
         officer_badge=challan.officer_badge,
         approved_at=_moment(violation.reviewed_at or challan.issued_at, local),

@@ -77,8 +77,30 @@ class Contest(BaseModel):
     )
 
 
+class PaymentMade(BaseModel):
+    paid_at: datetime
+    reference: str = Field(description="The bank's or ePay's transaction reference")
+    amount_pkr: int
+
+
+class PaymentChannel(BaseModel):
+    name: str
+    urdu: str | None
+    steps: list[str] = Field(description="What to do, with the challan's PSID and the amount due in them")
+
+
 class ChallanDetail(ChallanSummary):
     psid: str
+    late_fine_pkr: int | None = Field(
+        description="What is due after the due date, where the fine schedule sets a late amount"
+    )
+    amount_due_pkr: int | None = Field(
+        description="What paying the challan takes today; null unless it is to be paid (issued, upheld)"
+    )
+    how_to_pay: list[PaymentChannel] = Field(
+        description="How to pay, channel by channel, while it is to be paid"
+    )
+    payment: PaymentMade | None = Field(description="The payment, once paid")
     plate_read: str = Field(description="The plate as the camera read it")
     vehicle_class: str
     measurements: list[Measurement]
@@ -101,6 +123,7 @@ class Verification(BaseModel):
     fine_pkr: int
     issued_on: date
     due_date: date
+    payment: PaymentMade | None = Field(default=None, description="The payment, once paid")
     verified_at: datetime
 
 

@@ -246,7 +246,41 @@ def detail(
         hearing=load_places().hearing(violation.site_id).where,
         contest=contest_of(challan, personal=personal),
         owner=owner_of(session, challan) if personal else None,
+        late_fine_pkr=challan.late_fine_pkr,
+        **payment_terms(challan, settings),
     )
+
+
+PAYABLE = (Status.ISSUED, Status.UPHELD)
+
+
+def payment_terms(challan: Challan, settings: PortalSettings) -> dict:
+    """What the challan's page and API say of paying it: the amount due today and how to pay it while
+    it is to be paid, the payment once made."""
+    if Status(challan.violation.status) not in PAYABLE:
+        return {"amount_due_pkr": None, "how_to_pay": [], "payment": payment_of(challan)}
+    due = lifecycle.amount_due(challan, settings)
+    guide = load_fines(settings.fines_path).payment
+    steps = guide.steps_for(psid=challan.psid, number=challan.number, amount=f"PKR {due:,}") if guide else []
+    return {
+        "amount_due_pkr": due,
+        "how_to_pay": [schemas.PaymentChannel(name=c.name, urdu=c.urdu, steps=lines) for c, lines in steps],
+        "payment": None,
+    }
+
+
+def payment_after(settings: PortalSettings) -> str | None:
+    """What the payment guide says happens once a challan is paid."""
+    guide = load_fines(settings.fines_path).payment
+    return guide.after if guide else None
+
+
+def payment_of(challan: Challan) -> schemas.PaymentMade | None:
+    """The payment of a paid challan (the last recorded, should there be more)."""
+    if not challan.payments:
+        return None
+    paid = max(challan.payments, key=lambda p: p.paid_at)
+    return schemas.PaymentMade(paid_at=paid.paid_at, reference=paid.reference, amount_pkr=paid.amount_pkr)
 
 
 def contest_of(challan: Challan, *, personal: bool) -> schemas.Contest | None:

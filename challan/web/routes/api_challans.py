@@ -85,6 +85,7 @@ def verify(number: str, session: SessionDep, settings: SettingsDep):
         fine_pkr=challan.fine_pkr,
         issued_on=challan.issued_on,
         due_date=challan.due_on,
+        payment=views.payment_of(challan),
         verified_at=utcnow(),
     )
 

@@ -98,6 +98,7 @@ def _challan_page(request, session, settings, number, *, officer, personal, stat
     context = {
         "officer": officer,
         "c": views.detail(session, challan, settings, personal=personal),
+        "payment_after": views.payment_after(settings),
         "contest_email": settings.contest_email,
         **extra,
     }
@@ -247,5 +248,10 @@ def verify_page(number: str, request: Request, session: SessionDep, settings: Se
     return views.render(
         request,
         "verify.html",
-        {"number": challan.number, "c": views.summary(views.row_for(challan), settings)},
+        {
+            "number": challan.number,
+            "c": views.summary(views.row_for(challan), settings),
+            "late_fine_pkr": challan.late_fine_pkr,
+            "payment": views.payment_of(challan),
+        },
     )
