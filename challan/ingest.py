@@ -2,8 +2,9 @@
 `anpr process --json` prints it, plus its evidence files. The event's facts (times, speed, the
 signal at the crossing, the plate read) are the camera's; the judgement is the hub's: the event is
 judged by the rules its camera was registered with (challan.rules, the same rules `anpr process`
-runs) and recorded by challan.crud.record_event, as `anpr process` records its own, so what it
-finds goes pending review like any other violation. The edge's own `violations` are not trusted.
+runs) and recorded by challan.crud.record_event with its sighting (challan.sightings), as `anpr
+process` records its own, so what it finds goes pending review like any other violation. The
+edge's own `violations` are not trusted.
 
 The files are checked against the SHA-256 the event gives for each and stored content-addressed
 under the evidence folder (ingest/ab/abcdef....jpg), the event's paths replaced by the hub's.
@@ -30,6 +31,7 @@ from challan.cameras import rules_of
 from challan.evidence import sha256_bytes
 from challan.models import Camera, Event, IngestReceipt, Violation, utcnow
 from challan.rules import evaluate_all
+from challan.sightings import record_sighting
 
 MAX_FILES = 8
 MAX_FILE_BYTES = 16 << 20  # challan.web.security lets 8 such through
@@ -264,6 +266,7 @@ def ingest_event(
         )
     judged = vehicle_event(event, store_files(event, files, root=evidence_root))
     crud.record_event(session, event=judged, findings=evaluate_all(judged, rules_of(camera)))
+    record_sighting(session, event=judged)  # as anpr.jobs.footage.Recorder stores its own
     stored_id = _event_id(session, event)
     assert stored_id is not None  # flushed by record_event
     session.add(

@@ -56,6 +56,11 @@ def add(
             events_per_minute=per_minute,
             description=description,
         )
+        location = loaded.config.site.location
+        if location is not None:  # where the site is, for the hub's checks across sites
+            from challan.sightings import locate_site
+
+            locate_site(session, site_id=rules.site_id, lat=location.lat, lon=location.lon, actor=ACTOR)
     enabled = ", ".join(sorted(rules.enabled)) or "none"
     if as_json:
         record = {"id": camera_id, "site_id": rules.site_id, "rules": sorted(rules.enabled), "key": key}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from challan.db import get_engine
-from challan.models import AuditEntry, Camera, Event, EvidenceFile, IngestReceipt, Violation
+from challan.models import AuditEntry, Camera, Event, EvidenceFile, IngestReceipt, Sighting, Site, Violation
 from challan.web.settings import PortalSettings
 from tests.challan.web.ingest_support import (
     SITE_FILE,
@@ -55,7 +56,7 @@ def counts(db_url: str) -> dict[str, int]:
     with Session(get_engine(db_url)) as session:
         return {
             model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-            for model in (Event, Violation, EvidenceFile, IngestReceipt, AuditEntry)
+            for model in (Event, Violation, EvidenceFile, IngestReceipt, Sighting, AuditEntry)
         }
 
 
@@ -106,6 +107,7 @@ def test_an_event_posted_with_its_evidence_is_judged_and_recorded_once(
             "violations": 1,
             "evidence": 2,
             "ingest_receipts": 1,
+            "sightings": 1,
             "audit_log": before["audit_log"],
         }
     )
@@ -321,4 +323,36 @@ def test_the_same_event_posted_several_times_at_once_is_stored_once(
         "violations": 1,
         "evidence": 2,
         "ingest_receipts": 1,
+        "sightings": 1,
     }
+
+
+def test_a_camera_added_with_a_located_site_file_records_where_the_site_is(
+    db_url, tmp_path, capsys, monkeypatch
+):
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    shutil.copy(SITE_FILE.with_name("regal-chowk.signal.csv"), folder)
+    text = SITE_FILE.read_text().replace(
+        "plate_region: pk}", "plate_region: pk, location: {lat: 31.5656, lon: 74.3142}}"
+    )
+    (folder / "regal-chowk.yaml").write_text(text)
+    code, _, err = run_anpr(
+        capsys,
+        monkeypatch,
+        "camera",
+        "add",
+        "REGAL-CAM-8",
+        "--site",
+        str(folder / "regal-chowk.yaml"),
+        "--db",
+        db_url,
+    )
+    assert code == 0, err
+    with Session(get_engine(db_url)) as session:
+        site = session.get(Site, SITE_ID)
+        assert (site.name, site.latitude, site.longitude) == (
+            "Mall Road / Regal Chowk, Lahore",
+            31.5656,
+            74.3142,
+        )
