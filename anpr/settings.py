@@ -44,6 +44,8 @@ class Environment(BaseModel):
     result_url: str | None = None
     queue: str | None = None
     broker_visibility_s: int = Field(default=6 * 3600, gt=0)
+    # The hub (anpr.jobs.lookout): alerts are also POSTed here as they are raised (challan.webhook)
+    alert_webhook: str | None = None
     # Models, dev sets, training, diagnostics
     models_dir: Path | None = None  # default: models/ in the project
     datasets: Path | None = None  # default: ../shared/datasets beside the project

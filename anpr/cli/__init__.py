@@ -9,6 +9,7 @@ import sys
 import typer
 
 from anpr.cli import (
+    alerts,
     audit,
     batch,
     bench,
@@ -54,6 +55,7 @@ cli.add_typer(models.app, name="models")
 cli.add_typer(audit.app, name="audit")
 cli.add_typer(db.app, name="db")
 cli.add_typer(hotlist.app, name="hotlist")
+cli.add_typer(alerts.app, name="alerts")
 cli.add_typer(camera.app, name="camera")
 cli.command("send")(send.send)
 

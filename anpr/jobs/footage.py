@@ -1,7 +1,8 @@
 """One footage job as `anpr process` and the batch workers (anpr.jobs.workers) both run it: the vision
-pipeline (anpr.process) wired to the rules and the records (challan). Each closed vehicle is stored
-in its own transaction as it closes, with its sighting, so a job killed half-way loses at most the
-vehicles still in view, and running it again stores nothing twice (challan.crud.record_event and
+pipeline (anpr.process) wired to the rules and the records (challan), and to the hub's alerts
+(anpr.jobs.lookout, as each read settles). Each closed vehicle is stored in its own transaction as
+it closes, with its sighting, so a job killed half-way loses at most the vehicles still in view, and
+running it again stores nothing twice (challan.crud.record_event and
 challan.sightings.record_sighting are idempotent)."""
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ def run_footage(
 
     loaded = site or load_site(site_path)
     rules = site_rules(loaded)
+    webhook = None
     if store:
         from challan.db import check_ready
 
+        webhook = alert_webhook()  # a malformed ANPR_ALERT_WEBHOOK is one line before any work
         check_ready(db)  # reachable and migrated, or one line, before a frame is decoded
     live: Live | None = None
     if source is None:
@@ -91,9 +94,14 @@ def run_footage(
     )
     marker = mark_incomplete(out, video)
     sink = VideoSink(out / "annotated.mp4", source.fps) if annotated else None
-    recorder = Recorder(db) if store else None
-    if recorder is not None:
-        recorder.locate(loaded)
+    lookout = None
+    if store:
+        from anpr.jobs.lookout import Lookout
+
+        lookout = Lookout(db, loaded, out / "evidence", webhook)
+        lookout.attach(processor)
+        lookout.start()
+    recorder = Recorder(db, lookout) if store else None
     frames = vehicles = violations = 0
     if on_start:
         on_start(source.name, source.frame_count)
@@ -112,9 +120,13 @@ def run_footage(
                 violations += len(judged.findings)
                 if on_event:
                     on_event(judged, stored)
+            if lookout is not None:
+                lookout.frame_done()
     finally:
         if sink is not None:
             sink.close()
+        if lookout is not None:
+            lookout.close()
     marker.unlink()
     stats = live.stats if live else None
     return JobSummary(
@@ -173,30 +185,38 @@ def event_json(judged: JudgedEvent, stored: list[int | None]) -> dict:
     return record
 
 
+def alert_webhook():
+    """The webhook alerts are POSTed to (ANPR_ALERT_WEBHOOK), or None."""
+    from anpr.settings import environment
+
+    url = environment().alert_webhook
+    if not url:
+        return None
+    from challan.webhook import Webhook
+
+    return Webhook(url)
+
+
 class Recorder:
-    """Stores each event as it closes, with its sighting (challan.sightings), in its own transaction:
-    a crash loses at most one vehicle, and a re-run stores nothing twice (record_event and
-    record_sighting are idempotent)."""
+    """Stores each event as it closes, in its own transaction, with its sighting and the alerts it
+    raises at its close (anpr.jobs.lookout): a crash loses at most one vehicle, and a re-run stores
+    nothing twice (record_event, record_sighting and the alerts are idempotent)."""
 
-    def __init__(self, url: str | None):
-        self.url = url
-
-    def locate(self, site: Site) -> None:
-        """Store where the site is, if its file says (site.location)."""
-        location = site.config.site.location
-        if location is None:
-            return
-        from challan import db
-        from challan.sightings import locate_site
-
-        with db.session_scope(self.url) as session:
-            locate_site(session, site_id=site.id, lat=location.lat, lon=location.lon)
+    def __init__(self, url: str | None, lookout=None):
+        self.url, self.lookout = url, lookout
 
     def record(self, judged: JudgedEvent) -> list[int | None]:
         from challan import crud, db
         from challan.sightings import record_sighting
 
+        raised: list[dict] = []
+        images: tuple = ()
         with db.session_scope(self.url) as session:
             violations = crud.record_event(session, event=judged.event, findings=list(judged.findings))
-            record_sighting(session, event=judged.event)
-            return [v.id for v in violations]
+            if self.lookout is not None:
+                raised, images = self.lookout.closed(session, judged.event)
+            record_sighting(session, event=judged.event, evidence=images)
+            ids = [v.id for v in violations]
+        if self.lookout is not None:
+            self.lookout.deliver(raised)  # once committed
+        return ids

@@ -23,7 +23,17 @@ from challan.db import check_ready, get_engine
 from challan.web import views
 from challan.web.deps import LoginRequired
 from challan.web.ratelimit import build_limiter
-from challan.web.routes import api_challans, api_review, auth, challans, contests, dashboard, ingest, review
+from challan.web.routes import (
+    alerts,
+    api_challans,
+    api_review,
+    auth,
+    challans,
+    contests,
+    dashboard,
+    ingest,
+    review,
+)
 from challan.web.security import SecurityMiddleware, Tokens
 from challan.web.settings import PortalSettings
 
@@ -72,6 +82,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         review.router,
         contests.router,
         dashboard.router,
+        alerts.router,
         ingest.router,
     ):
         app.include_router(router)

@@ -1,4 +1,4 @@
-"""`anpr hotlist ...` run in-process through the same guard as the installed
+"""`anpr hotlist ...` and `anpr alerts list` run in-process through the same guard as the installed
 command (exit codes, one-line errors), on SQLite and PostgreSQL."""
 
 import functools
@@ -9,7 +9,24 @@ import typer
 
 from anpr.cli import cli
 from anpr.cli.common import run_guarded
+from anpr.types import Candidate, PlateRead, VehicleEvent
+from challan import alerts
 from challan.settings import get_settings
+from tests.challan.conftest import OFFENCE_AT
+
+KEYS = [
+    "id",
+    "kind",
+    "plate",
+    "read",
+    "match",
+    "list",
+    "reason",
+    "site_id",
+    "seen_at",
+    "track_id",
+    "evidence",
+]
 
 
 @pytest.fixture
@@ -87,3 +104,40 @@ def test_an_import_names_its_bad_line_and_changes_nothing(anpr, tmp_path):
     assert anpr("hotlist", "list")[1] == []
     assert anpr("hotlist", "import", str(good), "--json")[1] == ['{"added": 2, "updated": 0, "unchanged": 0}']
     assert anpr("hotlist", "import", str(good))[1] == [f"imported {good}: 0 added, 0 updated, 2 unchanged"]
+
+
+def test_alerts_are_listed_as_json_lines_and_as_a_table(anpr, session):
+    assert anpr("alerts", "list", "--json") == (0, [], [])
+    anpr("hotlist", "add", "LEB5789", "--list", "stolen", "--reason", "stolen 19 Nov")
+    event = VehicleEvent(
+        site_id="LHR-REGAL-01",
+        track_id=7,
+        vehicle_type="car",
+        first_seen=OFFENCE_AT,
+        last_seen=OFFENCE_AT,
+        plate=PlateRead("LE85789", 0.8, (Candidate("LE85789", 0.8),)),
+    )
+    spotted = alerts.Spotted(event, OFFENCE_AT, "pk")
+    alerts.store(session, spotted=spotted, raised=alerts.check(session, spotted))
+    session.commit()
+
+    code, out, _ = anpr("alerts", "list", "--json")
+    assert code == 0 and [list(json.loads(line)) for line in out] == [KEYS]
+    assert json.loads(out[0]) | {"id": 0} == {
+        "id": 0,
+        "kind": "stolen",
+        "plate": "LEB5789",
+        "read": "LE85789",
+        "match": "fuzzy",
+        "list": "stolen",
+        "reason": "stolen 19 Nov",
+        "site_id": "LHR-REGAL-01",
+        "seen_at": "2026-03-14T12:42:09.400000Z",
+        "track_id": 7,
+        "evidence": [],
+    }
+    code, out, _ = anpr("alerts", "list", "--kind", "stolen")
+    assert code == 0 and out[0].split()[:3] == ["ID", "KIND", "PLATE"]
+    assert out[1].split()[1:5] == ["stolen", "LEB5789", "LE85789", "fuzzy"]
+    assert "2026-03-14 17:42:09 PKT  LHR-REGAL-01 / 7: stolen 19 Nov" in out[1]
+    assert anpr("alerts", "list", "--kind", "wanted")[1] == []
