@@ -17,6 +17,7 @@ from anpr.cli import (
     challan,
     db,
     demo,
+    flow,
     hotlist,
     models,
     officer,
@@ -44,6 +45,7 @@ cli.command("process")(process.process)
 cli.command("batch")(batch.batch)
 cli.command("worker")(batch.worker)
 cli.command("watch")(watch.watch)
+cli.command("flow")(flow.flow)
 cli.add_typer(watch.cameras_app, name="cameras")
 cli.command("demo")(demo.demo)
 cli.add_typer(challan.app, name="challan")
