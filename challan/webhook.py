@@ -1,6 +1,6 @@
 """Alerts POSTed to a webhook (ANPR_ALERT_WEBHOOK), off the pipeline's thread: `send` only hands the
 alert over, and one delivery thread posts them in order as JSON. A refused connection, a timeout, 429
-or a 5xx is retried with exponential back-off by urllib3's Retry (0.5, 1, 2, 4 s ...); an alert that
+or a 5xx is retried with exponential back-off by urllib3's Retry (at once, then 1, 2, 4, 8 s); one that
 still fails is logged and left in the records, where `anpr alerts list` and the officer page have it.
 At the end of a run, `close` gives the deliveries still due a bounded time, never more."""
 

@@ -66,12 +66,13 @@ class Lookout:
 
     def closed(self, session, event: VehicleEvent) -> tuple[list[dict], tuple[Evidence, ...]]:
         """A vehicle's event closing, in the transaction that stores it: its alerts where its read
-        never settled. Returns the alerts raised, for `deliver` once committed, and the images written
-        for the vehicle's alerts (its sighting keeps them)."""
+        never settled (else only the cloned-plate check, against sightings stored since). Returns the
+        alerts raised, for `deliver` once committed, and the images written for the vehicle's alerts
+        (its sighting keeps them)."""
         from challan import alerts
 
         track = self.open.pop(event.track_id, None)
-        checks = () if event.track_id in self.settled else alerts.CHECKS
+        checks = (alerts.CLONED_PLATE,) if event.track_id in self.settled else alerts.CHECKS
         self.settled.discard(event.track_id)
         raised = self._raise(session, event, event.last_seen, track, checks)
         return raised, self.images.pop(event.track_id, ())
@@ -99,7 +100,7 @@ class Lookout:
 
         printed = vote_plate(track.reads, "auto") if track is not None else None
         spotted = alerts.Spotted(event, seen_at, self.region, printed)
-        found = alerts.check(session, spotted, checks=checks) if checks else []
+        found = alerts.check(session, spotted, checks=checks)
         if not found:
             return []
         evidence = self._images(event, track, [r.kind for r in found])

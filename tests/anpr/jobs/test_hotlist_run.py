@@ -1,7 +1,9 @@
 """The hub's alerts on a real clip, with the installed command as a control room runs it: a plate put
 on a hotlist with `anpr hotlist add` raises an alert in `anpr process` as soon as its read settles,
 stored while the clip is still being processed and POSTed to a real local webhook; `anpr alerts
-list --json` names it with `exact`, and every vehicle is a sighting."""
+list --json` names it with `exact`. The registry's class for another plate raises a
+registry_mismatch; the same clip at a second site 264 km away, half an hour later, raises
+cloned_plate for the plates read at both."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ CLIP = SAMPLES / "regal-chowk.mp4"
 TRUTH = json.loads((SAMPLES / "regal-chowk.truth.json").read_text())
 START = datetime.fromisoformat("2026-11-20T08:00:00+05:00")
 REGAL = "{lat: 31.5656, lon: 74.3142}"
+ZERO_POINT = "{lat: 33.6938, lon: 73.0652}"  # Islamabad, 264 km away
 
 pytestmark = pytest.mark.slow
 
@@ -54,9 +57,14 @@ def alert_plates(db: str) -> list[tuple[str, str]]:
         return [tuple(row) for row in connection.execute(sa.text("SELECT kind, plate FROM alerts"))]
 
 
-def test_a_listed_plate_is_alerted_as_it_settles(tmp_path):
+def test_a_listed_plate_is_alerted_as_it_settles_and_a_plate_at_two_far_sites_is_cloned(tmp_path):
     db = f"sqlite:///{tmp_path / 'records.db'}"
     anpr("hotlist", "add", "QDM5026", "--list", "stolen", "--reason", "stolen 19 Nov, FIR 123/26", "--db", db)
+    registry = tmp_path / "owners.csv"
+    registry.write_text(
+        "plate,owner_name,cnic,vehicle_class\nXHN9020,Bilal Khan,35202-1234567-1,motorcycle\n"
+    )
+    anpr("registry", "import", str(registry), "--db", db)
     receiver = Receiver()
     env = {**os.environ, "ANPR_ALERT_WEBHOOK": receiver.url}
     regal = site_file(tmp_path / "regal", "LHR-REGAL-01", REGAL, START)
@@ -92,8 +100,23 @@ def test_a_listed_plate_is_alerted_as_it_settles(tmp_path):
     assert seen_at < clip_end - timedelta(seconds=4)  # read at 1.4 s of 8 s; the car leaves at 2.8 s
     assert {e["kind"] for e in stolen[0]["evidence"]} >= {"scene_at", "plate_crop"}
     assert all(Path(e["path"]).is_file() for e in stolen[0]["evidence"])
+    mismatch = [a for a in lines if a["kind"] == "registry_mismatch"]
+    assert [(a["plate"], a["reason"]) for a in mismatch] == [
+        ("XHN9020", "registered as motorcycle, seen as car")
+    ]
     assert receiver.bodies() == lines  # every alert reached the webhook, as listed
 
+    # The same clip at a second site, 264 km away, half an hour later: no car drives that at 150 km/h.
+    zero_point = site_file(tmp_path / "zero", "ISB-ZERO-01", ZERO_POINT, START + timedelta(minutes=30))
+    anpr("process", str(CLIP), "--site", str(zero_point), "--db", db, "--out", str(tmp_path / "out2"))
+    cloned = [
+        json.loads(line) for line in anpr("alerts", "list", "--kind", "cloned_plate", "--json", "--db", db)
+    ]
+
+    read_at_both = {"QDM5026", "XHN9020", "WBL255"}  # and AWO138, misread AWQ138 alike at both
+    assert {a["plate"] for a in cloned} >= read_at_both
+    assert all(a["site_id"] == "ISB-ZERO-01" for a in cloned)
+    assert all(a["reason"].startswith("also seen at LHR-REGAL-01, 264 km away, ") for a in cloned)
     with sa.create_engine(db).connect() as connection:
         sightings = connection.execute(sa.text("SELECT site_id, count(*) FROM sightings GROUP BY site_id"))
-        assert dict(sightings.all()) == {"LHR-REGAL-01": 5}
+        assert dict(sightings.all()) == {"LHR-REGAL-01": 5, "ISB-ZERO-01": 5}
