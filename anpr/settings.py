@@ -46,6 +46,8 @@ class Environment(BaseModel):
     broker_visibility_s: int = Field(default=6 * 3600, gt=0)
     # The hub (anpr.jobs.lookout): alerts are also POSTed here as they are raised (challan.webhook)
     alert_webhook: str | None = None
+    # anpr watch's camera health files, read by anpr cameras status and the officers' cameras page
+    watch_state: Path | None = None
     # Models, dev sets, training, diagnostics
     models_dir: Path | None = None  # default: models/ in the project
     datasets: Path | None = None  # default: ../shared/datasets beside the project

@@ -14,8 +14,17 @@ from anpr.cli.common import DbOption
 DEFAULT_OUT = Path("out/watch")
 StateOption = Annotated[
     Path | None,
-    typer.Option("--state", help="Folder of each camera's health file [default: OUT/state]."),
+    typer.Option(
+        "--state",
+        help="Folder of each camera's health file [default: ANPR_WATCH_STATE, else OUT/state].",
+    ),
 ]
+
+
+def state_folder(out: Path, state: Path | None) -> Path:
+    from anpr.settings import environment
+
+    return state or environment().watch_state or out / "state"
 
 
 def watch(
@@ -50,7 +59,7 @@ def watch(
         from challan.db import check_ready
 
         check_ready(db)  # reachable and migrated, or one line, before any camera starts
-    folder = state or out / "state"
+    folder = state_folder(out, state)
     typer.echo(f"watching {len(specs)} camera(s); health in {folder}; Ctrl-C stops", err=True)
     run(
         specs,
@@ -77,19 +86,12 @@ def status(
     """Each camera's last frame, frames a second, lag, frames dropped, reconnects, vehicles and
     violations, as `anpr watch` last wrote them. A camera whose health is more than 10 s old is
     shown `silent`."""
-    from datetime import UTC, datetime
+    from anpr.jobs.health import read_health
 
-    from anpr.jobs.watch import read_health
-
-    folder = state or out / "state"
+    folder = state_folder(out, state)
     records = read_health(folder)
     if not records:
         raise typer.BadParameter(f"no camera health in {folder} (is anpr watch running with this --out?)")
-    now = datetime.now(UTC)
-    for record in records:
-        age = (now - datetime.fromisoformat(record["updated_at"])).total_seconds()
-        if age > 10 and record["status"] != "stopped":
-            record["status"] = "silent"
     if as_json:
         for record in records:
             typer.echo(json.dumps(record))

@@ -28,14 +28,11 @@ The cameras file:
 
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import signal
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from anpr.errors import AnprError, ConfigError
 from anpr.feed import Live, Paced, _Relay
+from anpr.jobs.health import Health, now_iso
 from anpr.video import Frame, FrameSource
 
 BACKOFF_S = (1.0, 60.0)  # first wait before reopening a source, and the longest
@@ -165,43 +163,6 @@ class Stoppable(_Relay):
             yield frame
 
 
-@dataclass
-class Health:
-    camera: str
-    status: str = "starting"  # starting, running, reconnecting, stopped
-    started_at: str = ""
-    last_frame_at: str | None = None
-    frames: int = 0
-    fps: float = 0.0  # frames processed a second, over the last 10 s
-    lag_s: float = 0.0  # how far behind the camera the pipeline is
-    dropped: int = 0  # frames thinned out while the pipeline caught up
-    reconnects: int = 0
-    vehicles: int = 0
-    violations: int = 0
-    error: str | None = None
-    pid: int = field(default_factory=os.getpid)
-    updated_at: str = ""
-
-    def write(self, folder: Path) -> None:
-        self.updated_at = _now()
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{self.camera}.json"
-        partial = target.with_suffix(".json.partial")
-        partial.write_text(json.dumps(asdict(self)))
-        os.replace(partial, target)
-
-
-def read_health(folder: Path) -> list[dict]:
-    """Every camera's last health record in `folder`, by camera id."""
-    records = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            records.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue  # being replaced this instant: the next look has it
-    return records
-
-
 def run_camera(
     spec: CameraSpec,
     *,
@@ -217,7 +178,7 @@ def run_camera(
     from anpr.site import load_site
     from anpr.video import StreamSource, open_source
 
-    health = Health(spec.id, started_at=_now())
+    health = Health(spec.id, started_at=now_iso())
     recent: deque[float] = deque(maxlen=250)
     last_write = 0.0
     failures = 0
@@ -228,7 +189,7 @@ def run_camera(
         now = time.monotonic()
         recent.append(now)
         health.frames += 1
-        health.last_frame_at = _now()
+        health.last_frame_at = now_iso()
         health.status = "running"
         if now - last_write >= HEALTH_EVERY_S:
             window = [t for t in recent if t >= now - 10]
@@ -249,6 +210,7 @@ def run_camera(
             opened = Looped(spec.source, spec.fps) if spec.loop else open_source(spec.source, spec.fps)
             live = Live(opened if isinstance(opened, StreamSource) else Paced(opened))
             site = _live_site(load_site(spec.site))
+            health.site_id = site.id
             segment = out / spec.id / site.start_time.strftime("%Y%m%dT%H%M%S")
             run_footage(
                 spec.source,
@@ -358,7 +320,3 @@ def watch(
                 process.join(5)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")

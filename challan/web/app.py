@@ -28,6 +28,7 @@ from challan.web.routes import (
     api_challans,
     api_review,
     auth,
+    cameras,
     challans,
     contests,
     dashboard,
@@ -83,6 +84,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         contests.router,
         dashboard.router,
         alerts.router,
+        cameras.router,
         ingest.router,
     ):
         app.include_router(router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import Field
 
@@ -18,6 +19,7 @@ WEB_ENVIRONMENT = {
     "logins_per_minute": "logins_per_minute",
     "secure_cookies": "secure_cookies",
     "redis_url": "redis_url",
+    "watch_state": "watch_state",
 }
 
 
@@ -37,6 +39,8 @@ class PortalSettings(Settings):
     # Cookies marked Secure and HSTS sent: set when the portal is served over HTTPS.
     secure_cookies: bool = False
     page_size: int = Field(default=25, ge=1, le=200)
+    # Where `anpr watch` on this machine writes each camera's health (its --out/state by default)
+    watch_state: Path = Path("out/watch/state")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PortalSettings:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from anpr.errors import ConfigError
-from anpr.jobs.watch import CameraSpec, load_cameras, read_health, run_camera
+from anpr.jobs.health import read_health
+from anpr.jobs.watch import CameraSpec, load_cameras, run_camera
 from anpr.weights import PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "sample_videos"
