@@ -6,10 +6,16 @@ violation pending review; two officer accounts."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
@@ -124,3 +130,34 @@ def bearer(client: TestClient, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/login/access-token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def portal_server(
+    settings: PortalSettings, port: int | None = None, log_level: str = "warning"
+) -> Iterator[str]:
+    """The portal under uvicorn on 127.0.0.1 (a free port unless given), in a thread; yields its
+    address and stops it when the block ends."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level=log_level, server_header=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive(), "the portal did not start"
+        assert time.monotonic() < deadline, "the portal took over 30 s to start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

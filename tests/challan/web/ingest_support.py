@@ -8,57 +8,28 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import socket
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
-import uvicorn
 from PIL import Image, ImageDraw
 
 from anpr.cli import cli
 from anpr.cli.common import run_guarded
 from anpr.types import Candidate, Evidence, PlateRead, VehicleEvent
 from anpr.weights import PROJECT_ROOT
-from challan.web.app import create_app
 from challan.web.settings import PortalSettings
+from tests.challan.web.conftest import free_port, portal_server  # noqa: F401 (free_port: for the hub tests)
 
 SITE_FILE = PROJECT_ROOT / "sample_videos" / "regal-chowk.yaml"  # LHR-REGAL-01, limit 60 km/h
 SITE_ID = "LHR-REGAL-01"
 START = datetime.fromisoformat("2026-11-20T08:00:00+05:00")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def hub_server(settings: PortalSettings, port: int | None = None) -> Iterator[str]:
+def hub_server(settings: PortalSettings, port: int | None = None):
     """The portal (the hub) under uvicorn on 127.0.0.1, in a thread; yields its address."""
-    port = port or free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", server_header=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the hub did not start"
-        assert time.monotonic() < deadline, "the hub took over 30 s to start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    return portal_server(settings, port)
 
 
 def run_anpr(capsys, monkeypatch, *args: str, stdin: str = "") -> tuple[int, list[str], list[str]]:

@@ -7,25 +7,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from anpr.types import Candidate, PlateRead, VehicleEvent
 from challan import alerts, hotlists, users
 from challan.db import get_engine, init_db
 from challan.evidence import store_file
-from challan.web.app import create_app
 from challan.web.routes import alerts as alerts_route
 from challan.web.settings import PortalSettings
 from tests.challan.conftest import OFFENCE_AT, _forget
-from tests.challan.web.conftest import OFFICER, login
+from tests.challan.web.conftest import OFFICER, login, portal_server
 from tests.challan.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 EVENT = re.compile(r"id: (\d+)\nevent: alert\ndata: (.+)\n\n")
@@ -134,20 +129,8 @@ def live(tmp_path, images):
     with Session(get_engine(settings.database_url)) as session:
         users.add_officer(session, username=OFFICER[0], password=OFFICER[1], role="officer", actor="test")
         session.commit()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield settings, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with portal_server(settings) as url:
+        yield settings, url
     _forget(settings.database_url)
 
 

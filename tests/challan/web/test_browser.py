@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PIL import Image, ImageDraw
 from sqlmodel import Session
 
 from challan import crud, lifecycle, users
 from challan.db import get_engine, init_db
 from challan.models import utcnow
-from challan.web.app import create_app
 from challan.web.settings import PortalSettings
 from tests.challan.conftest import OFFENCE_AT, _forget, record
-from tests.challan.web.conftest import OFFICER, OWNER
+from tests.challan.web.conftest import OFFICER, OWNER, portal_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,20 +116,8 @@ def server(tmp_path_factory):
             lifecycle.reject_violation(session, violation_id=done.id, officer="insp.sana", reason="Seeded")
         users.add_officer(session, username=OFFICER[0], password=OFFICER[1], role="officer", actor="test")
         session.commit()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "uvicorn did not start"
-    yield {"url": f"http://127.0.0.1:{port}", "number": challan.number, "contested": other.number}
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with portal_server(settings) as url:
+        yield {"url": url, "number": challan.number, "contested": other.number}
     _forget(settings.database_url)
 
 

@@ -4,43 +4,27 @@ never a 500. A database that stays locked is a 503 in words."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlmodel import Session, select
 
 from challan.db import get_engine
 from challan.models import Challan, OfficerSession
-from challan.web.app import BUSY, create_app
-from tests.challan.web.conftest import CSRF_INPUT, OFFICER, bearer, login
+from challan.web.app import BUSY
+from tests.challan.web.conftest import CSRF_INPUT, OFFICER, bearer, login, portal_server
 
 THREADS = 8
 
 
 @pytest.fixture
 def portal(settings, seed):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with portal_server(settings, log_level="critical") as url:
+        yield url
 
 
 def together(requests: list) -> list[httpx.Response]:

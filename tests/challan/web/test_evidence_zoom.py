@@ -19,9 +19,9 @@ from challan.db import get_engine, init_db
 from challan.web.settings import PortalSettings
 from tests.anpr.test_redact import decode, recorded_still
 from tests.challan.conftest import OFFENCE_AT, _forget, record
-from tests.challan.web.conftest import OFFICER, OWNER
+from tests.challan.web.conftest import OFFICER, OWNER, portal_server
 from tests.challan.web.test_browser import CHROMIUM, browser, shots  # noqa: F401
-from tests.challan.web.test_phone import PHONE, page_width, serve
+from tests.challan.web.test_phone import PHONE, page_width
 
 pytestmark = [
     pytest.mark.slow,
@@ -63,7 +63,7 @@ def portal(tmp_path_factory):
             session, username=OFFICER[0], password=OFFICER[1], role=users.Role.OFFICER, actor="test"
         )
         session.commit()
-    for url in serve(settings):
+    with portal_server(settings) as url:
         yield {"url": url, "number": challan.number}
     _forget(settings.database_url)
 

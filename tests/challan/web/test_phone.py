@@ -6,23 +6,17 @@ heard. Screenshots go under $ANPR_SCREENSHOTS."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from challan import crud, lifecycle
 from challan.db import get_engine, init_db
-from challan.web.app import create_app
 from challan.web.settings import PortalSettings
 from tests.challan.conftest import OFFENCE_AT, _forget, record
-from tests.challan.web.conftest import OWNER
+from tests.challan.web.conftest import OWNER, portal_server
 from tests.challan.web.test_browser import CHROMIUM, browser, scene_images, shots  # noqa: F401
 
 PHONE = {"width": 390, "height": 844}
@@ -30,25 +24,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
-
-
-def serve(settings: PortalSettings) -> Iterator[str]:
-    """The portal under uvicorn on a free loopback port, for as long as the generator is open."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +63,7 @@ def portal(tmp_path_factory):
             session, violation_id=stranger.id, officer="insp.sana", settings=settings
         )
         session.commit()
-    for url in serve(settings):
+    with portal_server(settings) as url:
         yield {"url": url, "numbers": numbers, "unregistered": unregistered.number}
     _forget(settings.database_url)
 
