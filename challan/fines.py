@@ -36,6 +36,10 @@ class ViolationType(_Strict):
     title: str
     urdu: str | None = None
     wording: str
+    wording_urdu: str | None = None
+    # Another code whose amounts this one is fined by: the same offence in law, found another way
+    # (AVERAGE_SPEED is over-speeding measured over a section). Schedules then price only that code.
+    fined_as: str | None = None
 
 
 class LatePayment(_Strict):
@@ -76,15 +80,20 @@ class PaymentChannel(_Strict):
     name: str
     urdu: str | None = None
     steps: list[str] = Field(min_length=1)
+    steps_urdu: list[str] | None = None  # the same steps in Urdu, one for one
 
     @model_validator(mode="after")
     def _known_fields(self) -> PaymentChannel:
-        for step in self.steps:
+        for step in (*self.steps, *(self.steps_urdu or ())):
             named = {field for _, field, _, _ in string.Formatter().parse(step) if field is not None}
             if named - STEP_FIELDS:
                 raise ValueError(
                     f"step '{step}' names {sorted(named - STEP_FIELDS)}; known: {sorted(STEP_FIELDS)}"
                 )
+        if self.steps_urdu is not None and len(self.steps_urdu) != len(self.steps):
+            raise ValueError(
+                f"channel '{self.name}' has {len(self.steps)} steps but {len(self.steps_urdu)} in steps_urdu"
+            )
         return self
 
 
@@ -93,10 +102,18 @@ class PaymentGuide(_Strict):
 
     channels: list[PaymentChannel] = Field(min_length=1)
     after: str | None = None  # what happens once paid
+    after_urdu: str | None = None
 
-    def steps_for(self, *, psid: str, number: str, amount: str) -> list[tuple[PaymentChannel, list[str]]]:
+    def steps_for(
+        self, *, psid: str, number: str, amount: str, urdu: bool = False
+    ) -> list[tuple[PaymentChannel, list[str]]]:
+        """Each channel's steps with the challan's values; `urdu`: its Urdu steps (None where it has none)."""
         values = {"psid": psid, "number": number, "amount": amount}
-        return [(channel, [step.format_map(values) for step in channel.steps]) for channel in self.channels]
+        return [
+            (channel, [step.format_map(values) for step in steps])
+            for channel in self.channels
+            for steps in [(channel.steps_urdu or []) if urdu else channel.steps]
+        ]
 
 
 def _start(schedule: Schedule) -> date:
@@ -125,6 +142,12 @@ class FineConfig(_Strict):
         for kind, cls_name in self.camera_types.items():
             if cls_name not in self.classes:
                 raise ValueError(f"camera_types: {kind}: '{cls_name}' is not a class")
+        for code, offence in self.violations.items():
+            target = self.violations.get(offence.fined_as) if offence.fined_as else None
+            if offence.fined_as and (target is None or target.fined_as):
+                raise ValueError(
+                    f"violation {code}: fined_as '{offence.fined_as}' is not a violation fined itself"
+                )
         ids = [s.id for s in self.schedules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"schedule ids repeat: {ids}")
@@ -134,6 +157,9 @@ class FineConfig(_Strict):
             for code, amounts in schedule.fines.items():
                 if code not in self.violations:
                     raise ValueError(f"schedule {schedule.id}: violation '{code}' is not under violations")
+                fined_as = self.violations[code].fined_as
+                if fined_as:
+                    raise ValueError(f"schedule {schedule.id}: {code} is fined as {fined_as}; price that")
                 for class_name in amounts:
                     if class_name not in self.classes:
                         raise ValueError(
@@ -199,7 +225,7 @@ class FineConfig(_Strict):
     def fine_for(self, *, code: str, vehicle_class: str, day: date) -> Fine:
         """The fine for `code` by `vehicle_class` (a class, or a camera type of `camera_types`) under
         the schedule in force on `day`."""
-        self.violation(code)
+        priced = self.violation(code).fined_as or code
         vehicle_class = self.camera_types.get(vehicle_class, vehicle_class)
         if vehicle_class not in self.classes:
             raise FineError(
@@ -207,13 +233,13 @@ class FineConfig(_Strict):
                 f"(classes: {', '.join(self.classes)})"
             )
         schedule = self.schedule_on(day)
-        amount = self._amount(schedule, code, vehicle_class)
+        amount = self._amount(schedule, priced, vehicle_class)
         if amount is not None:
             return Fine(amount_pkr=amount, code=code, vehicle_class=vehicle_class, schedule=schedule)
         since = schedule.effective_from.isoformat() if schedule.effective_from else "its start"
         raise FineError(
             f"fine schedule {schedule.id} (in force on {day.isoformat()}, from {since}) has no "
-            f"amount for {code} by class '{vehicle_class}'"
+            f"amount for {priced} by class '{vehicle_class}'"
         )
 
 

@@ -34,6 +34,7 @@ from challan.crud import (
 )
 from challan.errors import EvidenceError, NotOwnerError, TransitionError
 from challan.fines import offence_day
+from challan.i18n import N_
 from challan.models import Challan, Payment, Status, Violation, utcnow
 from challan.settings import Settings, get_settings
 from challan.users import get_officer
@@ -341,7 +342,7 @@ def can_contest(challan: Challan, settings: Settings, now: datetime | None = Non
 
 # A phone number as a citizen types it (0301 2345678, +92 301 2345678): what a driver must give.
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
-NOT_OWNER = "The CNIC does not match the registered owner"
+NOT_OWNER = N_("The CNIC does not match the registered owner")
 
 
 def contestant(session: Session, *, challan: Challan, cnic: str, contact: str | None) -> tuple[str, str]:
@@ -357,7 +358,7 @@ def contestant(session: Session, *, challan: Challan, cnic: str, contact: str | 
     try:
         stored = normalize_cnic(cnic[:20])
     except InputError:
-        raise InputError("Give the driver's CNIC as 12345-1234567-1") from None
+        raise InputError(N_("Give the driver's CNIC as 12345-1234567-1")) from None
     if not PHONE_PATTERN.match((contact or "").strip()):
         raise InputError(
             f"{challan.plate} is not in the vehicle registry: the driver contests with a phone number"

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from sqlmodel import Session
 
-from challan import crud
+from challan import crud, i18n
 from challan import evidence as evidence_files
 from challan.errors import EvidenceError, TransitionError
 from challan.fines import load_fines
+from challan.i18n import N_
 from challan.lifecycle import contest_deadline
 from challan.models import Challan, EvidenceFile, Status, Violation
 from challan.places import load_places
@@ -27,7 +29,7 @@ from challan.settings import PACKAGE_DIR, Settings, get_settings
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 SCENE_KINDS = ("scene_at", "scene_after", "scene_before")
-SCENE_MM = (112.0, 58.0)  # the most room the scene image has on the page: width, height
+SCENE_MM = (112.0, 40.0)  # the most room the scene image has on the page: width, height
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
@@ -83,6 +85,7 @@ class Notice:
     public: bool = False
     notes: list[str] = field(default_factory=list)
     hearing: str = ""  # where a contest is heard (challan.places)
+    urdu: dict = field(default_factory=dict)  # the values the Urdu lines print (dates, amounts, notes)
 
 
 def challan_pdf(
@@ -119,6 +122,21 @@ def build_notice(
     schedule = next((s for s in fines.schedules if s.id == challan.fine_schedule), None)
     vehicle = crud.get_vehicle(session, plate=challan.plate)
     local = ZoneInfo(settings.timezone)
+    approved_at = violation.reviewed_at or challan.issued_at
+    urdu = {
+        "issued_on": i18n.day(challan.issued_on, "ur"),
+        "due_on": i18n.day(challan.due_on, "ur"),
+        "contest_by": i18n.day(contest_deadline(challan, settings), "ur"),
+        "occurred_at": i18n.moment(violation.occurred_at, local, "ur"),
+        "approved_at": i18n.moment(approved_at, local, "ur"),
+        "fine": i18n.amount(challan.fine_pkr, "ur"),
+        "late_fine": i18n.amount(challan.late_fine_pkr, "ur"),
+        "wording": kind.wording_urdu if kind and kind.wording_urdu else "",
+        # each label in Urdu; a value in Urdu only where it is words (a number reads the same)
+        "measurements": [(m.text("ur")[0], m.text("ur")[1] if m.worded else "") for m in measured(violation)],
+        "notes": _notes(violation, "ur"),
+        "channels": "، ".join(c.urdu for c in fines.payment.channels if c.urdu) if fines.payment else "",
+    }
     return Notice(
         number=challan.number,
         status=violation.status,
@@ -147,7 +165,7 @@ def build_notice(
         late_fine_pkr=challan.late_fine_pkr,
         officer=issuing_officer(challan),
         officer_badge=challan.officer_badge,
-        approved_at=_moment(violation.reviewed_at or challan.issued_at, local),
+        approved_at=_moment(approved_at, local),
         scene=_picture(
             _first(violation.evidence, SCENE_KINDS),
             settings,
@@ -166,6 +184,7 @@ def build_notice(
         public=public,
         notes=_notes(violation),
         hearing=load_places().hearing(violation.site_id).where,
+        urdu=urdu,
     )
 
 
@@ -174,7 +193,31 @@ def render_html(notice: Notice) -> str:
 
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
     env.filters["pkr"] = lambda amount: f"{amount:,}"
+    env.globals.update(ur=_urdu, bi=_both, also=_also, bdi=_bdi, zip=zip, EVIDENCE_STATES=PRINTED_STATES)
     return env.get_template("challan.html").render(n=notice, Status=Status)
+
+
+def _urdu(message: str, **values) -> Markup:
+    """`message` (markup) in Urdu, its values escaped; English where the catalogue has no Urdu."""
+    return Markup(i18n.gettext_for("ur")(message)) % values
+
+
+def _both(message: str) -> Markup:
+    """A label in English, then in Urdu (right to left), on one line where there is room."""
+    return Markup('<span class="en">%s</span> <span class="ur-label" lang="ur" dir="rtl">%s</span>') % (
+        message,
+        i18n.gettext_for("ur")(message),
+    )
+
+
+def _also(urdu: str) -> Markup:
+    """A value's Urdu form after its English one (nothing where there is none)."""
+    return Markup(' <span class="ur-inline" lang="ur" dir="rtl">%s</span>') % urdu if urdu else Markup("")
+
+
+def _bdi(text: str, css: str = "") -> Markup:
+    """A left-to-right run (a number, a name in Latin letters) kept whole inside Urdu text."""
+    return Markup('<bdi class="%s">%s</bdi>') % (css, text) if css else Markup("<bdi>%s</bdi>") % text
 
 
 def render_pdf(notice: Notice) -> bytes:
@@ -187,28 +230,112 @@ def render_pdf(notice: Notice) -> bytes:
 # --- formatting -------------------------------------------------------------------------------------
 
 
-def measurements(violation: Violation) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Measured:
+    """One thing the camera measured: a label and a value as message ids (challan.i18n), the value's
+    numbers apart, so that the notice and the portal print it in English, Urdu or both."""
+
+    label: str
+    value: str
+    values: dict = field(default_factory=dict)
+    worded: bool = False  # the value is words, not a quantity: the notice prints its Urdu too
+
+    def text(self, lang: str = i18n.DEFAULT) -> tuple[str, str]:
+        return i18n.translate(lang, self.label), i18n.translate(lang, self.value, **self.values)
+
+
+PRINTED_STATES = {"ok": N_("intact"), "missing": N_("missing"), "changed": N_("changed")}  # challan.evidence
+METHODS = {"calibrated-ground-plane": N_("calibrated ground plane"), "radar": N_("radar")}  # anpr.speed
+SECTION_METHOD = "average-speed-section"  # challan.section
+METHODS[SECTION_METHOD] = N_("average speed between two cameras")
+
+
+def measured(violation: Violation) -> list[Measured]:
     """What the camera measured, as the notice quotes it (keys as challan.rules writes them)."""
     d = violation.details
     rows = []
     if d.get("speed_kmh") is not None:
-        rows.append(("Measured speed", f"{float(d['speed_kmh']):.1f} km/h"))
+        label = N_("Average speed") if d.get("method") == SECTION_METHOD else N_("Measured speed")
+        rows.append(Measured(label, N_("%(speed)s km/h"), {"speed": f"{float(d['speed_kmh']):.1f}"}))
     if d.get("limit_kmh") is not None:
-        rows.append(("Speed limit", f"{float(d['limit_kmh']):g} km/h"))
+        rows.append(
+            Measured(N_("Speed limit"), N_("%(speed)s km/h"), {"speed": f"{float(d['limit_kmh']):g}"})
+        )
     if d.get("tolerance_kmh"):
-        rows.append(("Tolerance allowed", f"{float(d['tolerance_kmh']):g} km/h"))
+        rows.append(
+            Measured(
+                N_("Tolerance allowed"), N_("%(speed)s km/h"), {"speed": f"{float(d['tolerance_kmh']):g}"}
+            )
+        )
     method = d.get("method") or (
         (violation.event.data or {}).get("speed_method") if violation.event else None
     )
     if method and d.get("speed_kmh") is not None:
-        rows.append(("Speed measured by", str(method).replace("-", " ")))
+        rows.append(
+            Measured(
+                N_("Speed measured by"), METHODS.get(str(method), str(method).replace("-", " ")), worded=True
+            )
+        )
+    if d.get("method") == SECTION_METHOD and d.get("distance_m") is not None:
+        rows += _section(d)
     if d.get("seconds_into_red") is not None:
-        rows.append(("Time into red", f"{float(d['seconds_into_red']):.1f} s after the signal turned red"))
+        rows.append(
+            Measured(
+                N_("Time into red"),
+                N_("%(seconds)s s after the signal turned red"),
+                {"seconds": f"{float(d['seconds_into_red']):.1f}"},
+                worded=True,
+            )
+        )
     if d.get("amber_seconds") is not None:
-        rows.append(("Amber duration", f"{float(d['amber_seconds']):.1f} s"))
+        rows.append(
+            Measured(
+                N_("Amber duration"), N_("%(seconds)s s"), {"seconds": f"{float(d['amber_seconds']):.1f}"}
+            )
+        )
     if d.get("direction") == "against":
-        rows.append(("Direction of travel", "against the permitted direction"))
+        rows.append(Measured(N_("Direction of travel"), N_("against the permitted direction"), worded=True))
     return rows
+
+
+def _section(d: dict) -> list[Measured]:
+    """An average speed over a section (challan.section): its length, and where and when the vehicle
+    entered and left it (Pakistan time)."""
+    zone = ZoneInfo(get_settings().timezone)
+    rows = [
+        Measured(
+            N_("Section"),
+            N_("%(km)s km from %(entry)s to %(exit)s"),
+            {
+                "km": f"{float(d['distance_m']) / 1000:g}",
+                "entry": d.get("entry_site_id"),
+                "exit": d.get("exit_site_id"),
+            },
+        )
+    ]
+    for label, site, at in (
+        (N_("Entered the section"), d.get("entry_site_id"), d.get("entry_at")),
+        (N_("Left the section"), d.get("exit_site_id"), d.get("exit_at")),
+    ):
+        if isinstance(at, str):
+            moment = datetime.fromisoformat(at).astimezone(zone)
+            rows.append(
+                Measured(
+                    label, N_("%(time)s at %(site)s"), {"time": f"{moment:%Y-%m-%d %H:%M:%S}", "site": site}
+                )
+            )
+    if d.get("seconds") is not None:
+        rows.append(
+            Measured(
+                N_("Time over the section"), N_("%(seconds)s s"), {"seconds": f"{float(d['seconds']):.1f}"}
+            )
+        )
+    return rows
+
+
+def measurements(violation: Violation, lang: str = i18n.DEFAULT) -> list[tuple[str, str]]:
+    """`measured` as (label, value) lines in `lang`."""
+    return [m.text(lang) for m in measured(violation)]
 
 
 def _camera_record(violation: Violation, zone: ZoneInfo) -> list[tuple[str, str]]:
@@ -240,11 +367,15 @@ def _make_and_colour(vehicle) -> str | None:
     return ", ".join(x for x in (vehicle.make, vehicle.colour) if x) or None
 
 
-def _notes(violation: Violation) -> list[str]:
+def _notes(violation: Violation, lang: str = i18n.DEFAULT) -> list[str]:
     notes = []
     if violation.corrected_plate:
         notes.append(
-            f"Plate read by the camera as {violation.plate_text}; corrected by the reviewing officer."
+            i18n.translate(
+                lang,
+                N_("Plate read by the camera as %(read)s; corrected by the reviewing officer."),
+                read=violation.plate_text,
+            )
         )
     return notes
 

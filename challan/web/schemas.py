@@ -52,6 +52,7 @@ class ChallanSummary(BaseModel):
     plate: str
     violation: str = Field(description="Violation code, e.g. RED_LIGHT")
     violation_title: str | None
+    violation_urdu: str | None = Field(default=None, description="The violation's title in Urdu")
     site: str
     site_name: str | None
     occurred_at: datetime
@@ -87,6 +88,7 @@ class PaymentChannel(BaseModel):
     name: str
     urdu: str | None
     steps: list[str] = Field(description="What to do, with the challan's PSID and the amount due in them")
+    steps_urdu: list[str] = Field(default_factory=list, description="The same steps in Urdu, where given")
 
 
 class ChallanDetail(ChallanSummary):

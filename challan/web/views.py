@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlmodel import Session
 
 from anpr.errors import AnprError, InputError
 from anpr.plates import parse as parse_plate
 from anpr.types import SHOWN_YEAR_SHARE, is_uncertain
-from challan import crud, lifecycle
+from challan import crud, i18n, lifecycle
 from challan import evidence as evidence_files
 from challan.crud import RecordsBusyError
 from challan.errors import EvidenceError, NotFoundError, NotOwnerError, TransitionError
@@ -31,6 +33,11 @@ from challan.web.security import CSRF_FIELD, evidence_mac
 from challan.web.settings import PortalSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "lang"
+# The pages a citizen sees, in English or Urdu; the officers' pages are English.
+CITIZEN_PAGES = frozenset(
+    {"home.html", "plate.html", "owner.html", "challan.html", "verify.html", "error.html"}
+)
 log = logging.getLogger("challan.web")
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 STATUS_FOR_ERROR = [
@@ -108,7 +115,7 @@ def owner_challans(session: Session, settings: PortalSettings, *, plate: str, cn
     the CNIC must be the registered owner's of the plate given (NotOwnerError, 403, otherwise)."""
     wanted = plate_query(plate)
     if not any(crud.is_registered_owner(session, plate=p, cnic=cnic) for p in wanted.plates):
-        raise NotOwnerError("The CNIC does not match the registered owner of this vehicle")
+        raise NotOwnerError(i18n.N_("The CNIC does not match the registered owner of this vehicle"))
     stored = crud.normalize_cnic(cnic)
     rows = queries.challans_for_owner(session, cnic=stored)
     return OwnerChallans(stored, queries.plates_of_owner(session, cnic=stored), summaries(rows, settings))
@@ -121,54 +128,103 @@ def build_templates(settings: PortalSettings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     zone = ZoneInfo(settings.timezone)
     env = templates.env
-    env.filters["pkr"] = lambda amount: "-" if amount is None else f"PKR {amount:,}"
-    env.filters["when"] = lambda moment: local_time(moment, zone)
-    env.filters["day"] = lambda value: value.strftime("%d %b %Y") if value else "-"
+    env.add_extension("jinja2.ext.i18n")
+    # The page's language is the context's `lang` (render picks it): the citizen's pages are marked
+    # for translation, the officers' are English (challan.i18n).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        pass_context(lambda ctx, message: i18n.gettext_for(ctx.get("lang", i18n.DEFAULT))(message)),
+        pass_context(
+            lambda ctx, one, many, n: i18n.translations(ctx.get("lang", i18n.DEFAULT)).ngettext(one, many, n)
+        ),
+        newstyle=True,
+    )
+    env.filters["pkr"] = pass_context(lambda ctx, value: i18n.amount(value, ctx.get("lang", i18n.DEFAULT)))
+    env.filters["when"] = pass_context(
+        lambda ctx, moment: local_time(moment, zone, ctx.get("lang", i18n.DEFAULT))
+    )
+    env.filters["day"] = pass_context(lambda ctx, value: i18n.day(value, ctx.get("lang", i18n.DEFAULT)))
+    # A message made at run time (an error, a word from the records) translated where the catalogue
+    # has it, as plain text: escaped when shown, unlike _() whose result is markup.
+    env.filters["t"] = pass_context(
+        lambda ctx, value, words=None: i18n.words(value, ctx.get("lang", i18n.DEFAULT), words)
+    )
+    env.globals["Markup"] = Markup
+    env.globals["in_lang"] = pass_context(
+        lambda ctx, items: [m.text(ctx.get("lang", i18n.DEFAULT)) for m in items]
+    )
+    env.globals["STATUSES"] = i18n.STATUSES
+    env.globals["EVIDENCE_KINDS"] = i18n.EVIDENCE_KINDS
+    env.globals["EVIDENCE_STATES"] = i18n.EVIDENCE_STATES
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.filters["percent"] = lambda value: f"{float(value):.0%}"
     env.globals["authority"] = settings.authority
+    env.globals["authority_in"] = {"en": settings.authority, "ur": settings.authority_urdu}
     env.globals["csrf_field"] = CSRF_FIELD
     env.globals["is_uncertain"] = is_uncertain
     env.globals["shown_year_share"] = SHOWN_YEAR_SHARE
     return templates
 
 
-def local_time(moment: datetime | str | None, zone: ZoneInfo) -> str:
+def local_time(moment: datetime | str | None, zone: ZoneInfo, lang: str = i18n.DEFAULT) -> str:
     """A moment (or an ISO string from a JSON record) as the local wall-clock time."""
     if not moment:
         return "-"
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return f"{moment.astimezone(zone):%d %b %Y, %H:%M:%S %Z}"
+    return i18n.moment(moment, zone, lang)
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> Response:
     app = request.app
     state = request.scope.get("state", {})
     cookie = state.get("csrf_cookie")
+    requested = request.query_params.get("lang")
+    lang = i18n.DEFAULT
+    if name in CITIZEN_PAGES:
+        lang = i18n.pick(requested, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
     context = {
         "csrf_token": app.state.tokens.csrf_form_token(cookie) if cookie else "",
         "officer": context.get("officer") if context else None,
+        "lang": lang,
+        "dir": i18n.direction(lang),
+        "authority": app.state.templates.env.globals["authority_in"].get(lang)
+        or app.state.templates.env.globals["authority"],
+        "other_lang": next(other for other in i18n.LANGUAGES if other != lang),
+        # a page switches in place; an error, or a page answering a form (POST), on the look-up page
+        # (an error page is the same whatever address was refused: no oracle for challan numbers)
+        "lang_url": lambda to: (
+            str(request.url.include_query_params(lang=to))
+            if request.method == "GET" and name != "error.html"
+            else f"/?lang={to}"
+        ),
         **(context or {}),
     }
-    return app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
+    if requested == lang:  # the toggle: remembered for the citizen's next pages (not a secret)
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 # --- records as API objects ---------------------------------------------------------------------------
 
 
 def summaries(rows: list[ChallanRow], settings: PortalSettings) -> list[schemas.ChallanSummary]:
-    titles = {code: kind.title for code, kind in load_fines(settings.fines_path).violations.items()}
-    return [summary(row, settings, titles) for row in rows]
+    kinds = load_fines(settings.fines_path).violations
+    return [summary(row, settings, kinds) for row in rows]
 
 
-def summary(row: ChallanRow, settings: PortalSettings, titles: dict[str, str] | None = None):
-    if titles is None:
-        titles = {code: kind.title for code, kind in load_fines(settings.fines_path).violations.items()}
+def summary(row: ChallanRow, settings: PortalSettings, kinds: dict | None = None):
+    if kinds is None:
+        kinds = load_fines(settings.fines_path).violations
+    kind = kinds.get(row.code)
     return schemas.ChallanSummary(
         number=row.number,
         plate=row.plate,
         violation=row.code,
-        violation_title=titles.get(row.code),
+        violation_title=kind.title if kind else None,
+        violation_urdu=kind.urdu if kind else None,
         site=row.site_id,
         site_name=load_places().site_name(row.site_id, row.site_name),
         occurred_at=row.occurred_at,
@@ -261,18 +317,26 @@ def payment_terms(challan: Challan, settings: PortalSettings) -> dict:
         return {"amount_due_pkr": None, "how_to_pay": [], "payment": payment_of(challan)}
     due = lifecycle.amount_due(challan, settings)
     guide = load_fines(settings.fines_path).payment
-    steps = guide.steps_for(psid=challan.psid, number=challan.number, amount=f"PKR {due:,}") if guide else []
+    psid, number = challan.psid, challan.number
+    steps = guide.steps_for(psid=psid, number=number, amount=f"PKR {due:,}") if guide else []
+    in_urdu = i18n.amount(due, "ur")
+    urdu = guide.steps_for(psid=psid, number=number, amount=in_urdu, urdu=True) if guide else []
     return {
         "amount_due_pkr": due,
-        "how_to_pay": [schemas.PaymentChannel(name=c.name, urdu=c.urdu, steps=lines) for c, lines in steps],
+        "how_to_pay": [
+            schemas.PaymentChannel(name=c.name, urdu=c.urdu, steps=lines, steps_urdu=lines_urdu)
+            for (c, lines), (_, lines_urdu) in zip(steps, urdu, strict=True)
+        ],
         "payment": None,
     }
 
 
-def payment_after(settings: PortalSettings) -> str | None:
-    """What the payment guide says happens once a challan is paid."""
+def payment_after(settings: PortalSettings, lang: str = i18n.DEFAULT) -> str | None:
+    """What the payment guide says happens once a challan is paid (in Urdu where it says so)."""
     guide = load_fines(settings.fines_path).payment
-    return guide.after if guide else None
+    if guide is None:
+        return None
+    return (guide.after_urdu or guide.after) if lang == "ur" else guide.after
 
 
 def payment_of(challan: Challan) -> schemas.PaymentMade | None:

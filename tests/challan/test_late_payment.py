@@ -109,7 +109,7 @@ def test_the_notice_prints_the_amount_after_the_due_date(session, late_settings,
         subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split()
     )
     # the facts table's row (its value is read out after the QR code beside it) and the payment note
-    assert "Fine PKR 5,000 After the due date" in text and "PKR 7,500 ‫" in text
+    assert "PKR 5,000 After the due date \u202bآخری تاریخ کے بعد\u202c PKR 7,500" in text
     assert "Pay PKR 5,000 by" in text and "(PKR 7,500 after it) against PSID" in text
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)

@@ -109,6 +109,33 @@ def test_speed_notice_quotes_speed_and_limit(session, settings, images, tmp_path
     assert "78.2 km/h" in text and "60 km/h" in text and "Over-speeding" in text
 
 
+def test_a_section_notice_is_bilingual_and_stays_one_page(session, settings, images, tmp_path):
+    """The longest notice: an average speed over a section quotes eight measurements, each label in
+    English and Urdu; a registered owner's details too. Still one A4 page, the Urdu read back."""
+    details = {
+        "speed_kmh": 114.3,
+        "limit_kmh": 80.0,
+        "tolerance_kmh": 5.0,
+        "method": "average-speed-section",
+        "distance_m": 2000.0,
+        "seconds": 63.0,
+        "entry_site_id": "M2-RAVI-IN",
+        "entry_at": "2026-03-14T12:41:06+00:00",
+        "exit_site_id": "lhr-mall-road-01",
+        "exit_at": "2026-03-14T12:42:09+00:00",
+    }
+    violation = record(session, settings, images, code="AVERAGE_SPEED", details=details)
+    challan = lifecycle.approve_violation(session, violation_id=violation.id, officer="B", settings=settings)
+    session.commit()
+    text, info = read_back(tmp_path, challan_pdf(session, key=challan.number, settings=settings))
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+    for expected in ["114.3 km/h", "Time over the section", "Over-speeding (average speed over a section)"]:
+        assert expected in text, expected
+    # (pdftotext drops the zer of حدِ: a mark above the line, not a letter)
+    for urdu in ["اوسط رفتار", "سیکشن طے کرنے کا وقت", "حد رفتار", "سیکشن سے اخراج", "اعتراض کا طریقہ"]:
+        assert urdu in text, urdu
+
+
 def test_no_notice_before_issue(session, settings, images):
     violation = record(session, settings, images)
     with pytest.raises(TransitionError, match="is pending; only an issued challan has a notice"):
@@ -151,7 +178,7 @@ def test_the_notice_prints_only_a_registration_year_someone_vouched_for(session,
     ]
     assert [n.plate_year for n in notices] == ["07", None, "13"]
     text, _ = read_back(tmp_path, render_pdf(notices[0]))
-    assert "LEH5789 (year 07)" in text
+    assert "LEH5789" in text and "(year 07)" in text  # beside it (its own line to pdftotext: a smaller font)
     text, _ = read_back(tmp_path, render_pdf(notices[1]), "corrected.pdf")
     assert "LEH5790" in text and "(year" not in text
 

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from anpr.errors import AnprError
 from challan import crud, lifecycle
-from challan.pdf import challan_pdf
+from challan.i18n import N_
+from challan.pdf import challan_pdf, measured
 from challan.public_images import PUBLIC_WIDTHS, PublicCopyUnavailable, is_public, public_image
 from challan.web import schemas, views
 from challan.web.deps import CsrfChecked, LookupLimited, MaybePageOfficer, RecordId, SessionDep, SettingsDep
@@ -22,9 +23,9 @@ router = APIRouter(include_in_schema=False)
 
 CnicField = Annotated[str, Form(max_length=20)]
 CONTEST_HINTS = {
-    "reason": "Give the reason in 10 to 900 characters.",
-    "contact": "Give a phone number or an e-mail address for the reply.",
-    "cnic": "Give your CNIC as 12345-1234567-1.",
+    "reason": N_("Give the reason in 10 to 900 characters."),
+    "contact": N_("Give a phone number or an e-mail address for the reply."),
+    "cnic": N_("Give your CNIC as 12345-1234567-1."),
 }
 
 
@@ -98,7 +99,9 @@ def _challan_page(request, session, settings, number, *, officer, personal, stat
     context = {
         "officer": officer,
         "c": views.detail(session, challan, settings, personal=personal),
+        "measured": measured(challan.violation),
         "payment_after": views.payment_after(settings),
+        "payment_after_urdu": views.payment_after(settings, "ur"),
         "contest_email": settings.contest_email,
         **extra,
     }
@@ -132,7 +135,7 @@ def challan_page_owner(
             officer=officer,
             personal=False,
             status_code=403,
-            cnic_error="The CNIC does not match the registered owner of this vehicle.",
+            cnic_error=N_("The CNIC does not match the registered owner of this vehicle."),
         )
     return _challan_page(request, session, settings, number, officer=officer, personal=True, cnic=cnic)
 
@@ -185,7 +188,7 @@ def contest(
         # ContestRequest has only named fields, so an error's loc starts with the field's name
         hints = (CONTEST_HINTS[cast(str, e["loc"][0])] for e in exc.errors())
         return _refused_contest(
-            request, session, settings, challan, officer, typed, 422, " ".join(dict.fromkeys(hints))
+            request, session, settings, challan, officer, typed, 422, list(dict.fromkeys(hints))
         )
     except HTTPException as exc:
         return _refused_contest(

@@ -13,8 +13,8 @@ from tests.challan.conftest import record
 from tests.challan.web.conftest import ADMIN, OFFICER, OWNER, bearer
 
 SUMMARY_FIELDS = {
-    "number", "plate", "violation", "violation_title", "site", "site_name", "occurred_at", "issued_at",
-    "issued_on", "due_date", "fine_pkr", "status", "url", "pdf_url", "verify_url",
+    "number", "plate", "violation", "violation_title", "violation_urdu", "site", "site_name", "occurred_at",
+    "issued_at", "issued_on", "due_date", "fine_pkr", "status", "url", "pdf_url", "verify_url",
 }  # fmt: skip
 
 

@@ -152,3 +152,22 @@ def test_a_contest_on_a_phone_refused_then_made_by_the_driver(phone, portal, sho
     assert "awaiting decision" in status.lower() and "by the driver" in status
     assert "Electronic Ticketing Centre, Punjab Safe Cities Authority, Qurban Lines, Lahore" in status
     assert on_screen(phone, "#hearing") == 1
+
+
+def test_the_challan_page_in_urdu_fits_a_phone(phone, portal, shots):  # noqa: F811
+    """The toggle in the header turns the page to Urdu, right to left, still without sideways
+    scrolling; the plate and the challan number read left to right inside it."""
+    phone.goto(f"{portal['url']}/challans/{portal['numbers'][0]}")
+    phone.click("a.lang-toggle")
+    phone.wait_for_url("**lang=ur")
+    phone.screenshot(path=shots / "phone-challan-urdu.png", full_page=True)
+    assert phone.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert page_width(phone) <= PHONE["width"]
+    assert on_screen(phone, "td.fine") == 1 and "روپے" in phone.inner_text("td.fine")
+    assert phone.evaluate("getComputedStyle(document.querySelector('span.plate')).direction") == "ltr"
+    # a look-up from the Urdu page stays in Urdu (the toggle is remembered)
+    phone.goto(portal["url"] + "/challans?plate=LEH5789")
+    assert phone.evaluate("document.documentElement.lang") == "ur"
+    phone.screenshot(path=shots / "phone-lookup-urdu.png", full_page=True)
+    assert page_width(phone) <= PHONE["width"]
+    assert on_screen(phone, "td.fine-cell") == 3

@@ -75,7 +75,10 @@ def test_the_notice_names_the_site(client, regal, tmp_path):
     path = tmp_path / "notice.pdf"
     path.write_bytes(client.get(f"/challans/{number}.pdf").content)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    assert f"Location {NAME}" in " ".join(text.split())
+    # the label in English and in Urdu (pdftotext marks the right-to-left run), and the place's name
+    # (read out of order by pdftotext when the row wraps)
+    words = " ".join(text.split())
+    assert "Location \u202bمقام\u202c" in words and NAME in words
 
 
 def test_the_officers_pages_name_the_site(client, regal):
