@@ -129,10 +129,14 @@ class VideoProcessor:
         plate_first: bool | PlateFirst = True,
         quick_reads: bool = True,
         on_settled: Callable[[Track, PlateRead | None, float], None] | None = None,
+        keep_evidence: Callable[[VehicleEvent], bool] | None = None,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
         self.judge, self.evidence_dir = judge, evidence_dir
+        # images are written for an event the judge finds nothing against too where this says so
+        # (a section's camera keeps each vehicle it reads surely: challan.section)
+        self.keep_evidence = keep_evidence
         self.region = region or site.config.site.plate_region  # None: the site file's
         # a track closes only once it can no longer be continued by a fragment
         self.min_track_frames, self.merge_gap_s = min_track_frames, merge_gap_s
@@ -365,7 +369,8 @@ class VideoProcessor:
             return None
         event = self.events.close(track, list(self.tracks.open.values()))
         findings = tuple(self.judge(event)) if self.judge else ()
-        if findings and self.evidence_dir is not None:
+        keep = findings or (self.keep_evidence is not None and self.keep_evidence(event))
+        if keep and self.evidence_dir is not None:
             event = replace(event, evidence=self._evidence(track, event, [f.code for f in findings]))
         self.stats["events"] += 1
         return JudgedEvent(event, findings)

@@ -103,6 +103,17 @@ class Road(_Strict):
         return value
 
 
+class Section(_Strict):
+    """An average-speed section that ends at this camera (challan.section): a vehicle read at
+    `entry_site` and then here is fined when `distance_m` over the time between is above the limit
+    plus the tolerance (the site's speed tolerance where this gives none)."""
+
+    entry_site: Annotated[str, Field(min_length=1)]
+    distance_m: Annotated[float, Field(gt=0, allow_inf_nan=False)]  # along the road, entry to here
+    limit_kmh: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    tolerance_kmh: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
 class SiteConfig(_Strict):
     site: SiteInfo
     camera: Camera
@@ -110,9 +121,19 @@ class SiteConfig(_Strict):
     speed: Speed
     signal: Signal | None = None
     road: Road = Road()
+    section: Section | None = None  # this camera ends an average-speed section
+    # This camera starts a section another's file declares: it keeps the images of every vehicle it
+    # reads surely enough to fine (challan.section.sure), which a section's fine shows from both ends.
+    section_entry: bool = False
     # Codes of challan.rules' registry, checked where the site meets the rules (anpr.jobs.footage);
     # None: every rule the site has data for (`available_data`).
     rules: list[Annotated[str, Field(min_length=1)]] | None = None
+
+    @model_validator(mode="after")
+    def _section_elsewhere(self) -> SiteConfig:
+        if self.section is not None and self.section.entry_site == self.site.id:
+            raise ValueError("section.entry_site must be another site (this is the section's exit)")
+        return self
 
     def available_data(self) -> frozenset[str]:
         """What the site gives the rules to judge by beyond speed (challan.rules.Rule.needs)."""

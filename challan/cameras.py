@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from anpr.errors import InputError
 from challan.audit import log_change
 from challan.errors import NotFoundError
 from challan.models import Camera, Site, utcnow
-from challan.rules import SiteRules
+from challan.rules import SectionRules, SiteRules
 
 KEY_PREFIX = "anpr_"  # tells a leaked key apart in logs and secret scanners
 CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -42,18 +42,23 @@ def rules_json(rules: SiteRules) -> dict:
         "tolerance_kmh": rules.tolerance_kmh,
         "red_grace_s": rules.red_grace_s,
         "enabled": sorted(rules.enabled),
+        "section": asdict(rules.section) if rules.section else None,
+        "plate_region": rules.plate_region,
     }
 
 
 def rules_of(camera: Camera) -> SiteRules:
     """The rules the hub judges this camera's events by, as registered."""
     stored = camera.rules or {}
+    section = stored.get("section")
     return SiteRules(
         site_id=camera.site_id,
         limit_kmh=stored.get("limit_kmh"),
         tolerance_kmh=stored.get("tolerance_kmh", 0.0),
         red_grace_s=stored.get("red_grace_s", 0.0),
         enabled=frozenset(stored.get("enabled", ())),
+        section=SectionRules(**section) if section else None,
+        plate_region=stored.get("plate_region"),
     )
 
 

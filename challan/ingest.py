@@ -13,6 +13,7 @@ finds it and writes nothing. Every refusal is an IngestRefused with its HTTP sta
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from challan.cameras import rules_of
 from challan.evidence import sha256_bytes
 from challan.models import Camera, Event, IngestReceipt, Violation, utcnow
 from challan.rules import evaluate_all
+from challan.section import average_speed
 from challan.sightings import record_sighting
 
 MAX_FILES = 8
@@ -214,7 +216,9 @@ def store_files(event: EventIn, files: Sequence[bytes], *, root: Path) -> list[E
     for item, data in zip(event.evidence, files, strict=True):
         relative = Path(STORE) / item.sha256[:2] / f"{item.sha256}{_suffix(item)}"
         target = root / relative
-        if not target.exists():
+        try:
+            os.utime(target)  # stored already: touched, so that challan.retention leaves it be now
+        except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
             # A name of its own: the same file may be posted twice at once (a retry racing the first).
             partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
@@ -265,7 +269,10 @@ def ingest_event(
             409, f"event {stored_id} of site {event.site_id} has this track_id and first_seen, from elsewhere"
         )
     judged = vehicle_event(event, store_files(event, files, root=evidence_root))
-    crud.record_event(session, event=judged, findings=evaluate_all(judged, rules_of(camera)))
+    rules = rules_of(camera)
+    # a section's exit: its average speed from the entry's sighting (challan.section)
+    section = average_speed(session, event=judged, rules=rules, lock=True)
+    crud.record_event(session, event=judged, findings=evaluate_all(judged, rules) + section)
     record_sighting(session, event=judged)  # as anpr.jobs.footage.Recorder stores its own
     stored_id = _event_id(session, event)
     assert stored_id is not None  # flushed by record_event

@@ -15,6 +15,17 @@ from challan.findings import Finding
 
 
 @dataclass(frozen=True)
+class SectionRules:
+    """An average-speed section ending at the site (judged by challan.section, not by a rule here: it
+    needs the sightings of the entry)."""
+
+    entry_site: str
+    distance_m: float
+    limit_kmh: float
+    tolerance_kmh: float = 0.0
+
+
+@dataclass(frozen=True)
 class SiteRules:
     """What the rules need to know about a site: numbers and switches, no geometry."""
 
@@ -23,6 +34,8 @@ class SiteRules:
     tolerance_kmh: float = 0.0
     red_grace_s: float = 0.0
     enabled: frozenset[str] = field(default_factory=frozenset)
+    section: SectionRules | None = None
+    plate_region: str | None = None  # the site file's (the hub's non_standard_plate check at ingest)
 
 
 class Rule:

@@ -15,7 +15,7 @@ from anpr.errors import ConfigError
 from anpr.process import JudgedEvent
 from anpr.site import Site
 from anpr.video import FrameSource
-from challan.rules import SiteRules, enabled_codes, evaluate_all
+from challan.rules import SectionRules, SiteRules, enabled_codes, evaluate_all
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def run_footage(
 
     from anpr.detect import VehicleDetector
     from anpr.process import VideoProcessor, default_recognizer
+    from challan.section import SectionJudge, sure
 
     out = out or Path("out") / (Path(video).stem or "stream")
     detector = VehicleDetector(conf=0.1)
@@ -88,9 +89,13 @@ def run_footage(
         loaded,
         recognizer=default_recognizer(reader, detector),
         detector=detector,
-        judge=lambda event: evaluate_all(event, rules),
+        # with the records at hand, a section's exit judges its average speed too (challan.section)
+        judge=SectionJudge(rules, db) if store else lambda event: evaluate_all(event, rules),
         evidence_dir=out / "evidence",
         region=region,
+        keep_evidence=(lambda event: sure(event.plate))
+        if loaded.config.section or loaded.config.section_entry
+        else None,
     )
     marker = mark_incomplete(out, video)
     sink = VideoSink(out / "annotated.mp4", source.fps) if annotated else None
@@ -166,12 +171,20 @@ def site_rules(site: Site) -> SiteRules:
         enabled = enabled_codes(config.rules, config.available_data())
     except ConfigError as exc:
         raise ConfigError(f"{site.path}: {exc}") from None
+    section = None
+    if config.section is not None:
+        given = config.section
+        # the site's speed tolerance where the section gives none of its own
+        tolerance = config.speed.tolerance_kmh if given.tolerance_kmh is None else given.tolerance_kmh
+        section = SectionRules(given.entry_site, given.distance_m, given.limit_kmh, tolerance)
     return SiteRules(
         site_id=config.site.id,
         limit_kmh=config.speed.limit_kmh,
         tolerance_kmh=config.speed.tolerance_kmh,
         red_grace_s=config.signal.red_grace_s if config.signal else 0.0,
         enabled=enabled,
+        section=section,
+        plate_region=config.site.plate_region,
     )
 
 

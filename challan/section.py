@@ -1,0 +1,214 @@
+"""Section control (average speed): a site whose file declares `section: {entry_site, distance_m,
+limit_kmh}` is the exit of a stretch of road; a vehicle read there that was read at the entry
+before is suspected of AVERAGE_SPEED when the distance over the time between is above the limit
+plus the tolerance. The finding goes pending review like any other (challan.crud.record_event),
+with the entry sighting's images (challan.sightings keeps them) and the exit event's own, and is
+fined as over-speeding (the fine schedule's AVERAGE_SPEED is `fined_as: OVER_SPEED`).
+
+Pairing two sightings by their plate multiplies the chance of a misread, and a misread here fines
+someone who was not there, so only sure reads are paired (`sure`), by the exact voted text; a
+registration year read at both ends must agree. The time is taken to the driver's benefit, from
+the entry's first sight to the exit's last (the longest the vehicle may have taken); an average
+over MAX_KMH is no vehicle's (a cloned plate, a camera clock off) and is left alone. An exit is
+fined once, and so is an entry (a vehicle the exit camera followed as two tracks is one trip)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from anpr.types import UNCERTAIN_READ, Evidence, PlateRead, VehicleEvent
+from challan.findings import Finding
+from challan.models import Event, Sighting, Violation
+from challan.rules import SectionRules, SiteRules, evaluate_all
+
+AVERAGE_SPEED = "AVERAGE_SPEED"
+# Both ends' reads must be at least this sure: the review's own line for an uncertain read. On the
+# held-back halves every misread sat under it (anpr.types.UNCERTAIN_READ); one under it is what the
+# officer is told to check character by character, and a pair of them is no ground to fine on.
+SURE_READ = UNCERTAIN_READ
+# Faster than this on average between two cameras is not one vehicle's trip but two vehicles with one
+# plate, a misread or a camera clock that is off: a car that can do more is rare, and a pair at more
+# is for the cloned-plate check (challan.alerts), not a speeding fine.
+MAX_KMH = 250.0
+
+
+def sure(plate: PlateRead | None) -> bool:
+    """Whether a read is sure enough to pair two sightings by (and so for an entry to keep images of)."""
+    return plate is not None and bool(plate.text) and plate.confidence >= SURE_READ
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The entry sighting a vehicle's exit is paired with."""
+
+    site_id: str
+    track_id: int
+    first_seen: datetime
+    last_seen: datetime
+    plate_year: str | None
+    plate_confidence: float
+    evidence: tuple[Evidence, ...]
+
+    @classmethod
+    def of(cls, sighting: Sighting) -> Entry:
+        return cls(
+            site_id=sighting.site_id,
+            track_id=sighting.track_id,
+            first_seen=sighting.first_seen,
+            last_seen=sighting.last_seen,
+            plate_year=sighting.plate_year,
+            plate_confidence=sighting.plate_confidence,
+            evidence=tuple(Evidence(**item) for item in sighting.evidence),
+        )
+
+
+def window(section: SectionRules) -> timedelta:
+    """How long the section takes at the limit plus the tolerance: an entry longer ago than this
+    gives a lawful average whatever happened in between, so it is not looked for."""
+    return timedelta(hours=section.distance_m / 1000 / (section.limit_kmh + section.tolerance_kmh))
+
+
+def latest_entry(
+    session: Session, *, event: VehicleEvent, section: SectionRules, lock: bool = False
+) -> Entry | None:
+    """The latest sure sighting of the event's plate at the section's entry before the event, within
+    the section's window; `lock` holds its row (PostgreSQL) until the caller commits, so that two
+    exits of one trip judged at once are paired one after the other."""
+    assert event.plate is not None  # callers pass sure reads only
+    query = (
+        select(Sighting)
+        .where(
+            Sighting.site_id == section.entry_site,
+            Sighting.plate_text == event.plate.text,
+            col(Sighting.plate_confidence) >= SURE_READ,
+            col(Sighting.first_seen) < event.first_seen,
+            col(Sighting.first_seen) >= event.last_seen - window(section),
+        )
+        .order_by(col(Sighting.first_seen).desc(), col(Sighting.id).desc())
+        .limit(1)
+    )
+    if lock:
+        query = query.with_for_update()
+    sighting = session.exec(query).first()
+    return Entry.of(sighting) if sighting is not None else None
+
+
+def finding(event: VehicleEvent, entry: Entry, section: SectionRules) -> Finding | None:
+    """AVERAGE_SPEED for the trip from `entry` to `event`, if it broke the section's limit."""
+    assert event.plate is not None  # callers pass sure reads only
+    year = event.plate.year
+    if year and entry.plate_year and year[-2:] != entry.plate_year[-2:]:
+        return None  # two registrations of one series and number: not one vehicle
+    seconds = (event.last_seen - entry.first_seen).total_seconds()
+    if seconds <= 0:
+        return None
+    kmh = section.distance_m / seconds * 3.6
+    if kmh <= section.limit_kmh + section.tolerance_kmh or kmh > MAX_KMH:
+        return None
+    zone = event.last_seen.tzinfo or UTC
+    details = {
+        "speed_kmh": round(kmh, 1),
+        "limit_kmh": section.limit_kmh,
+        "tolerance_kmh": section.tolerance_kmh,
+        "method": "average-speed-section",
+        "distance_m": section.distance_m,
+        "seconds": round(seconds, 1),
+        "entry_site_id": entry.site_id,
+        "entry_at": entry.first_seen.astimezone(zone).isoformat(),
+        "entry_track_id": entry.track_id,
+        "entry_plate_confidence": round(entry.plate_confidence, 4),
+        "exit_site_id": event.site_id,
+        "exit_at": event.last_seen.isoformat(),
+    }
+    return Finding(code=AVERAGE_SPEED, occurred_at=event.last_seen, details=details, evidence=entry.evidence)
+
+
+def paired_elsewhere(session: Session, *, event: VehicleEvent, entry: Entry) -> bool:
+    """Whether the entry was already paired with another exit event (another track of the vehicle at
+    the exit): the trip is fined once. The event's own violation (a re-run) does not count."""
+    assert event.plate is not None  # callers pass sure reads only
+    rows = session.exec(
+        select(Violation.details, Event.track_id, Event.first_seen)
+        .join(Event, col(Event.id) == col(Violation.event_id))
+        .where(
+            Violation.code == AVERAGE_SPEED,
+            Violation.site_id == event.site_id,
+            Violation.plate_text == event.plate.text,
+            col(Violation.occurred_at) > entry.first_seen,
+        )
+    )
+    for details, track_id, first_seen in rows:
+        same_entry = (
+            details.get("entry_site_id") == entry.site_id
+            and details.get("entry_track_id") == entry.track_id
+            and _instant(details.get("entry_at")) == entry.first_seen
+        )
+        if same_entry and (track_id, first_seen) != (event.track_id, event.first_seen):
+            return True
+    return False
+
+
+def average_speed(
+    session: Session, *, event: VehicleEvent, rules: SiteRules, lock: bool = False
+) -> list[Finding]:
+    """The event's AVERAGE_SPEED finding where its site ends a section (none or one); the records'
+    side of the check, for the hub's ingest (challan.ingest) and for SectionJudge."""
+    section = rules.section
+    if section is None or not sure(event.plate):
+        return []
+    entry = latest_entry(session, event=event, section=section, lock=lock)
+    if entry is None:
+        return []
+    found = finding(event, entry, section)
+    if found is None or paired_elsewhere(session, event=event, entry=entry):
+        return []
+    return [found]
+
+
+class SectionJudge:
+    """The rules, and the section's average speed, for a footage job (anpr.jobs.footage): a judge as
+    anpr.process.VideoProcessor takes one. The processor also judges each open track on every frame
+    (for its overlay), so the entry found for a track's read is kept: the records are asked once a
+    track and read, and again only for a finding."""
+
+    def __init__(self, rules: SiteRules, url: str | None, keep: int = 512):
+        self.rules, self.url, self.keep = rules, url, keep
+        self.entries: OrderedDict[tuple, Entry | None] = OrderedDict()
+
+    def __call__(self, event: VehicleEvent) -> list[Finding]:
+        return evaluate_all(event, self.rules) + self.section(event)
+
+    def section(self, event: VehicleEvent) -> list[Finding]:
+        section = self.rules.section
+        if section is None or not sure(event.plate):
+            return []
+        assert event.plate is not None  # sure() says so
+        from challan.db import session_scope
+
+        key = (event.track_id, event.first_seen, event.plate.text)
+        if key not in self.entries:
+            with session_scope(self.url) as session:
+                self.entries[key] = latest_entry(session, event=event, section=section)
+            while len(self.entries) > self.keep:
+                self.entries.popitem(last=False)
+        entry = self.entries[key]
+        found = finding(event, entry, section) if entry is not None else None
+        if found is None or entry is None:
+            return []
+        with session_scope(self.url) as session:
+            if paired_elsewhere(session, event=event, entry=entry):
+                return []
+        return [found]
+
+
+def _instant(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
