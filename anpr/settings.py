@@ -46,6 +46,8 @@ class Environment(BaseModel):
     broker_visibility_s: int = Field(default=6 * 3600, gt=0)
     # The hub (anpr.jobs.lookout): alerts are also POSTed here as they are raised (challan.webhook)
     alert_webhook: str | None = None
+    # Hours the sightings and events of vehicles that raised nothing are kept (challan.retention)
+    sighting_retention: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     # anpr watch's camera health files, read by anpr cameras status and the officers' cameras page
     watch_state: Path | None = None
     # Models, dev sets, training, diagnostics

@@ -115,7 +115,10 @@ def record_event(session: Session, *, event: VehicleEvent, findings: Sequence[Fi
             action="record",
             entity="events",
             entity_id=stored.id,
-            changes={"site_id": site.id, "track_id": event.track_id, "plate": stored.plate_text},
+            # No plate: the audit log is kept for ever and cannot be changed, and most vehicles did
+            # nothing (their plate goes with the retention purge, challan.retention); a violation's
+            # own entry names its plate.
+            changes={"site_id": site.id, "track_id": event.track_id},
         )
     existing = {v.code: v for v in session.exec(select(Violation).where(Violation.event_id == stored.id))}
     violations = []

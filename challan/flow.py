@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from statistics import fmean
 
-import numpy as np
 from sqlmodel import Session, col, select
 
 from anpr.errors import InputError
@@ -94,6 +94,56 @@ def flow(
             start + interval,
             sum(classes.values()),
             dict(sorted(classes.items())),
-            round(float(np.mean(speeds)), 1) if speeds else None,
-            round(float(np.percentile(speeds, 85)), 1) if speeds else None,
+            round(fmean(speeds), 1) if speeds else None,
+            round(percentile(speeds, 85), 1) if speeds else None,
         )
+
+
+@dataclass(frozen=True)
+class SpeedSpread:
+    """How fast the vehicles at a site went: counts per band of `width_kmh` from 0, the last band open
+    ("150 and above"), and the mean and 85th percentile over every measured vehicle."""
+
+    bands: list[tuple[int, int | None, int]]  # from km/h, to km/h (None: and above), vehicles
+    measured: int
+    mean_kmh: float | None
+    p85_kmh: float | None
+
+
+def speed_spread(
+    session: Session,
+    *,
+    site_id: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    width_kmh: int = 10,
+    top_kmh: int = 150,
+) -> SpeedSpread:
+    """The speeds measured at a site (vehicles first seen from `since` to before `until`) in bands;
+    the bands run from 0 to the fastest band seen, at most to `top_kmh` and above."""
+    query = select(Sighting.speed_kmh).where(
+        Sighting.site_id == site_id, col(Sighting.speed_kmh).is_not(None)
+    )
+    if since:
+        query = query.where(col(Sighting.first_seen) >= since)
+    if until:
+        query = query.where(col(Sighting.first_seen) < until)
+    speeds = [float(s) for s in session.exec(query) if s is not None]
+    if not speeds:
+        return SpeedSpread([], 0, None, None)
+    last = top_kmh // width_kmh  # the open band's index
+    counts = Counter(min(int(max(s, 0.0) // width_kmh), last) for s in speeds)
+    bands = [
+        (i * width_kmh, None if i == last else (i + 1) * width_kmh, counts[i]) for i in range(max(counts) + 1)
+    ]
+    return SpeedSpread(bands, len(speeds), round(fmean(speeds), 1), round(percentile(speeds, 85), 1))
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share`-th percentile, interpolated between the two nearest values (NumPy's default,
+    "linear"); the portal does without NumPy."""
+    ordered = sorted(values)
+    at = (len(ordered) - 1) * share / 100
+    below = int(at)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (at - below)

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "payment_days": "payment_days",
     "contest_days": "contest_days",
     "contest_email": "contest_email",
+    "sighting_retention_hours": "sighting_retention",
 }
 
 
@@ -47,6 +48,9 @@ class Settings(BaseModel):
     contest_days: int = Field(default=7, ge=1)  # PSCA's window in 2018 (DESIGN.md)
     contest_email: str | None = None  # printed on the notice when set
     payment_channels: str = "ePay Punjab, through banks and mobile wallets"
+    # Sightings and events of vehicles with no violation and no alert are purged this long after they
+    # were last seen (challan.retention); 0 keeps them for ever.
+    sighting_retention_hours: float = Field(default=72.0, ge=0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,6 +26,7 @@ from anpr.cli import (
     registry,
     send,
     serve,
+    sightings,
     watch,
 )
 from anpr.cli.common import PlainFlagsGroup
@@ -58,6 +59,7 @@ cli.add_typer(audit.app, name="audit")
 cli.add_typer(db.app, name="db")
 cli.add_typer(hotlist.app, name="hotlist")
 cli.add_typer(alerts.app, name="alerts")
+cli.add_typer(sightings.app, name="sightings")
 cli.add_typer(camera.app, name="camera")
 cli.command("send")(send.send)
 

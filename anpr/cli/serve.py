@@ -34,7 +34,9 @@ def serve(
 
     from anpr.settings import environment, variable
     from challan.db import init_db
+    from challan.retention import retention_hours
     from challan.web.settings import PortalSettings
+    from challan.webhook import checked_url
 
     # The portal's workers read their settings from the environment (challan.web.app:app_from_env).
     if db:
@@ -44,6 +46,9 @@ def serve(
         os.environ[variable("secret_key")] = secrets.token_urlsafe(32)
         typer.echo("note: ANPR_SECRET_KEY is not set; officer sessions last until the server stops", err=True)
     settings = PortalSettings.from_env()
+    retention_hours(settings)  # a bad setting is one line here, not a traceback from a worker
+    if settings.alert_webhook:
+        checked_url(settings.alert_webhook)
     init_db(settings.database_url)  # once, before the workers start
     if workers > 1 and not settings.redis_url:
         typer.echo(

@@ -15,11 +15,13 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from anpr.errors import AnprError
 from challan.crud import RecordsBusyError
 from challan.db import check_ready, get_engine
+from challan.retention import PurgeTimer
 from challan.web import views
 from challan.web.deps import LoginRequired
 from challan.web.ratelimit import build_limiter
@@ -32,6 +34,7 @@ from challan.web.routes import (
     challans,
     contests,
     dashboard,
+    flow,
     ingest,
     review,
 )
@@ -52,7 +55,10 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         # Migrates where this role may; a role that may not (challan.grants) facing a database behind
         # the code gets one line naming the revision and who must migrate, not a driver's traceback.
         check_ready(settings.database_url)
+        # The hub purges what the retention lets go (challan.retention), hourly, in a thread.
+        purging = PurgeTimer(app.state.engine, settings).start()
         yield
+        await run_in_threadpool(purging.stop)
         await app.state.lookup_limiter.aclose()
         await app.state.login_limiter.aclose()
 
@@ -83,6 +89,8 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         review.router,
         contests.router,
         dashboard.router,
+        flow.router,
+        flow.api,
         alerts.router,
         cameras.router,
         ingest.router,

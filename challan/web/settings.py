@@ -20,6 +20,7 @@ WEB_ENVIRONMENT = {
     "secure_cookies": "secure_cookies",
     "redis_url": "redis_url",
     "watch_state": "watch_state",
+    "alert_webhook": "alert_webhook",
 }
 
 
@@ -41,6 +42,8 @@ class PortalSettings(Settings):
     page_size: int = Field(default=25, ge=1, le=200)
     # Where `anpr watch` on this machine writes each camera's health (its --out/state by default)
     watch_state: Path = Path("out/watch/state")
+    # Alerts raised by ingested events are also POSTed here (challan.webhook); unset: none are
+    alert_webhook: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PortalSettings:

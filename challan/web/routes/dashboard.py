@@ -1,6 +1,6 @@
 """The officers' overview pages: the dashboard (violations by site, violation, status and day, as
-server-rendered SVG, and what the challans come to in rupees), the list and search of issued challans
-and, for admins, the list of officer accounts."""
+server-rendered SVG, what the challans come to in rupees, and live traffic flow per site), the
+list and search of issued challans and, for admins, the list of officer accounts."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from challan.web.queries import (
     recorded_site_names,
     search_challans,
 )
+from challan.web.routes import flow
 
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
@@ -48,8 +49,16 @@ DAY = r"^(\d{4}-\d{2}-\d{2})?$"  # a form's empty date is ""
 
 @router.get("/dashboard")
 def dashboard(
-    request: Request, session: SessionDep, settings: SettingsDep, officer: PageOfficer, days: Days = 30
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    officer: PageOfficer,
+    days: Days = 30,
+    site: flow.SiteId = None,
+    interval: flow.Interval = "15m",
+    hours: flow.Hours = 6,
 ) -> Response:
+    """Violations over `days` days, and traffic flow at `site` (challan.web.routes.flow)."""
     today = lifecycle.today(settings)
     counts = dashboard_counts(session, days=days, today=today, timezone=settings.timezone)
     places, recorded = load_places(), recorded_site_names(session)
@@ -68,6 +77,7 @@ def dashboard(
         "violation_chart": charts.bar_chart(by_violation, title="Violations by type"),
         "status_chart": charts.bar_chart(by_status, title="Violations by status"),
         "day_chart": charts.day_chart(counts.by_day, title=f"Violations per day, last {days} days"),
+        "flow": flow.flow_panel(session, settings, site=site, interval=interval, hours=hours),
     }
     return views.render(request, "dashboard.html", context)
 

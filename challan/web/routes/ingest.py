@@ -3,7 +3,12 @@ The camera's API key comes first (401 before the body is read), then its rate li
 per key, in Redis when the portal has one, by challan.web.ratelimit), then the body: multipart with
 an `event` field (one line of `anpr process --json`) and one `evidence` file per evidence entry, in
 the event's order; or the event alone as application/json when it lists no evidence. Every
-refusal is one JSON object, {"detail": "the reason"}."""
+refusal is one JSON object, {"detail": "the reason"}.
+
+A new event is checked for alerts as `anpr process` checks its own vehicles (challan.alerts: the
+hotlists, cloned plates, the registry, non-standard plates), in the transaction that stores it and
+with its evidence; once committed they are POSTed to ANPR_ALERT_WEBHOOK, and the officers' page
+streams them. A retried post is answered from the records and raises nothing again."""
 
 from __future__ import annotations
 
@@ -20,12 +25,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from challan import ingest
+from challan import alerts, ingest
 from challan.cameras import DEFAULT_EVENTS_PER_MINUTE, camera_for_key
 from challan.models import Camera
 from challan.web.ratelimit import RateLimiter, build_limiter
 from challan.web.schemas import Problem
 from challan.web.settings import PortalSettings
+from challan.webhook import Webhook
 
 KEY_HEADER = "X-API-Key"
 MAX_BODY_BYTES = ingest.MAX_FILES * ingest.MAX_FILE_BYTES + ingest.MAX_EVENT_BYTES + (64 << 10)
@@ -53,8 +59,12 @@ class KeyLimits:
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     app.state.ingest_limits = KeyLimits(app.state.settings)
+    url = app.state.settings.alert_webhook
+    app.state.alert_webhook = Webhook(url) if url else None
     yield
     await app.state.ingest_limits.aclose()
+    if app.state.alert_webhook is not None:
+        await run_in_threadpool(app.state.alert_webhook.close)
 
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], lifespan=_lifespan)
@@ -145,11 +155,15 @@ async def ingest_events(
     text, files = await _body(request)
     try:
         event = ingest.parse_event(text)
-        result = await run_in_threadpool(
+        result, raised = await run_in_threadpool(
             _record, engine, camera.id, event, files, Path(settings.evidence_dir)
         )
     except ingest.IngestRefused as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    webhook: Webhook | None = request.app.state.alert_webhook
+    if webhook is not None:
+        for alert in raised:
+            webhook.send(alert)  # committed: handed over (a thread of the webhook's own posts them)
     return JSONResponse(result.to_json(), status_code=200 if result.duplicate else 201)
 
 
@@ -207,18 +221,38 @@ async def _body(request: Request) -> tuple[bytes | str, list[bytes]]:
 
 def _record(
     engine: Engine, camera_id: str, event: ingest.EventIn, files: list[bytes], root: Path
-) -> ingest.IngestResult:
+) -> tuple[ingest.IngestResult, list[dict]]:
+    """The event recorded once, and the alerts it raised (alert_json), committed together."""
     with Session(engine, expire_on_commit=False) as session:
         camera = session.get(Camera, camera_id)
         assert camera is not None  # cameras are never deleted
         try:
             result = ingest.ingest_event(session, camera=camera, event=event, files=files, evidence_root=root)
+            raised = (
+                [] if result.duplicate else raise_alerts(session, camera=camera, event=event, result=result)
+            )
             session.commit()
-            return result
+            return result, raised
         except IntegrityError:
             # PostgreSQL: the same event posted twice at once; the other post stored it first.
             session.rollback()
             earlier = ingest.already_ingested(session, camera=camera, event=event)
             if earlier is None:
                 raise
-            return earlier
+            return earlier, []
+
+
+def raise_alerts(
+    session: Session, *, camera: Camera, event: ingest.EventIn, result: ingest.IngestResult
+) -> list[dict]:
+    """The alerts a newly recorded event raises, stored (flushed, not committed) with the event's
+    evidence as the hub keeps it; seen at the event's last sight (the read settled by then)."""
+    judged = ingest.vehicle_event(event, result.evidence)
+    # The camera's site's plate grammar, where its registration recorded one (non_standard_plate)
+    region = str((camera.rules or {}).get("plate_region") or "auto")
+    spotted = alerts.Spotted(judged, judged.last_seen, region)
+    found = alerts.check(session, spotted)
+    if not found:
+        return []
+    stored = alerts.store(session, spotted=spotted, raised=found, evidence=judged.evidence)
+    return [alerts.alert_json(alert) for alert in stored]
