@@ -28,6 +28,12 @@ class Health:
     vehicles: int = 0
     violations: int = 0
     error: str | None = None
+    # Sent to a hub (anpr watch --hub) instead of recorded: the camera's outbox (anpr.jobs.uplink)
+    queued: int | None = None  # events waiting in the outbox for the hub; None: recorded locally
+    queued_since: str | None = None  # when the oldest of them was queued
+    sent: int = 0  # events the hub has taken (stored, or stored before)
+    rejected: int = 0  # events the hub refused, set aside in the outbox's rejected stream
+    hub_error: str | None = None  # why the hub is not taking events now
     pid: int = field(default_factory=os.getpid)
     updated_at: str = ""
 
@@ -42,7 +48,8 @@ class Health:
 
 def read_health(folder: Path, now: datetime | None = None) -> list[dict]:
     """Every camera's last health record in `folder`, by camera id; a camera not stopped whose
-    record is older than SILENT_AFTER_S is "silent" (its process hung, or its machine is gone)."""
+    record is older than SILENT_AFTER_S is "silent" (its process hung, or its machine is gone).
+    `queued_age_s`: how long the oldest event in a hub camera's outbox has waited, as of `now`."""
     now = now or datetime.now(UTC)
     records = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
@@ -53,6 +60,9 @@ def read_health(folder: Path, now: datetime | None = None) -> list[dict]:
         age = (now - datetime.fromisoformat(record["updated_at"])).total_seconds()
         if age > SILENT_AFTER_S and record["status"] != "stopped":
             record["status"] = "silent"
+        since = record.get("queued_since")
+        waited = (now - datetime.fromisoformat(since)).total_seconds() if since else None
+        record["queued_age_s"] = None if waited is None else round(max(waited, 0.0), 1)
         records.append(record)
     return records
 

@@ -27,6 +27,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -159,6 +160,11 @@ class Outbox:
     def pending(self) -> int:
         return int(self._call(self.redis.xlen, self.stream))
 
+    def oldest_queued_at(self) -> datetime | None:
+        """When the event at the head of the outbox was queued (its entry id is the time, in ms)."""
+        head = self._call(self.redis.xrange, self.stream, count=1)
+        return datetime.fromtimestamp(int(head[0][0].split("-")[0]) / 1000, UTC) if head else None
+
     def rejected_count(self) -> int:
         return int(self._call(self.redis.xlen, self.rejected))
 
@@ -178,11 +184,17 @@ class Outbox:
     # --- delivery ---------------------------------------------------------------------------------
 
     def deliver(
-        self, *, wait_s: float = 0.0, on_delivery: Callable[[Delivery], None] | None = None
+        self,
+        *,
+        wait_s: float = 0.0,
+        on_delivery: Callable[[Delivery], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> DeliveryRun:
         """Send the queued events oldest first until none are left; while the hub cannot take one,
         try it again after a back-off for up to `wait_s` seconds in all, then stop and leave it and
-        those after it queued. HubRefused when the hub refuses the key or has no ingest there."""
+        those after it queued. `stop()` true ends delivery between two events or during a back-off
+        (anpr watch bounds its last delivery at a shutdown so). HubRefused when the hub refuses the
+        key or has no ingest there."""
         import httpx
 
         run = DeliveryRun()
@@ -194,16 +206,15 @@ class Outbox:
         backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.5)
         try:
             with httpx.Client(timeout=TIMEOUT_S, headers={KEY_HEADER: self.key}) as client:
-                while head := self._call(self.redis.xrange, self.stream, count=1):
+                while not (stop and stop()) and (head := self._call(self.redis.xrange, self.stream, count=1)):
                     entry_id, fields = head[0]
                     outcome = self._post(client, fields)
                     if isinstance(outcome, _Retry):
                         failures += 1
                         delay = outcome.after_s or backoff.compute(failures)
-                        if time.monotonic() + delay > deadline:
+                        if time.monotonic() + delay > deadline or _pause(delay, stop):
                             run.stopped = outcome.reason
                             break
-                        time.sleep(delay)
                         self._call(lock.reacquire)
                         continue
                     failures = 0
@@ -331,6 +342,16 @@ def evidence_files(event: dict, evidence_dir: Path) -> list[Path]:
             raise InputError(f"evidence {path} has changed since the event was written (SHA-256 differs)")
         files.append(path)
     return files
+
+
+def _pause(seconds: float, stop: Callable[[], bool] | None) -> bool:
+    """Sleep `seconds`, or less if `stop()` turns true meanwhile (then True)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if stop and stop():
+            return True
+        time.sleep(min(left, 0.2) if stop else left)
+    return bool(stop and stop())
 
 
 def _sha256(path: Path) -> str:

@@ -24,25 +24,41 @@ The cameras file:
         source: sample_videos/canal-road.mp4
         site: sample_videos/canal-road.yaml
         loop: true                           # a file played over and over at its frame rate (tests)
+        key_env: TEST_LOOP_KEY               # with --hub: the variable holding its hub key (or key:)
+
+With `--hub URL` the cameras send their events to the hub instead of a database (anpr.jobs.uplink).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from anpr.errors import AnprError, ConfigError
 from anpr.feed import Live, Paced, _Relay
 from anpr.jobs.health import Health, now_iso
 from anpr.video import Frame, FrameSource
+
+if TYPE_CHECKING:
+    from anpr.jobs.uplink import HubTarget
 
 BACKOFF_S = (1.0, 60.0)  # first wait before reopening a source, and the longest
 HEALTH_EVERY_S = 1.0
@@ -57,6 +73,15 @@ class CameraSpec(BaseModel):
     site: Path
     loop: bool = False
     fps: float | None = Field(default=None, gt=0)
+    # With --hub, the camera's key from `anpr camera add` on the hub: the variable holding it, or it
+    key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_key(self) -> CameraSpec:
+        if self.key_env and self.key is not None:
+            raise ValueError("give key_env or key, not both")
+        return self
 
 
 class CamerasFile(BaseModel):
@@ -171,10 +196,13 @@ def run_camera(
     state: Path,
     stop,
     store: bool = True,
+    hub: HubTarget | None = None,
+    key: str | None = None,
 ) -> Health:
     """One camera until `stop` is set: its source opened, processed live and reopened after a
-    back-off whenever it fails or ends. Returns its last health."""
-    from anpr.jobs.footage import run_footage
+    back-off whenever it fails or ends. With `hub` (and the camera's `key`) its events go to the
+    hub's outbox (anpr.jobs.uplink) instead of the records. Returns its last health."""
+    from anpr.jobs.footage import event_json, run_footage
     from anpr.site import load_site
     from anpr.video import StreamSource, open_source
 
@@ -183,6 +211,20 @@ def run_camera(
     last_write = 0.0
     failures = 0
     live: Live | None = None
+    segment = out / spec.id
+    guard = threading.Lock()  # the uplink's thread writes the health too
+
+    def save() -> None:
+        with guard:
+            health.write(state)
+
+    uplink = None
+    if hub is not None:
+        from anpr.jobs.uplink import Uplink
+
+        if not key:
+            raise ConfigError(f"camera {spec.id}: no key for the hub (anpr.jobs.uplink.camera_keys)")
+        uplink = Uplink(hub, key, health, save)
 
     def tick() -> None:
         nonlocal last_write
@@ -196,14 +238,18 @@ def run_camera(
             health.fps = round(len(window) / min(10.0, max(now - window[0], 1e-3)), 2) if window else 0.0
             if live is not None:
                 health.lag_s, health.dropped = round(live.stats.lag_s, 3), live.stats.dropped
-            health.write(state)
+            save()
             last_write = now
 
     def counted(judged, stored) -> None:
         health.vehicles += 1
         health.violations += len(judged.findings)
+        if uplink is not None:
+            uplink.send(event_json(judged, stored), segment)
 
-    health.write(state)
+    save()
+    if uplink is not None:
+        uplink.start()
     while not stop.is_set():
         began = time.monotonic()
         try:
@@ -217,7 +263,7 @@ def run_camera(
                 spec.site,
                 db=db,
                 out=segment,
-                store=store,
+                store=store and hub is None,
                 source=Stoppable(live, stop),
                 site=site,
                 annotated=False,
@@ -234,10 +280,12 @@ def run_camera(
         failures = failures + 1 if time.monotonic() - began < 60 else 1
         health.reconnects += 1
         health.status = "reconnecting"
-        health.write(state)
+        save()
         stop.wait(min(BACKOFF_S[1], BACKOFF_S[0] * 2 ** (failures - 1)))
+    if uplink is not None:
+        uplink.close()  # every event is queued by now: send what the hub takes in a few seconds
     health.status = "stopped"
-    health.write(state)
+    save()
     return health
 
 
@@ -254,13 +302,22 @@ def _live_site(site):
     return replace(site, config=config.model_copy(update={"camera": camera}))
 
 
-def _camera_process(spec: CameraSpec, db: str | None, out: Path, state: Path, store: bool, shared) -> None:
+def _camera_process(
+    spec: CameraSpec,
+    db: str | None,
+    out: Path,
+    state: Path,
+    store: bool,
+    shared,
+    hub: HubTarget | None,
+    key: str | None,
+) -> None:
     """A camera's process: SIGTERM (from a service manager that signals every process) or Ctrl-C
     stops it as the supervisor's stop does."""
     stop = StopFlag(shared)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    run_camera(spec, db=db, out=out, state=state, stop=stop, store=store)
+    run_camera(spec, db=db, out=out, state=state, stop=stop, store=store, hub=hub, key=key)
 
 
 def watch(
@@ -272,9 +329,12 @@ def watch(
     store: bool = True,
     stop=None,
     on_change=None,
+    hub: HubTarget | None = None,
+    keys: dict[str, str] | None = None,
 ) -> None:
     """Run every camera in its own process until SIGTERM/Ctrl-C (or `stop`, for tests); a process
-    that dies is started again after a back-off. Returns once every camera has stopped."""
+    that dies is started again after a back-off. Returns once every camera has stopped. With `hub`,
+    each camera sends its events there with its key in `keys` (anpr.jobs.uplink.camera_keys)."""
     context = multiprocessing.get_context("spawn")
     shared = context.Event()  # set here, outside any signal handler, and read by every camera
     stop = stop or StopFlag()
@@ -284,13 +344,20 @@ def watch(
 
     def start(spec: CameraSpec) -> None:
         process = context.Process(
-            target=_camera_process, args=(spec, db, out, state, store, shared), name=f"anpr-watch-{spec.id}"
+            target=_camera_process,
+            args=(spec, db, out, state, store, shared, hub, (keys or {}).get(spec.id)),
+            name=f"anpr-watch-{spec.id}",
         )
         process.start()
         processes[spec.id] = process
         if on_change:
             on_change(spec.id, "started", process.pid)
 
+    purger = None
+    if store and hub is None:  # the records are here: purge what the retention lets go, hourly
+        from challan.retention import start_purging
+
+        purger = start_purging(db)
     try:
         for spec in cameras:
             start(spec)
@@ -312,6 +379,8 @@ def watch(
             stop.wait(0.5)
     finally:
         shared.set()
+        if purger is not None:
+            purger.stop()
         deadline = time.monotonic() + STOP_GRACE_S
         for process in processes.values():
             process.join(max(0.0, deadline - time.monotonic()))
