@@ -171,8 +171,11 @@ def build_notice(
             settings,
             box=violation.details.get("vehicle_box"),
             fit=SCENE_MM,
+            public_of=challan if public else None,
         ),
-        plate_picture=_picture(_first(violation.evidence, ("plate_crop",)), settings),
+        plate_picture=_picture(
+            _first(violation.evidence, ("plate_crop",)), settings, public_of=challan if public else None
+        ),
         evidence=[c.to_json() for c in evidence_files.check(violation.evidence, root=settings.evidence_dir)],
         verify_url=settings.verify_url(challan.number),
         qr_data_uri=_qr(settings.verify_url(challan.number)),
@@ -417,13 +420,24 @@ def _first(items: list[EvidenceFile], kinds: tuple[str, ...]) -> EvidenceFile | 
     return None
 
 
-def _picture(item: EvidenceFile | None, settings: Settings, *, box=None, fit=None) -> Picture | None:
-    """The verified image as a data URI (EvidenceError if it changed), with the vehicle's box in %."""
+def _picture(
+    item: EvidenceFile | None, settings: Settings, *, box=None, fit=None, public_of: Challan | None = None
+) -> Picture | None:
+    """The verified image as a data URI (EvidenceError if it changed), with the vehicle's box in %.
+    `public_of`: the public notice's picture is the public copy the portal shows (challan.public_images:
+    bystanders' plates and faces blurred, its bar saying what was decided), never the original; the
+    copy marks the vehicle itself, so no box is drawn over it. PublicCopyUnavailable where no copy
+    can be made here: then there is no public notice, rather than one showing the original."""
     if item is None:
         return None
     from PIL import Image
 
-    data = evidence_files.read_verified(item, root=settings.evidence_dir)
+    if public_of is not None:
+        from challan.public_images import PUBLIC_WIDTHS, public_image
+
+        data, box = public_image(public_of, item, settings, max(PUBLIC_WIDTHS)).data, None
+    else:
+        data = evidence_files.read_verified(item, root=settings.evidence_dir)
     try:
         with Image.open(io.BytesIO(data)) as image:
             mime, (width, height) = IMAGE_TYPES.get(image.format or ""), image.size

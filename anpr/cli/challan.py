@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from anpr.cli.common import DbOption
+from anpr.cli.common import DbOption, fail
 
 app = typer.Typer(
     rich_markup_mode="markdown",
@@ -195,9 +195,13 @@ def pdf(
     """Write the challan notice (one A4 page) as PDF."""
     from challan.db import session_scope
     from challan.pdf import challan_pdf
+    from challan.public_images import PublicCopyUnavailable
 
     with session_scope(db, create=False) as session:
-        data = challan_pdf(session, key=key, public=public)
+        try:
+            data = challan_pdf(session, key=key, public=public)
+        except PublicCopyUnavailable as exc:  # never a public notice with the originals in it
+            raise fail(f"no public copy of the evidence can be made here: {exc}", 3) from None
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     typer.echo(f"wrote {output} ({len(data) // 1024} KiB)")

@@ -87,6 +87,31 @@ def test_public_copy_leaves_out_personal_data(session, settings, issued, tmp_pat
         assert personal not in text
 
 
+def embedded_images(tmp_path, data: bytes, name: str) -> list[bytes]:
+    """The images a PDF embeds, as pdfimages writes them (a JPEG stream as its own bytes)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "notice.pdf").write_bytes(data)
+    subprocess.run(["pdfimages", "-all", str(folder / "notice.pdf"), str(folder / "img")], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob("img-*"))]
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils is not installed")
+def test_the_public_notice_shows_the_public_copies_never_the_originals(session, settings, issued, tmp_path):
+    """The owner's notice embeds the originals as recorded (the JPEG byte for byte); the public
+    notice, which anyone with the number may download, embeds the public copies the portal shows
+    (bystanders blurred, a bar saying what was decided), so no original reaches the public."""
+    originals = {(settings.evidence_dir / e.path).read_bytes() for e in issued.violation.evidence}
+    full = embedded_images(tmp_path, challan_pdf(session, key=issued.number, settings=settings), "full")
+    assert originals & set(full)  # the scene's JPEG, as recorded
+    public = embedded_images(
+        tmp_path, challan_pdf(session, key=issued.number, public=True, settings=settings), "public"
+    )
+    assert len(public) >= 2 and not originals & set(public)
+    copies = list((settings.evidence_dir).rglob("public/*.webp"))
+    assert copies, "the public copies were made, as the portal makes them"
+
+
 def test_qr_code_opens_the_verification_page(session, settings, issued, tmp_path):
     cv2 = pytest.importorskip("cv2")
     path = tmp_path / "notice.pdf"

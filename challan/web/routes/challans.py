@@ -69,7 +69,12 @@ def owner_lookup(
 
 
 def _pdf(session, settings, number: str, *, public: bool) -> Response:
-    data = challan_pdf(session, key=number, public=public, settings=settings)
+    try:
+        data = challan_pdf(session, key=number, public=public, settings=settings)
+    except PublicCopyUnavailable:  # the public notice shows the public copies or nothing
+        raise HTTPException(
+            status_code=503, detail="The notice cannot be made now; try again later."
+        ) from None
     suffix = "" if public else "-full"
     return Response(
         data,
