@@ -137,3 +137,95 @@ def br_old(rng: np.random.Generator) -> str:
 
 def br_mercosur(rng: np.random.Generator) -> str:
     return letters(rng, 3, pk=False) + digits(rng, 1, True) + letters(rng, 1, pk=False) + digits(rng, 2, True)
+
+
+# --- US registrations for the issue #28 designs (anpr.lab.synth.us) ---------------------------------
+# Serial shapes of common states (L letter, N digit, space or '-' a printed gap).
+US_SERIALS = (
+    "NLLLNNN", "LLL-NNNN", "LLL NNNN", "LLL-NNN", "NNN LLL", "LLN LLN", "LLN-LLN", "LL NNNN", "NLL LNNN",
+    "LL-NNNNN", "NNN-LLL", "LLLNNN", "NLLNNN", "LNN LLL",
+)  # fmt: skip
+# Pairs the reader confuses on small US plates (issue #28: N/W, M/H, S/5, F/P; 0/O, 8/B, 1/I). Both
+# members go into one registration, often side by side, so the reader learns the difference rather
+# than the prior; a plain random serial holds a given pair in only about 1 plate of 40.
+LOOKALIKES = ("NW", "MH", "S5", "FP", "0O", "8B", "1I")
+LOOKALIKE_SHARE = 0.4
+# A character printed twice in a row: a CTC reader must put a blank between the two or read it once,
+# and a small plate's blur closes that gap (issue #28: "a repeated character is read once").
+DOUBLED_SHARE = 0.3
+_VOWELS, _CONSONANTS = "AEIOUY", "BCDFGHJKLMNPRSTVWXZ"
+_LEET = {"E": "3", "A": "4", "O": "0", "S": "5", "B": "8", "I": "1", "T": "7", "G": "6"}
+
+
+def us_serial(rng: np.random.Generator) -> str:
+    """A state-issued serial with its printed gap ('-' or ' '); lookalikes and doubles at their shares."""
+    shape = str(rng.choice(US_SERIALS))
+    chars = [
+        letters(rng, 1, pk=False) if c == "L" else digits(rng, 1, True) if c == "N" else c for c in shape
+    ]
+    slots = {kind: [i for i, c in enumerate(shape) if c == kind] for kind in "LN"}
+    if rng.random() < LOOKALIKE_SHARE:
+        _plant_lookalike(rng, chars, slots)
+    if rng.random() < DOUBLED_SHARE:
+        kind = "L" if not slots["N"] or (slots["L"] and rng.random() < 0.5) else "N"
+        pairs = [i for i in slots[kind] if i + 1 in slots[kind]]
+        if pairs:
+            i = int(rng.choice(pairs))
+            chars[i + 1] = chars[i]
+    return "".join(chars)
+
+
+def _plant_lookalike(rng: np.random.Generator, chars: list[str], slots: dict[str, list[int]]) -> None:
+    """Put both characters of one lookalike pair into the serial, each where its class may stand."""
+    pair = str(rng.choice(LOOKALIKES))
+    free = {kind: list(slots[kind]) for kind in "LN"}
+    for char in rng.permutation(list(pair)):
+        kind = "N" if char.isdigit() else "L"
+        if free[kind]:
+            i = int(rng.choice(free[kind]))
+            free[kind].remove(i)
+            chars[i] = str(char)
+
+
+def us_vanity(rng: np.random.Generator, mixed: bool = False) -> str:
+    """A personalised plate of 5-8 characters: letters only (a made-up word, doubled letters as in
+    LLOOKK, a repeated syllable as in BEEBEE) or, `mixed`, with digits standing in for letters (GR8).
+    Printed without a gap, as most are."""
+    while True:
+        u = rng.random()
+        if u < 0.25:  # every letter doubled
+            text = "".join(c * 2 for c in letters(rng, int(rng.integers(3, 5)), pk=False))
+        elif u < 0.45:  # a syllable said twice
+            text = _word(rng, 3) * 2 if rng.random() < 0.7 else _word(rng, 2) * 3
+        else:
+            text = _word(rng, int(rng.integers(5, 9)))
+            if rng.random() < LOOKALIKE_SHARE:  # a lookalike letter pair in place of two letters
+                pair = str(rng.choice([p for p in LOOKALIKES if p.isalpha()]))
+                i = int(rng.integers(0, len(text) - 1))
+                text = text[:i] + "".join(rng.permutation(list(pair))) + text[i + 2 :]
+        if mixed:
+            text = _with_digits(rng, text)
+        if 5 <= len(text) <= 8 and (not mixed or any(c.isdigit() for c in text)):
+            return text
+
+
+def _word(rng: np.random.Generator, n: int) -> str:
+    """Pronounceable letters (consonants and vowels alternating, now and then two consonants or a
+    doubled one), like the words vanity plates spell."""
+    out: list[str] = []
+    vowel = rng.random() < 0.3
+    while len(out) < n:
+        out.append(str(rng.choice(list(_VOWELS if vowel else _CONSONANTS))))
+        if not vowel and rng.random() < 0.1:
+            out.append(out[-1])
+        vowel = not vowel if rng.random() < 0.8 else vowel
+    return "".join(out[:n])
+
+
+def _with_digits(rng: np.random.Generator, text: str) -> str:
+    """Digits where they sound or look like letters (GR8, L8TR, 2FAST4U, B4)."""
+    chars = [_LEET.get(c, c) if rng.random() < 0.35 else c for c in text]
+    if not any(c.isdigit() for c in chars):
+        word = "".join(chars)
+        return str(rng.choice([f"{word[:6]}{rng.integers(1, 100)}", f"2{word[:6]}", f"{word[:5]}4U"]))
+    return "".join(chars)

@@ -295,3 +295,5 @@ class Drawn:
     canvas: Canvas
     text: str
     year: str | None = None
+    # the plate's x1, y1, x2, y2 where the canvas holds more than the plate (a frame round it)
+    plate: tuple[float, float, float, float] | None = None

@@ -11,10 +11,17 @@ import cv2
 import numpy as np
 
 from anpr.lab.synth import degrade as effects
-from anpr.lab.synth.layouts import LAYOUTS, region_of, style_weights
+from anpr.lab.synth.layouts import US_DESIGNS, layout, region_of, style_weights
 from anpr.lab.synth.paint import Drawn
 
 Box = tuple[int, int, int, int]
+
+# The US designs are drawn at the widths unseen US plates come in (issue #28: 60-130 px), log-uniform,
+# and cut as the runtime cuts a detected plate: its box (jittered as a detector's is) grown by
+# anpr.pipeline.PLATE_PAD, so that a frame, a sticker or the car's paint shows where it would.
+SMALL_WIDTHS = (60.0, 130.0)
+CROP_PAD = (0.04, 0.08)  # anpr.pipeline.PLATE_PAD (a test keeps the two equal)
+BOX_JITTER = 0.03  # spread of a detector box's sides, as a fraction of the plate's size
 
 
 @dataclass(frozen=True)
@@ -29,19 +36,26 @@ class SyntheticPlate:
     quad: tuple[tuple[float, float], ...] = ()  # plate corners in `image`: TL, TR, BR, BL
 
 
-def render_plate(rng: np.random.Generator, style: str | None = None, degrade: bool = True) -> SyntheticPlate:
-    """One synthetic plate; `style` None draws one from the default mix."""
+def render_plate(
+    rng: np.random.Generator, style: str | None = None, degrade: bool = True, us_designs: float = 0.0
+) -> SyntheticPlate:
+    """One synthetic plate; `style` None draws one from the default mix (with the US designs at the
+    share `us_designs`)."""
     if style is None:
-        styles, weights = style_weights()
+        styles, weights = style_weights(us_designs=us_designs)
         style = str(styles[rng.choice(len(styles), p=weights)])
-    if style not in LAYOUTS:
-        raise ValueError(f"unknown plate style {style!r}; known: {', '.join(LAYOUTS)}")
-    drawn = LAYOUTS[style][0](rng)
+    drawn = layout(style)(rng)
     if degrade:
         effects.surface(drawn.canvas, rng)
-    image, boxes, quad = _place(drawn, rng, degrade)
+    if style in US_DESIGNS:
+        image, boxes, quad = _place_small(drawn, rng, degrade)
+    else:
+        image, boxes, quad = _place(drawn, rng, degrade)
     if degrade:
-        image = effects.camera(image, rng, max(1, len(drawn.canvas.lines)))
+        # camera() bounds its resolution loss by text lines per crop height; a US design is small
+        # already, so it counts as two lines: its characters keep about 13 px of height or more
+        lines = 2 if style in US_DESIGNS else max(1, len(drawn.canvas.lines))
+        image = effects.camera(image, rng, lines)
     return SyntheticPlate(
         image=image,
         text=drawn.text,
@@ -55,10 +69,11 @@ def render_plate(rng: np.random.Generator, style: str | None = None, degrade: bo
 
 
 def generate(
-    n: int, seed: int = 0, regions: Sequence[str] | None = None, degrade: bool = True
+    n: int, seed: int = 0, regions: Sequence[str] | None = None, degrade: bool = True, us_designs: float = 0.0
 ) -> Iterator[SyntheticPlate]:
-    """n plates, the same for the same arguments. regions limits the mix (e.g. ["pk"])."""
-    styles, weights = style_weights(regions)
+    """n plates, the same for the same arguments. regions limits the mix (e.g. ["pk"]); us_designs is
+    the share of the mix the issue #28 US designs take (none by default: the mix as it always was)."""
+    styles, weights = style_weights(regions, us_designs)
     rng = np.random.default_rng(seed)
     for _ in range(n):
         yield render_plate(rng, str(styles[rng.choice(len(styles), p=weights)]), degrade)
@@ -104,6 +119,46 @@ def _place(
     image = effects.background(rng, out_h, out_w)
     cv2.warpPerspective(plate, warp, (out_w, out_h), image, cv2.INTER_LINEAR, cv2.BORDER_TRANSPARENT)
     return image, _boxes(canvas.boxes, warp @ pre, image.shape), _quad(dst)
+
+
+def _place_small(
+    drawn: Drawn, rng: np.random.Generator, degrade: bool
+) -> tuple[np.ndarray, tuple[Box, ...], tuple]:
+    """The plate at a width in SMALL_WIDTHS, seen from a random view (clean: level, no jitter), in a
+    crop cut round its box with the runtime's margin; a frame round the plate stays in the crop."""
+    canvas = drawn.canvas
+    flat: np.ndarray = canvas.image.clip(0, 255).astype(np.uint8)
+    h, w = flat.shape[:2]
+    px1, py1, px2, py2 = drawn.plate or (0.0, 0.0, float(w), float(h))
+    target = math.exp(rng.uniform(math.log(SMALL_WIDTHS[0]), math.log(SMALL_WIDTHS[1])))
+    scale = target / (px2 - px1)
+    small = cv2.resize(
+        flat, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    sh, sw = small.shape[:2]
+    pre = np.array([[sw / w, 0, 0], [0, sh / h, 0], [0, 0, 1]], np.float64)
+    src = np.array([[0, 0], [sw, 0], [sw, sh], [0, sh]], np.float32)
+    dst = _view(rng, sw, sh) if degrade else src.astype(np.float64)
+    plate = np.array([[px1, py1], [px2, py1], [px2, py2], [px1, py2]], np.float64)
+    quad = _through(cv2.getPerspectiveTransform(src, dst.astype(np.float32)) @ pre, plate)
+    # the view changes the plate's width a little: scale it back to the width drawn
+    k = target / ((quad[1, 0] - quad[0, 0] + quad[2, 0] - quad[3, 0]) / 2)
+    dst, quad = dst * k, quad * k
+    size = quad.max(axis=0) - quad.min(axis=0)
+    jitter = rng.normal(0, BOX_JITTER, 4) * np.tile(size, 2) if degrade else np.zeros(4)
+    pad = np.asarray(CROP_PAD) * size
+    box = np.concatenate([quad.min(axis=0) - pad, quad.max(axis=0) + pad]) + jitter
+    origin = np.floor(box[:2])
+    out_w, out_h = (max(16, math.ceil(v)) for v in box[2:] - origin)
+    warp = cv2.getPerspectiveTransform(src, (dst - origin).astype(np.float32))
+    image = effects.background(rng, out_h, out_w) if degrade else np.full((out_h, out_w, 3), 90, np.uint8)
+    cv2.warpPerspective(small, warp, (out_w, out_h), image, cv2.INTER_LINEAR, cv2.BORDER_TRANSPARENT)
+    return image, _boxes(canvas.boxes, warp @ pre, image.shape), _quad(quad - origin)
+
+
+def _through(warp: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    mapped = np.hstack([pts, np.ones((len(pts), 1))]) @ warp.T
+    return mapped[:, :2] / mapped[:, 2:]
 
 
 def _view(rng: np.random.Generator, w: float, h: float) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import TypedDict
 import numpy as np
 
 from anpr.lab.datasets import shared_datasets
-from anpr.lab.train.ocr_data import ValItem, detected_boxes, training_samples, val_items
+from anpr.lab.train.ocr_data import US_DESIGN_SHARE, ValItem, detected_boxes, training_samples, val_items
 from anpr.lab.train.ocr_report import evaluate, line_accuracy, write_card
 from anpr.lab.train.pack import is_packed
 from anpr.lab.train.ppocr import BASES
@@ -59,6 +59,7 @@ RECORDED_ARGS = (
     "real_share",
     "detected_share",
     "tilt",
+    "us_designs",
     "seed",
     "device",
     "init",
@@ -90,6 +91,7 @@ def batches(
     detected: dict | None = None,
     detected_share: float = 0.0,
     tilt: float = 0.0,
+    us_designs: float = US_DESIGN_SHARE,
 ):
     import torch
     from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -109,6 +111,7 @@ def batches(
                 detected=detected,
                 detected_share=detected_share,
                 tilt=tilt,
+                us_designs=us_designs,
             )
 
     def collate(samples):
@@ -252,6 +255,7 @@ def train(args: argparse.Namespace) -> dict:
         detected,
         args.detected_share,
         args.tilt,
+        args.us_designs,
     )
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     started, losses = time.time() - seconds, []
@@ -353,6 +357,13 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.0,
         help="spread (degrees) of an extra rotation of every training crop in its box; 0 for none",
+    )
+    parser.add_argument(
+        "--us-designs",
+        type=float,
+        default=US_DESIGN_SHARE,
+        help="share of synthetic plates from the US designs of issue #28 (state and slogan lines,"
+        " frames, vanity and stacked plates, 60-130 px wide); 0 for the stream as before them",
     )
     parser.add_argument("--val-every", type=int, default=1000)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")

@@ -24,6 +24,10 @@ from anpr.ocr.lines import line_strips, model_input, to_grey
 
 MAX_LABEL = 12
 TIGHT_SHARE = 0.5  # one-line synthetic plates cut to their text line, as openalpr-dev labels them
+# Share of synthetic plates drawn from the issue #28 US designs (anpr.lab.synth.us: state and slogan
+# lines, stickers, frames, vanity and stacked plates at 60-130 px); the rest is the default mix as
+# before, scaled down. docs/notes/synthetic-us.md says how the share is to be decided.
+US_DESIGN_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -282,8 +286,9 @@ def encode(text: str) -> list[int]:
 class SyntheticPool:
     """Rendered synthetic plates (grey, lines, gap), refreshed a few at a time."""
 
-    def __init__(self, rng: np.random.Generator, size: int, start: int) -> None:
+    def __init__(self, rng: np.random.Generator, size: int, start: int, us_designs: float = 0.0) -> None:
         self.rng, self.size, self.items = rng, size, []
+        self.us_designs = us_designs
         for _ in range(start):
             self.items.append(self.render())
 
@@ -292,7 +297,7 @@ class SyntheticPool:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            plate = render_plate(self.rng)
+            plate = render_plate(self.rng, us_designs=self.us_designs)
         gap = None
         if len(plate.line_boxes) == 2:
             gap = (plate.line_boxes[0][3], plate.line_boxes[1][1])
@@ -324,18 +329,20 @@ def training_samples(
     detected: dict[str, Box] | None = None,
     detected_share: float = 0.0,
     tilt: float = 0.0,
+    us_designs: float = US_DESIGN_SHARE,
 ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Endless (model input, label) pairs: synthetic plates from the pool and the real training
     splits, oversampled to `real_share` of the samples, all freshly augmented; `prepare` turns a
     grey line strip into the model's input. An openalpr photo with a `detected` box (detected_boxes)
-    is cut there, with the pipeline's margin, in `detected_share` of its draws."""
+    is cut there, with the pipeline's margin, in `detected_share` of its draws. `us_designs` is the
+    share of synthetic plates drawn from the US designs (0: the stream as before them)."""
     rng = np.random.default_rng(seed)
     photos, crops = real_items("train", detected)
     if real_share > 0 and not (photos or crops):
         from anpr.errors import InputError
 
         raise InputError("no real training photos: ../shared/datasets not found (set ANPR_DATASETS)")
-    pool = SyntheticPool(rng, pool_size, pool_start) if real_share < 1 else None
+    pool = SyntheticPool(rng, pool_size, pool_start, us_designs) if real_share < 1 else None
     emitted = 0
     while True:
         if pool is not None and emitted % batch == 0:

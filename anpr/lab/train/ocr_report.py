@@ -177,6 +177,7 @@ def member_command(training: dict) -> str:
     detected = f" --detected-share {detected}" if detected else ""
     tilt = getattr(args, "tilt", 0.0)
     detected += f" --tilt {tilt}" if tilt else ""
+    detected += f" --us-designs {getattr(args, 'us_designs', 0.0)}"  # earlier runs: 0
     return (
         f"python -m anpr.lab.train.ocr{f' --arch {arch}' if arch != 'crnn' else ''} --out OUT "
         f"--steps {args.steps} --minutes {getattr(args, 'minutes', None)} --batch {args.batch} "
