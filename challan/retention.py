@@ -476,7 +476,6 @@ class PurgeTimer:
     def start(self) -> PurgeTimer:
         if retention_hours(self.settings) is None:
             log.warning("%s is 0: the sightings of vehicles that did nothing are kept for ever", VARIABLE)
-            return self
         self._thread = threading.Thread(target=self._run, name="sighting-purge", daemon=True)
         self._thread.start()
         return self
@@ -492,6 +491,7 @@ class PurgeTimer:
         while not self._stop.wait(wait):
             wait = self.every_s
             try:
+                _housekeep(self.engine)
                 report = purge(self.engine, settings=self.settings, stop=self._stop)
             except Exception:
                 log.exception("sighting purge failed; trying again in %.0f s", self.every_s)
@@ -500,6 +500,17 @@ class PurgeTimer:
                 log.info("purged %s", report.to_json())
             if self.on_purge is not None:
                 self.on_purge(report)
+
+
+def _housekeep(engine: Engine) -> None:
+    """The portal's own leftovers, on the same timer: ended sessions and old failed sign-ins."""
+    from challan.users import housekeep
+
+    with Session(engine) as session:
+        gone = housekeep(session)
+        session.commit()
+    if any(gone.values()):
+        log.info("housekeeping deleted %s", gone)
 
 
 def start_purging(url: str | None = None, settings: Settings | None = None) -> PurgeTimer:

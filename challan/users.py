@@ -19,7 +19,7 @@ from sqlmodel import Session, col, delete, select
 from anpr.errors import AnprError, InputError
 from challan.audit import log_change
 from challan.errors import NotFoundError
-from challan.models import LoginFailure, Officer, Role, utcnow
+from challan.models import LoginFailure, Officer, OfficerSession, Role, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD_LENGTH = 10
@@ -229,6 +229,23 @@ class LoginBackoff(AnprError):
         self.retry_after = retry_after
 
 
+# Signed-in sessions are kept this long after they began (who was signed in, and when), then deleted;
+# session_hours above it would be cut short here, so the portal's settings refuse it.
+SESSIONS_KEPT = timedelta(days=30)
+
+
+def housekeep(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Delete what no check reads any more: sessions begun over SESSIONS_KEPT ago (long ended: none
+    lasts that long) and failed sign-ins over FAILURES_KEPT ago (the back-off looks back that far).
+    The caller commits. Returns how many of each went."""
+    now = now or utcnow()
+    sessions = session.exec(
+        delete(OfficerSession).where(col(OfficerSession.created_at) < now - SESSIONS_KEPT)
+    ).rowcount
+    failures = session.exec(delete(LoginFailure).where(col(LoginFailure.at) < now - FAILURES_KEPT)).rowcount
+    return {"sessions": sessions or 0, "login_failures": failures or 0}
+
+
 def _attempted(username: str) -> str:
     """The name as tried, the way accounts are named (unknown names back off too: nothing tells an
     attacker which names exist)."""
@@ -277,6 +294,7 @@ __all__ = [
     "authenticate",
     "edit_officer",
     "get_officer",
+    "housekeep",
     "list_officers",
     "login_backoff",
     "set_active",

@@ -29,7 +29,7 @@ class PortalSettings(Settings):
     # on restart); `anpr serve` sets one for all its workers.
     secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16)
     # An officer's session (kept in the database) ends after this long, or once idle this long.
-    session_hours: float = Field(default=8.0, gt=0)
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # challan.users.SESSIONS_KEPT
     session_idle_minutes: float = Field(default=30.0, gt=0)
     # Per client address, on the public look-ups (plate, challan, verify, PDF); 0 turns it off.
     lookups_per_minute: int = Field(default=60, ge=0)

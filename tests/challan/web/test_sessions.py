@@ -4,6 +4,7 @@ sessions are refused, and failed sign-ins back off per account whatever address 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
@@ -122,3 +123,46 @@ def officer_failures(settings, seed):
 
 def test_failures_older_than_a_day_do_not_count(client, officer_failures):
     assert login(client, *OFFICER).status_code == 303
+
+
+def test_ended_sessions_and_old_failed_sign_ins_are_deleted_by_the_hourly_timer(client, seed, settings):
+    """The retention timer also deletes sessions begun over 30 days ago and failed sign-ins over a
+    day old (nothing reads them any more), even with the sightings' retention off; a current
+    session and today's failures stay, and the current session still opens the review queue."""
+    from challan import retention, users
+
+    login(client, *OFFICER)
+    with TestClient(create_app(settings)) as other:
+        other.post(
+            "/login", data={"username": "nobody", "password": "x" * 12, "csrf_token": csrf_token(other)}
+        )
+    age(settings, OfficerSession, "created_at", timedelta(days=31))
+    age(settings, LoginFailure, "at", timedelta(days=2))
+    login(client, *OFFICER)  # a fresh session beside the old one
+    with TestClient(create_app(settings)) as other:
+        other.post(
+            "/login", data={"username": "nobody", "password": "x" * 12, "csrf_token": csrf_token(other)}
+        )
+    assert (len(rows(settings, OfficerSession)), len(rows(settings, LoginFailure))) == (2, 2)
+
+    off = settings.model_copy(update={"sighting_retention_hours": 0})
+    timer = retention.PurgeTimer(get_engine(settings.database_url), off, every_s=3600, first_after_s=0.01)
+    timer.start()
+    try:
+        deadline = utcnow() + timedelta(seconds=30)
+        while len(rows(settings, OfficerSession)) > 1 and utcnow() < deadline:
+            time.sleep(0.05)
+    finally:
+        timer.stop()
+    [kept] = rows(settings, OfficerSession)
+    assert utcnow() - kept.created_at < timedelta(minutes=5)
+    [failure] = rows(settings, LoginFailure)
+    assert utcnow() - failure.at < timedelta(minutes=5)
+    assert client.get("/officer/review").status_code == 200
+    with Session(get_engine(settings.database_url)) as session:
+        assert users.housekeep(session) == {"sessions": 0, "login_failures": 0}
+
+
+def test_a_session_longer_than_it_is_kept_is_refused():
+    with pytest.raises(ValueError, match="session_hours"):
+        PortalSettings(session_hours=24 * 31)
