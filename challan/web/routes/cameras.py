@@ -1,6 +1,7 @@
 """The officers' cameras page: each live camera's health as `anpr watch` last wrote it (last frame,
-frames a second, lag, frames dropped, reconnects, vehicles, violations, last error), refreshed every
-few seconds. The health files are read from PortalSettings.watch_state (ANPR_WATCH_STATE)."""
+frames a second, lag, frames dropped, reconnects, vehicles, violations, last error; for an edge
+camera sending to the hub, its outbox), refreshed every few seconds. The health files are read from
+PortalSettings.watch_state (ANPR_WATCH_STATE)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ from challan.web.deps import PageOfficer, SettingsDep
 router = APIRouter(prefix="/officer", include_in_schema=False)
 
 REFRESH_S = 5
+BACKLOG_S = 60.0  # an edge camera whose oldest unsent event is older than this needs a look
+
+
+def troubled(camera: dict) -> bool:
+    """Silent, reconnecting, or (an edge camera) with events waiting over a minute for the hub or
+    the hub refusing them."""
+    waited = camera.get("queued_age_s")
+    return (
+        camera["status"] in ("silent", "reconnecting")
+        or bool(camera.get("hub_error"))
+        or bool(camera.get("queued") and waited is not None and waited > BACKLOG_S)
+    )
 
 
 @router.get("/cameras")
@@ -28,6 +41,8 @@ def cameras_page(request: Request, settings: SettingsDep, officer: PageOfficer) 
         "cameras": cameras,
         "refresh_s": REFRESH_S,
         "silent_after_s": SILENT_AFTER_S,
-        "troubled": sum(c["status"] in ("silent", "reconnecting") for c in cameras),
+        "troubled": sum(troubled(c) for c in cameras),
+        # anpr watch --hub cameras: their outbox (events queued for the hub, sent, why not sent)
+        "to_hub": any(c.get("queued") is not None for c in cameras),
     }
     return views.render(request, "cameras.html", context)

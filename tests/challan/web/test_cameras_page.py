@@ -36,6 +36,35 @@ def watched(settings, tmp_path):
     return settings.model_copy(update={"watch_state": state})
 
 
+def test_an_edge_cameras_outbox_is_shown_and_a_backlog_needs_a_look(watched, seed):
+    """anpr watch --hub cameras write their outbox to their health: queued, since when, sent, the
+    hub's refusal. A backlog over a minute, or a hub error, counts the camera as needing a look."""
+    from fastapi.testclient import TestClient
+
+    from challan.web.app import create_app
+
+    waiting = Health(
+        "EDGE-CAM",
+        site_id="LHR-REGAL-01",
+        status="running",
+        fps=9.0,
+        last_frame_at=datetime.now(UTC).isoformat(),
+        queued=12,
+        queued_since=(datetime.now(UTC) - timedelta(seconds=300)).isoformat(),
+        sent=503,
+        hub_error="unreachable: connection refused",
+    )
+    waiting.write(watched.watch_state)
+    with TestClient(create_app(watched), base_url="http://testserver") as client:
+        login(client, *OFFICER)
+        text = client.get("/officer/cameras").text
+    assert "To the hub" in text
+    assert "12 queued, oldest 30" in text and "503 sent" in text  # 300 s, and a second or two more
+    assert "hub: unreachable: connection refused" in text
+    assert "2 need a look" in text  # the reconnecting one and the edge camera
+    assert "records here" in text  # the cameras that record to a database say so
+
+
 def test_officers_see_each_camera_and_visitors_nothing(watched, seed):
     from fastapi.testclient import TestClient
 
