@@ -49,6 +49,7 @@ def run_footage(
     on_start: Callable[[str, int | None], None] | None = None,
     on_frame: Callable[[], None] | None = None,
     on_event: Callable[[JudgedEvent, list[int | None]], None] | None = None,
+    tip_off=None,  # without the records (anpr watch --hub): reads sent as they settle (uplink.Tipoff)
 ) -> JobSummary:
     """Detect, track, read, judge and record one video (file, folder of frames or stream). Bad input
     (site file, video) raises AnprError before any model loads, and a records database that cannot
@@ -106,6 +107,9 @@ def run_footage(
         lookout = Lookout(db, loaded, out / "evidence", webhook)
         lookout.attach(processor)
         lookout.start()
+    elif tip_off is not None:  # the hub checks the read for alerts as it settles
+        lookout = tip_off
+        lookout.attach(processor)
     recorder = Recorder(db, lookout) if store else None
     frames = vehicles = violations = 0
     if on_start:

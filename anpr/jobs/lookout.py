@@ -114,18 +114,33 @@ class Lookout:
         if track is None or self.processor is None:
             return ()
         if track.id not in self.images:
-            read = event.plate if event.plate and event.plate.text else vote_plate(track.reads, "auto")
-            crop = track.crops.get(read.text, (0.0, None))[1] if read and read.text else None
-            config = self.site.config
-            self.images[track.id] = write_evidence(
+            self.images[track.id] = settled_images(
                 self.evidence_dir,
-                event,
-                track.keyframes,
-                crop,
-                self.site.start_time,
+                self.site,
                 self.processor.fps,
-                config.site.name,
-                config.speed.limit_kmh,
+                event,
+                track,
                 [f"{kind} alert" for kind in kinds],
             )
         return self.images[track.id]
+
+
+def settled_images(
+    folder: Path, site: Site, fps: float, event: VehicleEvent, track: Track, labels: list[str]
+) -> tuple[Evidence, ...]:
+    """The vehicle and its plate as seen so far (its key frames, the crop of its read), written as
+    evidence is, with `labels` in the data bar: for an alert raised before the vehicle has left."""
+    read = event.plate if event.plate and event.plate.text else vote_plate(track.reads, "auto")
+    crop = track.crops.get(read.text, (0.0, None))[1] if read and read.text else None
+    config = site.config
+    return write_evidence(
+        folder,
+        event,
+        track.keyframes,
+        crop,
+        site.start_time,
+        fps,
+        config.site.name,
+        config.speed.limit_kmh,
+        labels,
+    )

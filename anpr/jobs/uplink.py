@@ -14,24 +14,31 @@ the next start, or with `anpr send --hub URL --key KEY`, which delivers the same
 Keys: the hub issues one per camera (`anpr camera add ID --site SITE`). A camera's entry in the
 cameras file names the environment variable that holds it (`key_env:`), or holds it (`key:`);
 `--key` serves a file with one camera. A key is never printed: not in errors, not in the health.
-There is no local alert checking without a database: the hub checks what it takes in."""
+There is no local alert checking without a database: the hub checks what it takes in. So that an
+alert does not wait for the vehicle to leave the picture, a `Tipoff` posts each read the moment it
+settles, with the images so far, to POST /api/v1/ingest/sightings, straight from a thread of its
+own (not through the outbox: a tip-off late is worth nothing, and the event that follows raises any
+alert the tip-off could not)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mimetypes
 import os
+import queue
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from redis.backoff import ExponentialBackoff
 
 from anpr.errors import ConfigError
 from anpr.jobs.health import Health
-from anpr.jobs.hub import BACKOFF_CAP_S, Delivery, HubRefused, Outbox, OutboxUnreachable
+from anpr.jobs.hub import BACKOFF_CAP_S, KEY_HEADER, Delivery, HubRefused, Outbox, OutboxUnreachable
 
 EVENTS_FILE = "events.jsonl"  # in each segment folder: what the camera queued for the hub, in order
 DRAIN_S = 10.0  # at a stop, how long the deliverer may go on sending (within watch.STOP_GRACE_S)
@@ -224,3 +231,80 @@ class Uplink:
             self.health.queued = queued
             self.health.queued_since = oldest.isoformat(timespec="milliseconds") if oldest else None
         self.save_health()
+
+
+TIPOFF_PATH = "/api/v1/ingest/sightings"
+TIPOFF_TIMEOUT_S = 3.0
+TIPOFF_QUEUE = 32  # tip-offs waiting to be posted; beyond it the oldest go (their events follow)
+
+
+class Tipoff:
+    """Attached to a camera's VideoProcessor: each read that settles is posted to the hub at once
+    (the provisional event with the plate read and the images so far), for its alerts; best effort,
+    one try. A stand-in for anpr.jobs.lookout.Lookout on a box with no database."""
+
+    def __init__(self, target: HubTarget, key: str, site, evidence_dir: Path):
+        self.url, self.key, self.site = target.url.rstrip("/") + TIPOFF_PATH, key, site
+        self.evidence_dir = evidence_dir / "alerts"
+        self.processor = None
+        self.posted = self.failed = 0
+        self.latencies: list[float] = []  # seconds from the read settling to the hub's answer
+        self._queue: queue.Queue = queue.Queue(maxsize=TIPOFF_QUEUE)
+        self._thread = threading.Thread(target=self._post_all, name="tipoff", daemon=True)
+        self._thread.start()
+
+    def attach(self, processor) -> None:
+        self.processor = processor
+        processor.on_settled = self.on_settled
+
+    def on_settled(self, track, plate, time_s: float) -> None:
+        from anpr.jobs.lookout import settled_images
+
+        if plate is None or not plate.text or self.processor is None:
+            return
+        event = replace(self.processor.events.provisional(track), plate=plate)
+        images = settled_images(
+            self.evidence_dir, self.site, self.processor.fps, event, track, ["read settled"]
+        )
+        record = replace(event, evidence=images).to_json()
+        try:
+            self._queue.put_nowait((time.perf_counter(), record))
+        except queue.Full:  # the hub is slow: the oldest tip-off goes, its event will follow
+            with contextlib.suppress(queue.Empty):
+                self._queue.get_nowait()
+            self._queue.put_nowait((time.perf_counter(), record))
+
+    def frame_done(self) -> None:
+        pass
+
+    def close(self, wait_s: float = 2.0) -> None:
+        self._queue.put(None)
+        self._thread.join(wait_s)
+
+    def _post_all(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=TIPOFF_TIMEOUT_S, headers={KEY_HEADER: self.key}) as client:
+            while (item := self._queue.get()) is not None:
+                settled_at, record = item
+                try:
+                    self._post(client, record)
+                    self.posted += 1
+                    self.latencies.append(time.perf_counter() - settled_at)
+                except (httpx.HTTPError, OSError, ValueError):
+                    self.failed += 1  # the event that follows raises the alerts instead
+
+    def _post(self, client, record: dict) -> None:
+        files = [
+            (
+                "evidence",
+                (Path(e["path"]).name, Path(e["path"]).read_bytes(), mimetypes.guess_type(e["path"])[0]),
+            )
+            for e in record.get("evidence", [])
+        ]
+        data = {"event": json.dumps(record, ensure_ascii=False)}
+        response = (
+            client.post(self.url, data=data, files=files) if files else client.post(self.url, json=record)
+        )
+        if response.status_code >= 400:
+            raise ValueError(f"the hub answered {response.status_code}")

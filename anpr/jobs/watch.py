@@ -258,6 +258,11 @@ def run_camera(
             site = _live_site(load_site(spec.site))
             health.site_id = site.id
             segment = out / spec.id / site.start_time.strftime("%Y%m%dT%H%M%S")
+            tip_off = None
+            if hub is not None and key:
+                from anpr.jobs.uplink import Tipoff
+
+                tip_off = Tipoff(hub, key, site, segment / "evidence")
             run_footage(
                 spec.source,
                 spec.site,
@@ -269,6 +274,7 @@ def run_camera(
                 annotated=False,
                 on_frame=tick,
                 on_event=counted,
+                tip_off=tip_off,
             )
             health.error = None
         except AnprError as exc:

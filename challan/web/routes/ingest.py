@@ -8,10 +8,17 @@ refusal is one JSON object, {"detail": "the reason"}.
 A new event is checked for alerts as `anpr process` checks its own vehicles (challan.alerts: the
 hotlists, cloned plates, the registry, non-standard plates), in the transaction that stores it and
 with its evidence; once committed they are POSTed to ANPR_ALERT_WEBHOOK, and the officers' page
-streams them. A retried post is answered from the records and raises nothing again."""
+streams them. A retried post is answered from the records and raises nothing again.
+
+POST /api/v1/ingest/sightings takes a tip-off in the same form: a vehicle's read the moment it
+settles at the edge (`anpr watch --hub`), while the vehicle is still in view, with the images so
+far. Only its alerts are raised and stored, at once; its event follows when the vehicle leaves and
+raises none of them again (so an edge box's alerts reach the control room within seconds of the
+read, not after the vehicle has gone)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -21,13 +28,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from anpr.types import Evidence
 from challan import alerts, ingest
 from challan.cameras import DEFAULT_EVENTS_PER_MINUTE, camera_for_key
-from challan.models import Camera
+from challan.models import Alert, Camera
 from challan.web.ratelimit import RateLimiter, build_limiter
 from challan.web.schemas import Problem
 from challan.web.settings import PortalSettings
@@ -143,15 +151,7 @@ async def ingest_events(
     with `duplicate` when this camera's event (track_id, first_seen) was posted before."""
     engine: Engine = request.app.state.engine
     settings: PortalSettings = request.app.state.settings
-    camera = await run_in_threadpool(_camera, engine, x_api_key)
-    wait = await request.app.state.ingest_limits.check(camera)
-    if wait is not None:
-        raise HTTPException(
-            status_code=429,
-            detail=f"camera {camera.id} may post {camera.events_per_minute or DEFAULT_EVENTS_PER_MINUTE}"
-            f" events a minute; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    camera = await _limited_camera(request, x_api_key)
     text, files = await _body(request)
     try:
         event = ingest.parse_event(text)
@@ -160,11 +160,99 @@ async def ingest_events(
         )
     except ingest.IngestRefused as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    _hand_over(request, raised)
+    return JSONResponse(result.to_json(), status_code=200 if result.duplicate else 201)
+
+
+class TipoffAnswer(BaseModel):
+    alerts: list[dict]
+
+
+@router.post(
+    "/sightings",
+    status_code=201,
+    response_model=TipoffAnswer,
+    responses={
+        200: {"model": TipoffAnswer, "description": "Nothing new to raise (or raised before)"},
+        **{code: {"model": Problem, "description": text} for code, text in PROBLEMS.items() if code != 409},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": EVENT_SCHEMA},
+                "application/json": {"schema": {"type": "object", "description": "A read with no images"}},
+            },
+        }
+    },
+)
+async def ingest_sightings(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(description="The camera's key from `anpr camera add`")] = None,
+):
+    """A tip-off: a vehicle's read the moment it settles, while the vehicle is still in view (`anpr
+    watch --hub` sends one), in the event's JSON with the images written so far. It is checked for
+    alerts at once, and they are stored with those images and POSTed to the webhook; nothing else is
+    recorded (the event follows when the vehicle leaves, and raises no alert twice). 201 with the
+    alerts raised; 200 when none (or none new: a retried tip-off raises nothing again)."""
+    engine: Engine = request.app.state.engine
+    settings: PortalSettings = request.app.state.settings
+    camera = await _limited_camera(request, x_api_key)
+    text, files = await _body(request)
+    try:
+        event = ingest.parse_event(text)
+        raised = await run_in_threadpool(
+            _tip_off, engine, camera.id, event, files, Path(settings.evidence_dir)
+        )
+    except ingest.IngestRefused as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+    _hand_over(request, raised)
+    return JSONResponse({"alerts": raised}, status_code=201 if raised else 200)
+
+
+async def _limited_camera(request: Request, key: str | None) -> Camera:
+    """The key's camera (401 otherwise), within its posts-a-minute limit (429 otherwise)."""
+    camera = await run_in_threadpool(_camera, request.app.state.engine, key)
+    wait = await request.app.state.ingest_limits.check(camera)
+    if wait is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"camera {camera.id} may post {camera.events_per_minute or DEFAULT_EVENTS_PER_MINUTE}"
+            f" events a minute; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    return camera
+
+
+def _hand_over(request: Request, raised: list[dict]) -> None:
     webhook: Webhook | None = request.app.state.alert_webhook
     if webhook is not None:
         for alert in raised:
             webhook.send(alert)  # committed: handed over (a thread of the webhook's own posts them)
-    return JSONResponse(result.to_json(), status_code=200 if result.duplicate else 201)
+
+
+def _tip_off(
+    engine: Engine, camera_id: str, event: ingest.EventIn, files: list[bytes], root: Path
+) -> list[dict]:
+    """The alerts a settled read raises, with its images stored as an event's are; committed."""
+    with Session(engine, expire_on_commit=False) as session:
+        camera = session.get(Camera, camera_id)
+        assert camera is not None  # cameras are never deleted
+        if event.site_id != camera.site_id:
+            raise ingest.IngestRefused(
+                403,
+                f"this key is camera {camera.id}'s at site {camera.site_id}; the read is from "
+                f"{event.site_id}",
+            )
+        ingest.check_files(event, files)
+        evidence = ingest.store_files(event, files, root=root)
+        try:
+            raised = raise_alerts(session, camera=camera, event=event, evidence=evidence)
+            session.commit()
+        except IntegrityError:  # the same tip-off, or its event, stored these alerts meanwhile
+            session.rollback()
+            return []
+        return raised
 
 
 def _camera(engine: Engine, key: str | None) -> Camera:
@@ -229,7 +317,9 @@ def _record(
         try:
             result = ingest.ingest_event(session, camera=camera, event=event, files=files, evidence_root=root)
             raised = (
-                [] if result.duplicate else raise_alerts(session, camera=camera, event=event, result=result)
+                []
+                if result.duplicate
+                else raise_alerts(session, camera=camera, event=event, evidence=result.evidence)
             )
             session.commit()
             return result, raised
@@ -243,15 +333,25 @@ def _record(
 
 
 def raise_alerts(
-    session: Session, *, camera: Camera, event: ingest.EventIn, result: ingest.IngestResult
+    session: Session, *, camera: Camera, event: ingest.EventIn, evidence: Sequence[Evidence]
 ) -> list[dict]:
-    """The alerts a newly recorded event raises, stored (flushed, not committed) with the event's
-    evidence as the hub keeps it; seen at the event's last sight (the read settled by then)."""
-    judged = ingest.vehicle_event(event, result.evidence)
+    """The alerts a vehicle raises, stored (flushed, not committed) with its evidence as the hub
+    keeps it; seen at the event's last sight (the read settled by then). An alert its tip-off raised
+    already (POST /sightings, as the read settled) is not raised again when its event comes."""
+    judged = ingest.vehicle_event(event, evidence)
     # The camera's site's plate grammar, where its registration recorded one (non_standard_plate)
     region = str((camera.rules or {}).get("plate_region") or "auto")
     spotted = alerts.Spotted(judged, judged.last_seen, region)
     found = alerts.check(session, spotted)
+    if found:
+        raised_before = session.exec(
+            select(Alert.kind, Alert.plate).where(
+                Alert.site_id == judged.site_id,
+                Alert.track_id == judged.track_id,
+                Alert.first_seen == judged.first_seen,
+            )
+        ).all()
+        found = [r for r in found if (r.kind, r.plate) not in set(raised_before)]
     if not found:
         return []
     stored = alerts.store(session, spotted=spotted, raised=found, evidence=judged.evidence)

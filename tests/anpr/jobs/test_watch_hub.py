@@ -27,8 +27,9 @@ from anpr.jobs.hub import Outbox
 from anpr.jobs.uplink import EVENTS_FILE, HubTarget, Uplink, camera_keys
 from anpr.jobs.watch import load_cameras
 from anpr.weights import PROJECT_ROOT
+from challan import hotlists
 from challan.db import get_engine
-from challan.models import EvidenceFile, IngestReceipt
+from challan.models import Alert, EvidenceFile, IngestReceipt
 from challan.web.settings import PortalSettings
 from tests.challan.conftest import _forget
 from tests.challan.web.ingest_support import (
@@ -405,3 +406,57 @@ def test_watch_sends_a_live_camera_to_the_hub_through_outages_and_restarts(
         assert received(hub_db) == queued(everything)  # each once, in the order queued
     assert outbox.pending() == 0 and not any(p.is_file() for p in spool.rglob("*"))
     assert health()["sent"] == len(everything) - sent_before  # the second run's: the kept ones and its own
+
+
+@pytest.mark.slow
+def test_a_hotlisted_plate_is_alerted_as_its_read_settles_not_when_the_car_has_gone(
+    hub_db, hub_settings, redis_url, outboxes, tmp_path, capsys, monkeypatch
+):
+    """The real command with the hub up: a car of the clip whose plate is on a hotlist is tipped off
+    to the hub the moment its read settles (POST /api/v1/ingest/sightings), so its alert is stored
+    before its event arrives, and once."""
+    key = add_camera(capsys, monkeypatch, hub_db, "REGAL-TIP")
+    with Session(get_engine(hub_db)) as session:
+        hotlists.add_entry(session, plate="WBL255", list_name="stolen", reason="FIR 7/26", actor="test")
+        session.commit()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cameras = _cameras(
+        tmp_path, f"id: REGAL-TIP, source: {CLIP}, site: {SITE_FILE}, loop: true, key_env: TIP_KEY"
+    )
+    out, spool = tmp_path / "out", tmp_path / "spool"
+    outboxes.append(Outbox(hub=base, key=key, redis_url=redis_url, spool=spool))
+    command = [ANPR, "watch", str(cameras), "--hub", base, "--broker", redis_url, "--spool", str(spool)]
+    command += ["--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TIP_KEY": key}
+    env.pop("ANPR_DATABASE_URL", None)
+
+    def alerted_and_recorded() -> list[tuple[Alert, IngestReceipt]]:
+        with Session(get_engine(hub_db)) as session:
+            return list(
+                session.exec(
+                    select(Alert, IngestReceipt).where(
+                        Alert.plate == "WBL255",
+                        col(IngestReceipt.track_id) == col(Alert.track_id),
+                        col(IngestReceipt.first_seen) == col(Alert.first_seen),
+                    )
+                )
+            )
+
+    with hub_server(hub_settings, port=port):
+        watcher = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for("WBL255 alerted and its event recorded", lambda: bool(alerted_and_recorded()), 240, 0.5)
+            watcher.send_signal(signal.SIGTERM)
+            _, err = watcher.communicate(timeout=90)
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+        assert watcher.returncode == 0, err
+    pairs = alerted_and_recorded()
+    with Session(get_engine(hub_db)) as session:
+        vehicles = session.exec(select(Alert.track_id, Alert.first_seen).where(Alert.plate == "WBL255")).all()
+    assert len(vehicles) == len(set(vehicles))  # one alert a vehicle, though tipped off and then posted
+    alert, receipt = pairs[0]
+    assert alert.raised_at < receipt.received_at  # in before the car's event: as its read settled
+    assert any(e["kind"] == "plate_crop" for e in alert.evidence)  # with the plate as read then

@@ -36,7 +36,7 @@ def test_api_answers_as_its_schema_says(settings, seed, client):
     headers = bearer(client, *OFFICER)
     api = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(settings))
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 17  # ... and /api/v1/flow
+    assert len(operations) == 18  # ... /api/v1/flow and /api/v1/ingest/sightings
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
