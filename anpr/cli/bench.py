@@ -45,6 +45,23 @@ def _numbers(text: str, convert: Callable[[str], float], option: str, kind: str)
         raise typer.BadParameter(f"{option} must be {kind} separated by commas, got {text!r}") from None
 
 
+def _fold_part(fold: str | None, split: str):
+    """What `bench accuracy` reads: --split's half, or --fold's fold of the training half (with
+    --split left at its default); a one-line error for a bad fold."""
+    from anpr.lab.datasets import Fold
+
+    if fold is None:
+        return split
+    if split != "val":
+        raise typer.BadParameter(
+            "--fold picks a fold of the training half: leave --split out", param_hint="--fold"
+        )
+    try:
+        return Fold.parse(fold)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fold") from None
+
+
 @app.command()
 def accuracy(
     reader: ReaderOption = "auto",
@@ -57,11 +74,19 @@ def accuracy(
             "plate and measure: the misreads to look at."
         ),
     ] = None,
+    fold: Annotated[
+        str | None,
+        typer.Option(
+            metavar="I/K",
+            help="Instead of the validation half, fold I of K of the training half (such as 2/5): the "
+            "figure to decide on (docs/notes/validation-protocol.md), never a validation figure.",
+        ),
+    ] = None,
 ) -> None:
     """Exact plate reads per region and province, detection recall, confusions, calibration.
 
     Another copy of the sets, laid out the same way (labels.csv in each), is scored with
-    --datasets DIR --split all."""
+    --datasets DIR --split all. --fold I/K scores a fold of the training half instead."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -69,16 +94,19 @@ def accuracy(
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer
 
+    part = _fold_part(fold, split)
     if datasets is not None and not datasets.is_dir():
         raise typer.BadParameter(f"{datasets} is not a folder", param_hint="--datasets")
     root = datasets or _require_datasets()
-    recognizer = PlateRecognizer(reader=get_reader(reader))
-    count = plates_to_read(root, split)
+    count = plates_to_read(root, part)
     if not count:
-        raise typer.BadParameter(f"no labelled plates in {root} for --split {split}")
+        raise typer.BadParameter(
+            f"no labelled plates in {root} for {f'--fold {fold}' if fold else f'--split {split}'}"
+        )
+    recognizer = PlateRecognizer(reader=get_reader(reader))
     with Progress(transient=True) as progress:
         task = progress.add_task("benchmarking", total=count)
-        run = measure_accuracy(recognizer, split=split, root=root, progress=lambda: progress.advance(task))
+        run = measure_accuracy(recognizer, split=part, root=root, progress=lambda: progress.advance(task))
     print_accuracy(run, Console(), reads)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from anpr.errors import InputError
 from anpr.images import crop, load_image
-from anpr.lab.datasets import openalpr_photos, pk_crops
+from anpr.lab.datasets import Part, openalpr_photos, part_of, pk_crops
 from anpr.ocr.base import PlateReader
 from anpr.ocr.level import slanted, turned
 from anpr.pipeline import PLATE_PAD, PlateRecognizer
@@ -166,7 +166,7 @@ class OpenalprTallies:
 
 def bench_openalpr(
     recognizer: PlateRecognizer,
-    split: str = "val",
+    split: Part = "val",
     progress: Callable = lambda: None,
     root: Path | None = None,
 ):
@@ -175,7 +175,7 @@ def bench_openalpr(
     the same two crops read again with the region left to the reader (`auto`). A photo that cannot
     be read is skipped and named in `skipped`, not counted."""
     out = OpenalprTallies()
-    photos = [p for p in openalpr_photos(root) if split == "all" or p.split == split]
+    photos = part_of(openalpr_photos(root), split)
     for _, photo, image in loaded(photos, out.skipped, progress):
         groups, item = ["all", photo.region], f"{photo.path.parent.name}/{photo.path.name}"
         region = told_region(photo.region)
@@ -248,7 +248,7 @@ class PkTallies:
 
 def bench_pk(
     recognizer: PlateRecognizer,
-    split: str = "val",
+    split: Part = "val",
     progress: Callable = lambda: None,
     root: Path | None = None,
 ) -> PkTallies:
@@ -256,8 +256,8 @@ def bench_pk(
     to end: each crop pasted over the plate of a US car photo from the same split (pasted_plate; the
     sets hold no Pakistani car photos), found and read by the whole pipeline."""
     out = PkTallies()
-    cars = [p for p in openalpr_photos(root) if p.region == "us" and (split == "all" or p.split == split)]
-    items = [c for c in pk_crops(root) if (split == "all" or c.split == split) and c.legible]
+    cars = [p for p in part_of(openalpr_photos(root), split) if p.region == "us"]
+    items = [c for c in part_of(pk_crops(root), split) if c.legible]
     for index, item, image in loaded(items, out.skipped, progress):
         start = time.perf_counter()
         read = recognizer.read_plate_image(image, "pk")
@@ -426,9 +426,9 @@ def bench_tilt(
     instead, as a camera beside and above the road shows them (turned_plate). With a `recognizer`,
     each changed photo also goes through the whole pipeline (`openalpr_end_to_end`, corrected
     labels: read_end_to_end)."""
-    photos = [p for p in openalpr_photos() if split == "all" or p.split == split]
+    photos = part_of(openalpr_photos(), split)
     images = [load_image(p.path) for p in photos]
-    plates = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
+    plates = [c for c in part_of(pk_crops(), split) if c.legible]
     crops_ = [load_image(c.path) for c in plates]
     rows = []
     for degrees in angles:
@@ -476,11 +476,9 @@ def bench_resolution(
     shrunk photo also goes through the whole pipeline (`openalpr_end_to_end`, corrected labels; the
     plate must be found and read, see matched_plate): whether the detectors find a plate that small."""
     widest = max(widths)
-    photos = [
-        p for p in openalpr_photos() if (split == "all" or p.split == split) and p.box[2] - p.box[0] >= widest
-    ]
+    photos = [p for p in part_of(openalpr_photos(), split) if p.box[2] - p.box[0] >= widest]
     images = [load_image(p.path) for p in photos]
-    pk = [c for c in pk_crops() if (split == "all" or c.split == split) and c.legible]
+    pk = [c for c in part_of(pk_crops(), split) if c.legible]
     kept = [(c, image) for c, image in ((c, load_image(c.path)) for c in pk) if image.shape[1] >= widest]
     rows = []
     for width in (0, *widths):

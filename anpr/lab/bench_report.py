@@ -21,15 +21,15 @@ from anpr.lab.bench import (
     routing,
     write_reads,
 )
-from anpr.lab.datasets import LabelledPhoto, openalpr_photos, pk_crops
+from anpr.lab.datasets import Fold, LabelledPhoto, Part, openalpr_photos, part_of, pk_crops
 from anpr.pipeline import PlateRecognizer
 from anpr.types import UNCERTAIN_READ
 
 
-def plates_to_read(root: Path, split: str) -> int:
+def plates_to_read(root: Path, split: Part) -> int:
     """How many labelled plates the report reads: openalpr-dev photos and legible pk-plates-dev crops."""
-    photos = sum(1 for p in openalpr_photos(root) if split == "all" or p.split == split)
-    return photos + sum(1 for c in pk_crops(root) if (split == "all" or c.split == split) and c.legible)
+    photos = len(part_of(openalpr_photos(root), split))
+    return photos + sum(1 for c in part_of(pk_crops(root), split) if c.legible)
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,18 @@ class AccuracyRun:
     """Every labelled plate of one split read: what `print_accuracy` reports."""
 
     reader: str
-    split: str
+    split: Part
     photos: list[LabelledPhoto]
     openalpr: OpenalprTallies
     pk: PkTallies
 
 
 def measure_accuracy(
-    recognizer: PlateRecognizer, *, split: str, root: Path, progress: Callable[[], None] = lambda: None
+    recognizer: PlateRecognizer, *, split: Part, root: Path, progress: Callable[[], None] = lambda: None
 ) -> AccuracyRun:
-    """Read every labelled plate of `split` under `root` (progress() after each)."""
-    photos = [p for p in openalpr_photos(root) if split == "all" or p.split == split]
+    """Read every labelled plate of `split` (a half, "all" or a Fold) under `root` (progress() after
+    each)."""
+    photos = part_of(openalpr_photos(root), split)
     oa = bench_openalpr(recognizer, split, progress, root)
     pk = bench_pk(recognizer, split, progress, root)
     return AccuracyRun(recognizer.reader.name, split, photos, oa, pk)
@@ -57,7 +58,13 @@ def print_accuracy(run: AccuracyRun, console: Console, reads: Path | None = None
     """The report's tables and notes on `console`; with `reads`, every read also written to that CSV."""
     split, photos, oa, pk = run.split, run.photos, run.openalpr, run.pk
     crops, pipeline = oa.crops, oa.pipeline
-    table = Table(title=f"Exact plate reads, reader={run.reader}, split={split}")
+    if isinstance(split, Fold):  # said first and in the title: a fold figure is never a validation one
+        console.print(
+            f"[bold]Scored on {split}, NOT the validation half:[/] a figure for decisions on folds"
+            " (docs/notes/validation-protocol.md); never quote it as a validation figure."
+        )
+    where = f"{split} (not the validation half)" if isinstance(split, Fold) else f"split={split}"
+    table = Table(title=f"Exact plate reads, reader={run.reader}, {where}")
     columns = (
         "set",
         "group",

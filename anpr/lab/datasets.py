@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from anpr.plates.formats import normalise  # labels as the reader writes plates: A-Z, 0-9
 from anpr.settings import environment
@@ -41,6 +43,36 @@ def split_of(key: str) -> str:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """Fold `index` of `count` (1 to count) of the training half: a decision (a share, a constant)
+    is made by training without it and scoring on it, so that the validation half stays unread."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.count < 2:
+            raise ValueError(f"fold {self.index}/{self.count}: needs at least 2 folds")
+        if not 1 <= self.index <= self.count:
+            raise ValueError(f"fold {self.index}/{self.count}: the fold must be 1 to {self.count}")
+
+    @classmethod
+    def parse(cls, text: str) -> Fold:
+        """'I/K' (fold I of K); ValueError saying what is wrong."""
+        index, slash, count = text.partition("/")
+        if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+            raise ValueError(f"a fold is I/K, fold I of K (such as 2/5), not {text!r}")
+        return cls(int(index), int(count))
+
+    def __str__(self) -> str:
+        return f"fold {self.index}/{self.count} of the training half"
+
+
+# What a bench or the trainer reads: "train" or "val" (a half), "all", or a Fold of the training half.
+Part = str | Fold
+
+
+@dataclass(frozen=True)
 class LabelledPhoto:
     """A car photo with one labelled plate (openalpr-dev). `text` is the published label, `printed`
     what the plate shows (the same unless OPENALPR_ERRATA corrects it)."""
@@ -51,6 +83,7 @@ class LabelledPhoto:
     text: str
     split: str
     printed: str = ""
+    key: str = ""  # what split_of and folds_of hash: the image's name in the set
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,38 @@ class LabelledCrop:
     layout: str
     legible: bool
     split: str
+    key: str = ""  # what split_of and folds_of hash: registration and year, one per plate
+
+
+Labelled = TypeVar("Labelled", LabelledPhoto, LabelledCrop)
+
+
+def folds_of(items: Sequence[LabelledPhoto | LabelledCrop], count: int) -> dict[str, int]:
+    """The fold (1 to `count`) of each training-half key among `items` (a whole set, as
+    openalpr_photos or pk_crops gives it); validation keys are in none. Within each group (a region's
+    photos; the Pakistani plates, all photos of a plate one key) the keys are ordered by a SHA-1
+    salted apart from split_of's and dealt out in turn, so every fold holds an equal share of each
+    region, give or take one: hashing each key alone left 3-fold shares of the Brazilian photos at
+    7, 6 and 16. The same set gives the same folds on every machine (a pack of the training half too)."""
+    groups: dict[str, set[str]] = {}
+    for item in items:
+        if item.split == "train":
+            groups.setdefault(item.region if isinstance(item, LabelledPhoto) else "pk", set()).add(item.key)
+    folds, dealt = {}, 0
+    for _, keys in sorted(groups.items()):
+        for key in sorted(keys, key=lambda k: hashlib.sha1(f"fold/{k}".encode()).digest()):
+            folds[key] = dealt % count + 1
+            dealt += 1
+    return folds
+
+
+def part_of(items: list[Labelled], part: Part) -> list[Labelled]:
+    """The items of `part`: a half ("train", "val"), "all", or a Fold of the training half. Pass a
+    whole set (before any other filter): the folds are dealt over its training half."""
+    if isinstance(part, Fold):
+        folds = folds_of(items, part.count)
+        return [item for item in items if folds.get(item.key) == part.index]
+    return [item for item in items if part == "all" or item.split == part]
 
 
 def label_rows(labels: Path, columns: tuple[str, ...]) -> list[dict]:
@@ -116,6 +181,7 @@ def openalpr_photos(root: Path | None = None) -> list[LabelledPhoto]:
                 text,
                 split_of(row["image"]),
                 printed if published == text else text,
+                row["image"],
             )
         )
     return photos
@@ -129,6 +195,7 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
     columns = ("file", "series", "year", "number", "province", "layout", "legible")
     for row in label_rows(root / "labels.csv", columns):
         text = normalise((row["series"] or "") + (row["number"] or ""))
+        key = f"{text}/{row['year']}"
         crops.append(
             LabelledCrop(
                 root / row["file"],
@@ -137,7 +204,8 @@ def pk_crops(root: Path | None = None) -> list[LabelledCrop]:
                 row["province"],
                 row["layout"],
                 row["legible"].strip().lower() == "yes",
-                split_of(f"{text}/{row['year']}"),
+                split_of(key),
+                key,
             )
         )
     return crops

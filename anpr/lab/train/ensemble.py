@@ -136,10 +136,13 @@ def main(argv: list[str] | None = None) -> None:
         for name in (f"{MODEL_NAME}.onnx", "training.json"):
             if not (folder / name).is_file():
                 parser.error(f"{folder}: no {name} (train it with --out {folder} --work {folder})")
+    trainings = [json.loads((folder / "training.json").read_text()) for folder in args.members]
+    for folder, training in zip(args.members, trainings, strict=True):
+        if training["args"].get("hold_fold"):  # joining would read the validation half for a fold decision
+            parser.error(f"{folder}: trained holding out a fold, for decisions on folds; not joined")
     target = args.out / f"{MODEL_NAME}.onnx"
     args.out.mkdir(parents=True, exist_ok=True)
     onnx.save(join([folder / f"{MODEL_NAME}.onnx" for folder in args.members]), str(target))
-    trainings = [json.loads((folder / "training.json").read_text()) for folder in args.members]
     result = evaluate(CrnnReader(target, threads=1), val_items())
     result |= {
         "params": sum(t["params"] for t in trainings),

@@ -19,9 +19,9 @@ from typing import TypedDict
 
 import numpy as np
 
-from anpr.lab.datasets import shared_datasets
+from anpr.lab.datasets import Fold, shared_datasets
 from anpr.lab.train.ocr_data import US_DESIGN_SHARE, ValItem, detected_boxes, training_samples, val_items
-from anpr.lab.train.ocr_report import evaluate, line_accuracy, write_card
+from anpr.lab.train.ocr_report import VALIDATION_HALF, evaluate, line_accuracy, write_card
 from anpr.lab.train.pack import is_packed
 from anpr.lab.train.ppocr import BASES
 from anpr.lab.train.ppocr import build_model as build_ppocr
@@ -60,6 +60,8 @@ RECORDED_ARGS = (
     "detected_share",
     "tilt",
     "us_designs",
+    "folds",
+    "hold_fold",
     "seed",
     "device",
     "init",
@@ -73,6 +75,22 @@ def build(arch: str):
     from anpr.ocr.crnn import build_model
 
     return build_model()
+
+
+def held_fold(recorded: dict) -> Fold | None:
+    """The fold of the training half a run holds out, from its arguments (--folds, --hold-fold; as
+    training.json records them); None for a run on the whole half, scored on the validation half."""
+    index, count = recorded.get("hold_fold"), recorded.get("folds")
+    if index is None and count is None:
+        return None
+    if index is None or count is None:
+        raise ValueError("--folds and --hold-fold go together")
+    return Fold(index, count)
+
+
+def scored_on(fold: Fold | None) -> str:
+    """What a run's figures are measured on, in words (training.json's "scored_on")."""
+    return f"{fold}, held out of this run's training" if fold else VALIDATION_HALF
 
 
 def worker_seed(seed: int, worker: int) -> int:
@@ -92,6 +110,7 @@ def batches(
     detected_share: float = 0.0,
     tilt: float = 0.0,
     us_designs: float = US_DESIGN_SHARE,
+    hold: Fold | None = None,
 ):
     import torch
     from torch.utils.data import DataLoader, IterableDataset, get_worker_info
@@ -112,6 +131,7 @@ def batches(
                 detected_share=detected_share,
                 tilt=tilt,
                 us_designs=us_designs,
+                hold=hold,
             )
 
     def collate(samples):
@@ -234,8 +254,15 @@ def train(args: argparse.Namespace) -> dict:
         optimiser.load_state_dict(state["optimiser"])
         step, history, seconds = state["step"], state["history"], state["seconds"]
         log.info("resumed at step %d after %.1f minutes", step, seconds / 60)
-    items = val_items()
-    if not items:
+    fold = held_fold(vars(args))
+    items = val_items(fold)
+    if fold:
+        log.info(
+            "holding out %s (%d plates): every score of this run is on it, not the validation half",
+            fold,
+            len(items),
+        )
+    elif not items:
         log.info("no held-back validation half here: training unvalidated (run --report-only where it is)")
     detected = None
     if args.detected_share > 0 and is_packed(shared_datasets()):
@@ -256,6 +283,7 @@ def train(args: argparse.Namespace) -> dict:
         args.detected_share,
         args.tilt,
         args.us_designs,
+        fold,
     )
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     started, losses = time.time() - seconds, []
@@ -296,6 +324,7 @@ def train(args: argparse.Namespace) -> dict:
         "train_minutes": round((time.time() - started) / 60, 1),
         "steps_done": step,
         "history": history,
+        "scored_on": scored_on(fold),
         "args": {k: getattr(args, k) for k in RECORDED_ARGS},
     }
     (work / "training.json").write_text(json.dumps(training, indent=1))
@@ -303,11 +332,18 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def report(args: argparse.Namespace) -> dict:
-    """Evaluate the exported ONNX model in --out on the val splits; write result.json and the card."""
+    """Evaluate the exported ONNX model in --out on the val splits (or on the fold its training
+    held out, as training.json records it); write result.json and the card."""
     name, prepare = ARCHES[args.arch]["name"], ARCHES[args.arch]["prepare"]
     onnx_path = Path(args.out) / f"{name}.onnx"
     training = json.loads((Path(args.work) / "training.json").read_text())
-    result = evaluate(CrnnReader(onnx_path, threads=1, prepare=prepare), val_items())
+    fold = held_fold(training["args"])
+    if held_fold(vars(args)) not in (None, fold):  # a fold run's score is on its own fold only
+        raise SystemExit(
+            f"error: this model was trained holding out {fold or 'no fold'}, not {held_fold(vars(args))}"
+        )
+    result = evaluate(CrnnReader(onnx_path, threads=1, prepare=prepare), val_items(fold))
+    result["scored_on"] = scored_on(fold)
     result |= training | {"sha256": sha256_of(onnx_path), "bytes": onnx_path.stat().st_size}
     (Path(args.work) / "result.json").write_text(json.dumps(result, indent=1))
     if args.arch == "crnn":
@@ -365,6 +401,17 @@ def main(argv: list[str] | None = None) -> None:
         help="share of synthetic plates from the US designs of issue #28 (state and slogan lines,"
         " frames, vanity and stacked plates, 60-130 px wide); 0 for the stream as before them",
     )
+    parser.add_argument(
+        "--folds",
+        type=int,
+        help="with --hold-fold: split the training half into this many folds (anpr.lab.datasets.folds_of)",
+    )
+    parser.add_argument(
+        "--hold-fold",
+        type=int,
+        help="leave this fold (1 to --folds) of the real training half out of training and score the run"
+        " on it instead of the validation half (training.json's scored_on says so); for decisions",
+    )
     parser.add_argument("--val-every", type=int, default=1000)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on shared cores)")
@@ -389,6 +436,10 @@ def main(argv: list[str] | None = None) -> None:
         "--report-only", action="store_true", help="re-evaluate the model in --out, rewrite the card"
     )
     args = parser.parse_args(argv)
+    try:
+        held_fold(vars(args))
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.bf16 is None:
         args.bf16 = args.device != "cpu" or native_bf16()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

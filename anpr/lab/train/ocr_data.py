@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from anpr import images
-from anpr.lab.datasets import openalpr_photos, pk_crops
+from anpr.lab.datasets import Fold, openalpr_photos, part_of, pk_crops
 from anpr.ocr.crnn import ALPHABET
 from anpr.ocr.level import turned
 from anpr.ocr.lines import line_strips, model_input, to_grey
@@ -64,19 +64,24 @@ Box = tuple[int, int, int, int]
 
 
 def real_items(
-    split: str, detected: dict[str, Box] | None = None
+    split: str, detected: dict[str, Box] | None = None, hold: Fold | None = None
 ) -> tuple[list[tuple[np.ndarray, Box, str, Box | None]], list[PlateItem]]:
     """Real data of one split: openalpr (photo, labelled box, text, the pipeline's detected box or
-    None) kept whole so that training can cut the plate from the photo, and pk crops as PlateItems."""
+    None) kept whole so that training can cut the plate from the photo, and pk crops as PlateItems.
+    A `hold` fold of the training half is left out (it is what the run is scored on)."""
+    every_photo, every_crop = openalpr_photos(), pk_crops()
+    held: set[str] = set()
+    if hold:
+        held = {p.key for p in part_of(every_photo, hold)} | {c.key for c in part_of(every_crop, hold)}
     photos = []
-    for photo in openalpr_photos():
-        if photo.split == split:
+    for photo in part_of(every_photo, split):
+        if photo.key not in held:
             image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
             assert image is not None, f"cannot read {photo.path}"
             photos.append((image, photo.box, photo.printed, (detected or {}).get(photo.path.name)))
     crops = []
-    for crop in pk_crops():
-        if crop.split == split:
+    for crop in part_of(every_crop, split):
+        if crop.key not in held:
             series_len = len(crop.text) - len(crop.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             grey = cv2.imread(str(crop.path), cv2.IMREAD_GRAYSCALE)
             assert grey is not None, f"cannot read {crop.path}"
@@ -84,44 +89,43 @@ def real_items(
     return photos, crops
 
 
-def val_items() -> list[ValItem]:
+def val_items(fold: Fold | None = None) -> list[ValItem]:
     """The validation splits as the reader will see them: openalpr cropped by the labelled box,
-    pk crops as they are."""
+    pk crops as they are. With a `fold`, that fold of the training half instead (a run that held
+    it out of training is scored on it)."""
     out = []
-    for photo in openalpr_photos():
-        if photo.split == "val":
-            x1, y1, x2, y2 = photo.box
-            image = cv2.imread(str(photo.path))
-            assert image is not None, f"cannot read {photo.path}"
-            out.append(
-                ValItem(
-                    image[y1:y2, x1:x2],
-                    photo.text,
-                    None,
-                    "one-line",
-                    (photo.text,),
-                    f"openalpr-dev/{photo.region}",
-                    photo.region,
-                    photo.printed,
-                )
+    for photo in part_of(openalpr_photos(), fold or "val"):
+        x1, y1, x2, y2 = photo.box
+        image = cv2.imread(str(photo.path))
+        assert image is not None, f"cannot read {photo.path}"
+        out.append(
+            ValItem(
+                image[y1:y2, x1:x2],
+                photo.text,
+                None,
+                "one-line",
+                (photo.text,),
+                f"openalpr-dev/{photo.region}",
+                photo.region,
+                photo.printed,
             )
-    for crop in pk_crops():
-        if crop.split == "val":
-            series_len = len(crop.text) - len(crop.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-            lines = pk_lines(crop.text, crop.year, crop.layout, series_len)
-            bgr = cv2.imread(str(crop.path))
-            assert bgr is not None, f"cannot read {crop.path}"
-            out.append(
-                ValItem(
-                    bgr,
-                    crop.text,
-                    crop.year,
-                    crop.layout,
-                    lines,
-                    "pk-plates-dev",
-                    "pk",
-                )
+        )
+    for crop in part_of(pk_crops(), fold or "val"):
+        series_len = len(crop.text) - len(crop.text.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        lines = pk_lines(crop.text, crop.year, crop.layout, series_len)
+        bgr = cv2.imread(str(crop.path))
+        assert bgr is not None, f"cannot read {crop.path}"
+        out.append(
+            ValItem(
+                bgr,
+                crop.text,
+                crop.year,
+                crop.layout,
+                lines,
+                "pk-plates-dev",
+                "pk",
             )
+        )
     return out
 
 
@@ -330,14 +334,16 @@ def training_samples(
     detected_share: float = 0.0,
     tilt: float = 0.0,
     us_designs: float = US_DESIGN_SHARE,
+    hold: Fold | None = None,
 ) -> Iterator[tuple[np.ndarray, list[int]]]:
     """Endless (model input, label) pairs: synthetic plates from the pool and the real training
     splits, oversampled to `real_share` of the samples, all freshly augmented; `prepare` turns a
     grey line strip into the model's input. An openalpr photo with a `detected` box (detected_boxes)
     is cut there, with the pipeline's margin, in `detected_share` of its draws. `us_designs` is the
-    share of synthetic plates drawn from the US designs (0: the stream as before them)."""
+    share of synthetic plates drawn from the US designs (0: the stream as before them). A `hold`
+    fold of the training half is left out of the real samples (None: the whole half)."""
     rng = np.random.default_rng(seed)
-    photos, crops = real_items("train", detected)
+    photos, crops = real_items("train", detected, hold)
     if real_share > 0 and not (photos or crops):
         from anpr.errors import InputError
 

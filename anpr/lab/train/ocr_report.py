@@ -51,7 +51,7 @@ thread + 1 data process, two cores shared with other jobs). `make train-ocr` run
 | --- | ---: | ---: | ---: | --- |
 {member_rows}
 
-## Validation (held-back splits, never trained on)
+## {scored_heading}
 Exact read: text equal to the label and, for a Pakistani plate with a printed year, the year too.
 openalpr-dev crops are the labelled boxes; pk-plates-dev crops are the files. Each set is read with
 its region hint (us, eu, br, pk), as `anpr bench` does; with region "auto" everywhere the overall
@@ -162,6 +162,17 @@ def evaluate(reader: CrnnReader, items: list[ValItem]) -> dict:
     }
 
 
+# What a run is scored on unless it held a fold of the training half out (training.json's "scored_on").
+VALIDATION_HALF = "the validation half"
+
+
+def scored_heading(result: dict, heading: str = "Validation (held-back splits, never trained on)") -> str:
+    """The card's heading over its measured figures: `heading` for the validation half; for a run
+    scored on a held-out fold, one that no reader can take for a validation figure."""
+    scored_on = result.get("scored_on", VALIDATION_HALF)
+    return heading if scored_on == VALIDATION_HALF else f"Scored on {scored_on}: NOT the validation half"
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 
@@ -178,6 +189,8 @@ def member_command(training: dict) -> str:
     tilt = getattr(args, "tilt", 0.0)
     detected += f" --tilt {tilt}" if tilt else ""
     detected += f" --us-designs {getattr(args, 'us_designs', 0.0)}"  # earlier runs: 0
+    if getattr(args, "hold_fold", None):
+        detected += f" --folds {args.folds} --hold-fold {args.hold_fold}"
     return (
         f"python -m anpr.lab.train.ocr{f' --arch {arch}' if arch != 'crnn' else ''} --out OUT "
         f"--steps {args.steps} --minutes {getattr(args, 'minutes', None)} --batch {args.batch} "
@@ -240,5 +253,6 @@ def write_card(result: dict, path: Path, members: list[dict]) -> None:
             mb=result["bytes"] / 1e6,
             notes=kept_notes(path),
             auto_percent=_percent(result.get("overall_region_auto")),
+            scored_heading=scored_heading(result),
         )
     )

@@ -210,7 +210,7 @@ AdamW, one-cycle learning rate:
 | ---: | ---: | ---: | ---: | ---: |
 {history_rows}
 
-## Validation (held-back splits, never trained on), this model alone
+## {scored_heading}, this model alone
 Exact read as in `plate-reader-crnn.md` (text, and the year of a Pakistani plate that prints one;
 "labels corrected" against what the photo shows where a published label is plainly wrong).
 
@@ -237,7 +237,7 @@ Misreads of this model alone:
 def write_card(result: dict, path) -> None:
     """The model card of a fine-tuned line model from its evaluation and training record; a
     hand-written '## Notes' section already in the card is kept."""
-    from anpr.lab.train.ocr_report import _percent, kept_notes, member_command, result_tables
+    from anpr.lab.train.ocr_report import _percent, kept_notes, member_command, result_tables, scored_heading
 
     args = result["args"]
     history_rows = "\n".join(
@@ -250,6 +250,7 @@ def write_card(result: dict, path) -> None:
         CARD.format(
             **result_tables(result),
             name=path.stem,
+            scored_heading=scored_heading(result),
             base_words=base.words,
             classes=base.classes,
             mb=result["bytes"] / 1e6,

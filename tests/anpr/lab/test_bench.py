@@ -316,3 +316,45 @@ def test_the_end_to_end_check_finds_the_plate_where_the_bench_moved_it(datasets)
     assert held[3] - held[1] > photo.box[3] - photo.box[1] + 20  # the box grew to hold the slant
     assert read_end_to_end(recognizer, view, photo, held)
     assert not read_end_to_end(recognizer, view, photo, (0, 0, 10, 10))
+
+
+def test_a_fold_bench_reads_that_fold_of_the_training_half_and_says_so(datasets):
+    """`anpr bench accuracy --fold I/K` reads fold I of the training half, the K folds together the
+    whole half and nothing of the validation half; its report says first that it is no validation
+    figure. No models: the selection and an empty run's report."""
+    from rich.console import Console
+
+    from anpr.lab.bench import OpenalprTallies, PkTallies
+    from anpr.lab.bench_report import AccuracyRun, plates_to_read, print_accuracy
+    from anpr.lab.datasets import Fold, openalpr_photos, part_of
+
+    sizes = [plates_to_read(datasets, Fold(k, 3)) for k in (1, 2, 3)]
+    assert min(sizes) > 0 and sum(sizes) == plates_to_read(datasets, "train")
+    photos = part_of(openalpr_photos(datasets), Fold(1, 3))
+    assert photos and all(p.split == "train" for p in photos)
+    console = Console(record=True, width=200)
+    print_accuracy(AccuracyRun("crnn", Fold(1, 3), photos, OpenalprTallies(), PkTallies()), console)
+    text = console.export_text()
+    assert text.startswith("Scored on fold 1/3 of the training half, NOT the validation half")
+    assert "fold 1/3 of the training half (not the validation half)" in text  # the table's title
+    console = Console(record=True, width=200)
+    print_accuracy(AccuracyRun("crnn", "val", [], OpenalprTallies(), PkTallies()), console)
+    assert "split=val" in console.export_text() and "NOT" not in console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--fold", "6/5"), "must be 1 to 5"),
+        (("--fold", "2"), "I/K"),
+        (("--fold", "2/5", "--split", "all"), "leave --split out"),
+    ],
+)
+def test_bench_accuracy_refuses_a_bad_fold_with_exit_2(argv, message):
+    import re
+
+    from tests.anpr.cli.test_common import run
+
+    result = run("bench", "accuracy", *argv)
+    assert result.returncode == 2 and message in re.sub(r"[\s│]+", " ", result.stderr)
+    assert "Traceback" not in result.stderr

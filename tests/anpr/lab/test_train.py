@@ -241,3 +241,63 @@ def test_a_pack_holds_the_training_half_only_and_trains_sample_for_sample_the_sa
         pack.main([str(tmp_path / "elsewhere"), "--datasets", str(tmp_path / "no-sets")])
     with pytest.raises(SystemExit, match="these sets are a pack"):
         ocr.main(["--out", str(tmp_path / "m"), "--work", str(tmp_path / "m"), "--detected-share", "0.5"])
+
+
+def test_holding_a_fold_out_leaves_exactly_its_real_items_out_and_scores_on_them(datasets, monkeypatch):
+    """--hold-fold: the fold's photos and crops leave the training stream and become what the run is
+    scored on; without it the real training items are the whole half, in the order they always were
+    (the stream draws them by index, so the order is the stream)."""
+    from anpr.lab.datasets import Fold, part_of, pk_crops
+    from anpr.lab.train.ocr_data import real_items, val_items
+
+    monkeypatch.setenv("ANPR_DATASETS", str(datasets))
+    fold = Fold(2, 5)
+    photos, crops = real_items("train")
+    assert [(box, text) for _, box, text, _ in photos] == [
+        (p.box, p.printed) for p in openalpr_photos() if p.split == "train"
+    ]
+    every_crop = [c for c in pk_crops() if c.split == "train"]
+    assert len(crops) == len(every_crop)
+    assert all(c.text.endswith(item.lines[-1]) for c, item in zip(every_crop, crops, strict=True))
+    kept_photos, kept_crops = real_items("train", hold=fold)
+    held_photos, held_crops = part_of(openalpr_photos(), fold), part_of(pk_crops(), fold)
+    assert held_photos and held_crops
+    assert len(kept_photos) == len(photos) - len(held_photos) and len(kept_crops) == len(crops) - len(
+        held_crops
+    )
+    assert {box for _, box, _, _ in kept_photos}.isdisjoint({p.box for p in held_photos})
+    scored = val_items(fold)
+    assert [i.text for i in scored] == [p.text for p in held_photos] + [c.text for c in held_crops]
+    assert all(item.split == "train" for item in (*held_photos, *held_crops))
+
+
+def test_the_fold_options_go_together():
+    for argv in (["--hold-fold", "2"], ["--folds", "5"], ["--folds", "5", "--hold-fold", "6"]):
+        with pytest.raises(SystemExit) as stopped:
+            ocr.main(["--report-only", *argv])
+        assert stopped.value.code == 2
+
+
+@pytest.mark.slow
+def test_a_fold_run_says_it_was_scored_on_its_fold_and_is_not_joined(datasets, tmp_path, monkeypatch):
+    from anpr.lab.datasets import Fold, part_of, pk_crops
+
+    monkeypatch.setenv("ANPR_DATASETS", str(datasets))
+    member = tmp_path / "member"
+    common = ("--out", str(member), "--work", str(member))
+    ocr.main([*common, "--steps", "2", "--batch", "4", "--workers", "0", "--folds", "5", "--hold-fold", "2"])
+    training = json.loads((member / "training.json").read_text())
+    assert training["scored_on"] == "fold 2/5 of the training half, held out of this run's training"
+    assert (training["args"]["folds"], training["args"]["hold_fold"]) == (5, 2)
+    result = json.loads((member / "result.json").read_text())
+    fold = Fold(2, 5)
+    assert result["accuracy"]["openalpr-dev"]["plates"] == len(part_of(openalpr_photos(), fold))
+    assert result["accuracy"]["pk-plates-dev"]["plates"] == len(part_of(pk_crops(), fold))
+    card = (member / f"{MODEL_NAME}.md").read_text()
+    assert "## Scored on fold 2/5 of the training half" in card and "NOT the validation half" in card
+    assert "--folds 5 --hold-fold 2" in card
+    with pytest.raises(SystemExit, match="holding out fold 2/5 of the training half, not fold 3/5"):
+        ocr.main([*common, "--report-only", "--folds", "5", "--hold-fold", "3"])
+    with pytest.raises(SystemExit):
+        ensemble.main(["--out", str(tmp_path / "models"), str(member)])
+    assert not (tmp_path / "models" / f"{MODEL_NAME}.onnx").exists()
