@@ -271,7 +271,7 @@ class Tipoff:
             self._queue.put_nowait((time.perf_counter(), record))
         except queue.Full:  # the hub is slow: the oldest tip-off goes, its event will follow
             with contextlib.suppress(queue.Empty):
-                self._queue.get_nowait()
+                self._discard(self._queue.get_nowait()[1])
             self._queue.put_nowait((time.perf_counter(), record))
 
     def frame_done(self) -> None:
@@ -293,6 +293,17 @@ class Tipoff:
                     self.latencies.append(time.perf_counter() - settled_at)
                 except (httpx.HTTPError, OSError, ValueError):
                     self.failed += 1  # the event that follows raises the alerts instead
+                self._discard(record)
+
+    def _discard(self, record: dict) -> None:
+        """The tip-off's own images, once posted (or not): the hub keeps what an alert needs, and
+        the edge keeps its events' evidence; written for every settled read, they would fill the
+        box's disk (about 250 MB an hour for a busy camera)."""
+        folder = self.evidence_dir.resolve()
+        for item in record.get("evidence", []):
+            path = Path(item["path"]).resolve()
+            if path.is_relative_to(folder):
+                path.unlink(missing_ok=True)
 
     def _post(self, client, record: dict) -> None:
         files = [

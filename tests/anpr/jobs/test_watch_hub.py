@@ -460,3 +460,4 @@ def test_a_hotlisted_plate_is_alerted_as_its_read_settles_not_when_the_car_has_g
     alert, receipt = pairs[0]
     assert alert.raised_at < receipt.received_at  # in before the car's event: as its read settled
     assert any(e["kind"] == "plate_crop" for e in alert.evidence)  # with the plate as read then
+    assert not [p for p in out.glob("REGAL-TIP/*/evidence/alerts/*") if p.is_file()]  # let go once posted

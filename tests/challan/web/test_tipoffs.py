@@ -84,21 +84,27 @@ def test_the_edge_posts_a_settled_read_from_its_own_thread(
     monkeypatch,
 ):
     """anpr.jobs.uplink.Tipoff as `anpr watch --hub` attaches it to a camera's processor: the read
-    that settles is posted with the images written so far, and the hub stores its alert."""
+    that settles is posted with the images written for it, the hub stores its alert, and the edge
+    deletes those images once posted (the hub has them; written for every read, they would fill the
+    box's disk). Images the tip-off did not write are left alone."""
     key = add_camera(capsys, monkeypatch, db_url, "REGAL-CAM-9")
     listed(db_url, "LEH5789")
-    files = evidence_images(tmp_path / "edge", 9)
-    event = event_json(9, evidence=files)
+    written = evidence_images(tmp_path / "edge-out" / "alerts", 9)  # as settled_images writes them
+    others = evidence_images(tmp_path / "edge", 10)
     with hub_server(hub_settings) as base:
         target = HubTarget(url=base, redis_url="redis://unused", spool=tmp_path / "spool")
         tipoff = Tipoff(target, key, site=None, evidence_dir=tmp_path / "edge-out")
-        tipoff._queue.put(
-            (time.perf_counter(), event)
-        )  # as on_settled queues it (the real one: test_watch_hub)
+        # as on_settled queues a read (the real one, on a real clip: test_watch_hub)
+        tipoff._queue.put((time.perf_counter(), event_json(9, evidence=written)))
+        tipoff._queue.put((time.perf_counter(), event_json(10, evidence=others)))
         deadline = time.monotonic() + 20
-        while not stored_alerts(db_url) and time.monotonic() < deadline:
+        while tipoff.posted + tipoff.failed < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         tipoff.close()
     [alert] = stored_alerts(db_url)
     assert (alert.plate, alert.track_id) == ("LEH5789", 9)
-    assert (tipoff.posted, tipoff.failed) == (1, 0) and tipoff.latencies[0] < 20
+    assert (tipoff.posted, tipoff.failed) == (2, 0) and tipoff.latencies[0] < 20
+    assert len(alert.evidence) == 2  # the hub's copies of the images the edge has let go
+    for item in alert.evidence:
+        assert (hub_settings.evidence_dir / item["path"]).is_file()
+    assert not any(path.exists() for path in written) and all(path.exists() for path in others)
