@@ -122,6 +122,19 @@ EVENT_SCHEMA = {
 }
 
 
+def request_body(bare_json: str) -> dict:
+    """The body both routes take: multipart (the event and its files), or the event alone as JSON."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": EVENT_SCHEMA},
+                "application/json": {"schema": {"type": "object", "description": bare_json}},
+            },
+        }
+    }
+
+
 @router.post(
     "/events",
     status_code=201,
@@ -130,17 +143,7 @@ EVENT_SCHEMA = {
         200: {"model": IngestAnswer, "description": "Posted before: recorded then, nothing stored now"},
         **{code: {"model": Problem, "description": text} for code, text in PROBLEMS.items()},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {"schema": EVENT_SCHEMA},
-                "application/json": {
-                    "schema": {"type": "object", "description": "An event with no evidence"}
-                },
-            },
-        }
-    },
+    openapi_extra=request_body("An event with no evidence"),
 )
 async def ingest_events(
     request: Request,
@@ -176,15 +179,7 @@ class TipoffAnswer(BaseModel):
         200: {"model": TipoffAnswer, "description": "Nothing new to raise (or raised before)"},
         **{code: {"model": Problem, "description": text} for code, text in PROBLEMS.items() if code != 409},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {"schema": EVENT_SCHEMA},
-                "application/json": {"schema": {"type": "object", "description": "A read with no images"}},
-            },
-        }
-    },
+    openapi_extra=request_body("A read with no images"),
 )
 async def ingest_sightings(
     request: Request,

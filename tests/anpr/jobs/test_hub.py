@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 from sqlmodel import Session, col, select
 
 from anpr.jobs.hub import Outbox
@@ -52,18 +51,6 @@ def hub_settings(db_url, tmp_path) -> PortalSettings:
         evidence_dir=tmp_path / "hub-evidence",
         secret_key="a test secret key, long enough",
     )
-
-
-@pytest.fixture
-def outboxes(redis_url):
-    """Deletes the Redis keys of every outbox a test made."""
-    made: list[Outbox] = []
-    yield made
-    client = redis.Redis.from_url(redis_url)
-    for outbox in made:
-        for key in client.scan_iter(match=outbox.stream + "*"):
-            client.delete(key)
-    client.close()
 
 
 def write_events(path: Path, events: list[dict]) -> Path:

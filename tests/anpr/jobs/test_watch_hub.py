@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -70,18 +69,6 @@ def hub_settings(hub_db, tmp_path) -> PortalSettings:
         evidence_dir=tmp_path / "hub-evidence",
         secret_key="a test secret key, long enough",
     )
-
-
-@pytest.fixture
-def outboxes(redis_url):
-    """Deletes the Redis keys of every outbox a test made."""
-    made: list[Outbox] = []
-    yield made
-    client = redis.Redis.from_url(redis_url)
-    for outbox in made:
-        for key in client.scan_iter(match=outbox.stream + "*"):
-            client.delete(key)
-    client.close()
 
 
 def received(db_url: str) -> list[tuple[int, datetime]]:

@@ -43,13 +43,15 @@ def hub_settings(db_url, tmp_path) -> PortalSettings:
     )
 
 
-def post(base: str, key: str | None, event: dict | str, files: list, **kwargs) -> httpx.Response:
+def post(
+    base: str, key: str | None, event: dict | str, files: list, path: str = URL, **kwargs
+) -> httpx.Response:
     headers = {"X-API-Key": key} if key else {}
     body = event if isinstance(event, str) else json.dumps(event)
-    parts = [("evidence", (path.name, path.read_bytes())) for path in files]
+    parts = [("evidence", (file.name, file.read_bytes())) for file in files]
     if not parts:
-        return httpx.post(base + URL, headers=headers, files={"event": (None, body)}, **kwargs)
-    return httpx.post(base + URL, headers=headers, data={"event": body}, files=parts, **kwargs)
+        return httpx.post(base + path, headers=headers, files={"event": (None, body)}, **kwargs)
+    return httpx.post(base + path, headers=headers, data={"event": body}, files=parts, **kwargs)
 
 
 def counts(db_url: str) -> dict[str, int]:

@@ -7,7 +7,6 @@ records nothing. The edge's side (anpr.jobs.uplink.Tipoff) posts through its own
 
 from __future__ import annotations
 
-import json
 import time
 
 import httpx
@@ -22,10 +21,7 @@ SIGHTINGS = "/api/v1/ingest/sightings"
 
 def tip_off(base: str, key: str, event: dict, files: list) -> httpx.Response:
     """The read as anpr.jobs.uplink.Tipoff posts it: the event's JSON and the images so far."""
-    parts = [("evidence", (path.name, path.read_bytes())) for path in files]
-    return httpx.post(
-        base + SIGHTINGS, headers={"X-API-Key": key}, data={"event": json.dumps(event)}, files=parts
-    )
+    return post(base, key, event, files, path=SIGHTINGS)
 
 
 def test_a_tip_off_raises_the_alert_at_once_and_its_event_raises_nothing_twice(
