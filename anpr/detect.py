@@ -23,8 +23,9 @@ class Detector(ABC):
     @abstractmethod
     def detect(self, image: np.ndarray) -> sv.Detections: ...
 
-    def detect_many(self, images: list[np.ndarray]) -> list[sv.Detections]:
-        """Each image's detections; a detector that can run them as one batch does."""
+    def detect_many(self, images: list[np.ndarray], imgsz: int | None = None) -> list[sv.Detections]:
+        """Each image's detections (at input size `imgsz`, where the detector has one to set); a
+        detector that can run them as one batch does."""
         return [self.detect(image) for image in images]
 
 

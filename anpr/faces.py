@@ -32,8 +32,9 @@ class FaceDetector(Detector):
     @cached_property
     def session(self):
         import onnx
-        import onnxruntime as ort
         from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+        from anpr.onnx import session
 
         model = onnx.load(str(weight_path(self.weight_name)))
         inputs = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
@@ -42,11 +43,8 @@ class FaceDetector(Detector):
             name: ["B", channels, "h", "w"] for name, channels in zip(OUTPUTS, (1, 2, 2, 10), strict=True)
         }
         model = update_inputs_outputs_dims(model, inputs, outputs)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # the file's unused batch-norm counters are reported at load
-        if self.threads:
-            options.intra_op_num_threads = self.threads
-        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        # log level 3: the file's unused batch-norm counters are reported at load
+        return session(model.SerializeToString(), self.threads, log_level=3)
 
     def detect(self, image: np.ndarray) -> sv.Detections:
         height, width = image.shape[:2]

@@ -6,6 +6,7 @@ unread floor, comes back unread (empty text, its box and confidence kept)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +25,10 @@ MIN_VEHICLE_SIDE = 48  # smaller vehicles carry no legible plate
 # No camera frame is this small, but a plate cropped from one is: `anpr read` reads such an image
 # whole when it finds no plate in it (the detector misses plates that fill a tiny image).
 PLATE_CROP_MAX = (320, 240)  # width, height in pixels
+# Video looks again where a plate was a moment ago (anpr.reads): a region about three plate widths
+# wide is searched at this input size (the plate about 64 px wide in it, as in a vehicle's crop at
+# 320), a quarter of the pixels of the vehicle's whole box.
+NEAR_INPUT = 192
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,23 @@ class PlateRecognizer:
         self.search_in_vehicles = search_in_vehicles
 
     def find_plates(
-        self, image: np.ndarray, vehicles: sv.Detections, whole_frame: bool = True
+        self,
+        image: np.ndarray,
+        vehicles: sv.Detections,
+        whole_frame: bool = True,
+        near: Sequence[np.ndarray | None] = (),
     ) -> sv.Detections:
         """Plate boxes in image coordinates, each linked to the vehicle that contains its centre.
-        Video passes whole_frame=False: a plate outside every tracked vehicle is of no use there."""
+        Video passes whole_frame=False: a plate outside every tracked vehicle is of no use there.
+        `near` gives, for a vehicle row, a region where its plate is expected (anpr.reads): that
+        region alone is searched, at NEAR_INPUT, instead of the vehicle's whole box."""
         found = [self.plate_detector.detect(image)] if whole_frame else []
         if self.search_in_vehicles:
-            found += self._plates_inside(image, [box for box in vehicles.xyxy if _big_enough(box)])
+            regions = [near[row] if row < len(near) else None for row in range(len(vehicles))]
+            pairs = zip(vehicles.xyxy, regions, strict=True)
+            whole = [box for box, region in pairs if region is None and _big_enough(box)]
+            found += self._plates_inside(image, whole)
+            found += self._plates_inside(image, [r for r in regions if r is not None], NEAR_INPUT)
         found = [d for d in found if len(d)]
         plates = sv.Detections.merge(found) if found else sv.Detections.empty()
         if len(plates) > 1:
@@ -62,14 +77,16 @@ class PlateRecognizer:
         plates.data[VEHICLE_INDEX] = _containing(plates.xyxy, vehicles.xyxy)
         return plates
 
-    def _plates_inside(self, image: np.ndarray, boxes: list[np.ndarray]) -> list[sv.Detections]:
-        """The plate detector run on each vehicle's crop, in one batch: a small vehicle is upscaled
+    def _plates_inside(
+        self, image: np.ndarray, boxes: list[np.ndarray], imgsz: int | None = None
+    ) -> list[sv.Detections]:
+        """The plate detector run on each box's crop, in one batch: a small vehicle is upscaled
         to the model's input size, which finds plates the whole-frame pass is too coarse to see."""
         corners = [(max(0, int(box[0])), max(0, int(box[1]))) for box in boxes]
         crops = [
             image[y1 : int(box[3]), x1 : int(box[2])] for (x1, y1), box in zip(corners, boxes, strict=True)
         ]
-        found = self.plate_detector.detect_many(crops) if crops else []
+        found = self.plate_detector.detect_many(crops, imgsz) if crops else []
         for inside, (x1, y1) in zip(found, corners, strict=True):
             if len(inside):
                 inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)

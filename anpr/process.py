@@ -30,6 +30,7 @@ import supervision as sv
 from anpr.annotate import SceneAnnotator, track_label
 from anpr.events import EventBuilder
 from anpr.evidence import KeyMoments, write_evidence
+from anpr.motion import Stillness
 from anpr.platefirst import PlateFirst
 from anpr.reads import ReadPolicy, ReadScheduler, quick_reader
 from anpr.signal import LightObserver, SignalTimeline, StopLine
@@ -54,9 +55,11 @@ Judge = Callable[[VehicleEvent], Sequence]  # returns findings (objects with .co
 # track holds yet (a vehicle appearing: ByteTrack starts tracks at 0.25) is looked at again at once.
 SETTLED_FRAMES = 3
 SETTLED_SCORE = 0.25
-# Between two detections no box may move more than this share of its height (edge by edge): boxes
-# that still overlap this much are matched by the tracker (_motion_interval).
-MAX_STEP = 0.4
+# Between two detections no box may move more than this share of its height (edge by edge). The
+# tracker predicts each box over the real interval (anpr.track), so a box that moved this far still
+# lands on its prediction; 0.4 was needed while the prediction was one step per update, whatever
+# the interval (_motion_interval; docs/notes/realtime-2.md).
+MAX_STEP = 0.8
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class DetectionSchedule:
 NAIVE_OPTIONS = {
     "schedule": DetectionSchedule(detect_hz=float("inf"), plate_first_s=0.0),
     "quick_reads": False,
+    "motion": False,
 }
 
 
@@ -130,6 +134,7 @@ class VideoProcessor:
         quick_reads: bool = True,
         on_settled: Callable[[Track, PlateRead | None, float], None] | None = None,
         keep_evidence: Callable[[VehicleEvent], bool] | None = None,
+        motion: bool = True,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
@@ -145,6 +150,7 @@ class VideoProcessor:
         self.schedule = schedule or DetectionSchedule()
         self.plate_first = plate_first  # look for plates the vehicle detector found no vehicle around
         self.quick_reads = quick_reads  # rank crops with a small reader, read the best fully (anpr.reads)
+        self.motion = motion  # spare the detector frames where nothing moves (anpr.motion)
         # told as soon as a track's read settles (its voted plate, the frame time): hotlist alerts
         # need not wait for the vehicle to leave the picture
         self.on_settled = on_settled
@@ -185,11 +191,14 @@ class VideoProcessor:
         quick = quick_reader(getattr(self.recognizer, "reader", None)) if self.quick_reads else None
         self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region, quick)
         self.keys = KeyMoments(source.fps)
+        # the detector is spared frames where nothing is tracked and nothing moved (anpr.motion)
+        self.still = Stillness() if self.motion else None
         stand_ins = self.plate_first if isinstance(self.plate_first, PlateFirst) else None
         if self.plate_first is True:
             stand_ins = PlateFirst(every_s=self.schedule.plate_first_s)
         pending: ProcessedFrame | None = None  # held back one frame so the last one carries the flush
         detected: sv.Detections | None = None  # the last detection frame's tracked vehicles
+        found: sv.Detections | None = None  # ... and what the detector found there
         # due by time, not by count: a live source may have thinned the frames (anpr.feed.Live)
         interval, due_s = stride / source.fps, -np.inf
         for frame in source:
@@ -202,12 +211,17 @@ class VideoProcessor:
                 else self.timeline.state_at(frame.time_s)
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
-                found = self.detector.detect(frame.image)
-                self.stats["detections"] += 1
+                tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
+                busy = bool(self.tracks.open) or found is None or len(found) > 0
+                if self.still is None or self.still.worth_detecting(frame.image, frame.time_s, busy):
+                    found = self.detector.detect(frame.image)
+                    self.stats["detections"] += 1
+                else:  # nothing tracked or found, the picture unchanged: the detector would find nothing
+                    assert found is not None  # the first frame always runs the detector
+                    found = cast(sv.Detections, found[np.zeros(len(found), dtype=np.bool_)])
                 if stand_ins is not None:
-                    tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                     found = stand_ins.add(found, frame.image, frame.time_s, tracked)
-                detected = self.tracker.update_with_detections(found)
+                detected = self.tracker.update_with_detections(found, frame.time_s)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
                 # a vehicle appearing: the next frame; one moving fast across the picture: sooner
                 settling = self._settling(found, detected)
@@ -219,13 +233,15 @@ class VideoProcessor:
                 assert detected is not None  # the first frame is always a detection frame
                 vehicles = self._carried(detected, frame.time_s)
                 if self.reader.in_zone:  # a plate in reading range: look at it in every frame
-                    self._look(vehicles, frame.index, frame.image)
+                    self._look(vehicles, frame.index, frame.time_s, frame.image)
             self._tell_settled(frame.time_s)
             image = self._annotate(frame.image, vehicles, signal, frame.index, frame.time_s)
             closed = [self._close(t) for t in self.tracks.expired(frame.time_s, self.close_after_s)]
             self.stats["frames"] += 1
             self.stats["plate_reads"], self.stats["plate_looks"] = self.reader.reads, self.reader.looks
             self.stats["plate_searches"] = self.reader.searched
+            self.stats["plate_searches_near"] = self.reader.searched_near
+            self.stats["detections_spared"] = self.still.skipped if self.still is not None else 0
             pending = ProcessedFrame(frame.index, frame.time_s, image, tuple(e for e in closed if e))
         if pending is not None:
             rest = tuple(e for e in (self._close(t) for t in list(self.tracks.open.values())) if e)
@@ -238,7 +254,7 @@ class VideoProcessor:
             self.keys.seen(
                 s.track.keyframes, s.track.box_at, index, image, vehicles.xyxy[s.row], s.crossed, s.clipped
             )
-        self._offer(self.reader.read(vehicles, seen, image, index), index, image)
+        self._offer(self.reader.read(vehicles, seen, image, index, time_s), index, image)
         if self.judge is not None:
             for s in seen:
                 found = self.judge(self.events.provisional(s.track))
@@ -250,7 +266,7 @@ class VideoProcessor:
             for track in settled:
                 self.on_settled(track, vote_plate(track.reads, self.region), time_s)
 
-    def _look(self, carried: sv.Detections, index: int, image: np.ndarray) -> None:
+    def _look(self, carried: sv.Detections, index: int, time_s: float, image: np.ndarray) -> None:
         """Between detections, plates in reading range are looked for inside their vehicles' boxes
         carried forward (widened by a tenth each side: the carried box is a prediction)."""
         assert carried.tracker_id is not None  # VehicleTracker sets ids on every result
@@ -274,7 +290,7 @@ class VideoProcessor:
         )
         height, width = image.shape[:2]
         widened.xyxy = np.clip(carried.xyxy + margin, 0, [width, height, width, height])
-        self._offer(self.reader.read(widened, seen, image, index), index, image)
+        self._offer(self.reader.read(widened, seen, image, index, time_s), index, image)
 
     def _offer(self, plates, index: int, image: np.ndarray) -> None:
         """The key frames stage: the moment a plate is best seen is a candidate key frame."""

@@ -10,7 +10,10 @@ vote: the quick reads never decide a plate, they choose which crops are worth re
 
 A plate box is the most confident one the plate detector finds inside the vehicle, and only where
 it is plate-shaped for its vehicle: a box wider than `max_plate_share` of the vehicle's is the
-vehicle itself, not its plate."""
+vehicle itself, not its plate. Once found, a plate is looked for next only around where it was, moved
+with its vehicle's box (`Sighted.region`): a region three plate widths wide, a quarter of the
+detector's time on the whole vehicle. Where it is not found there, the whole vehicle is searched
+again."""
 
 from __future__ import annotations
 
@@ -61,6 +64,42 @@ class Crop:
         return self.quick.confidence + (1.0 if self.quick.text else 0.0)
 
 
+@dataclass(frozen=True)
+class Sighted:
+    """Where a track's plate was last found: the frame's time, the plate's box and its vehicle's."""
+
+    time_s: float
+    plate: np.ndarray
+    vehicle: np.ndarray
+
+    # A plate is looked for around where it was for this long after it was last found (a stride of
+    # the detection schedule and a frame more); the region spans REGION_WIDTHS plate widths across
+    # and REGION_HEIGHT of one plate width down, centred where the plate has moved with its vehicle.
+    FRESH_S = 0.25
+    REGION_WIDTHS = 3.0
+    REGION_HEIGHT = 1.5
+
+    def region(self, vehicle: np.ndarray, time_s: float, size: tuple[int, int]) -> np.ndarray | None:
+        """The region to search for the plate in a frame where its vehicle's box is `vehicle`
+        (None: too long ago, or the region falls outside the frame of `size` (width, height))."""
+        if not 0 <= time_s - self.time_s <= self.FRESH_S:
+            return None
+        then_w, then_h = self.vehicle[2] - self.vehicle[0], self.vehicle[3] - self.vehicle[1]
+        now_w, now_h = vehicle[2] - vehicle[0], vehicle[3] - vehicle[1]
+        if min(then_w, then_h, now_w, now_h) <= 0:
+            return None
+        centre = (self.plate[:2] + self.plate[2:]) / 2
+        relative = (centre - self.vehicle[:2]) / (then_w, then_h)
+        cx, cy = vehicle[:2] + relative * (now_w, now_h)
+        plate_w = (self.plate[2] - self.plate[0]) * now_w / then_w
+        half_w, half_h = plate_w * self.REGION_WIDTHS / 2, plate_w * self.REGION_HEIGHT / 2
+        width, height = size
+        box = np.array(
+            [max(0, cx - half_w), max(0, cy - half_h), min(width, cx + half_w), min(height, cy + half_h)]
+        )
+        return box if box[2] - box[0] >= plate_w and box[3] - box[1] > 0 else None
+
+
 @dataclass
 class ReadState:
     """What the scheduler knows of one track's plate between frames."""
@@ -68,6 +107,7 @@ class ReadState:
     quick: list[str] = field(default_factory=list)  # plausible quick texts since the last full read
     best: Crop | None = None  # the best crop not yet read fully
     read_score: float = -1.0  # the score of the best crop read fully so far
+    sighted: Sighted | None = None  # where its plate was last found
 
 
 @dataclass(frozen=True)
@@ -87,6 +127,7 @@ class ReadScheduler:
         self.reads = 0  # full reads so far
         self.looks = 0  # plates looked at (quick reads)
         self.searched = 0  # vehicles whose box the plate detector searched
+        self.searched_near = 0  # ... of which only around where the plate was
         self.state: dict[int, ReadState] = {}
         # The tracks whose plate, in the last frame looked at, was in or coming into reading range
         # while unsettled: the processor looks at them again in the next frame (the reading zone is
@@ -109,10 +150,16 @@ class ReadScheduler:
         return not sure and not settled(recordable, self.policy.settle_count)
 
     def read(
-        self, vehicles: sv.Detections, seen: list[Sighting], image: np.ndarray, index: int = 0
+        self,
+        vehicles: sv.Detections,
+        seen: list[Sighting],
+        image: np.ndarray,
+        index: int = 0,
+        time_s: float | None = None,
     ) -> list[PlateSighting]:
         """Look for the plate of each wanted vehicle, quick-read it, and full-read the tracks whose
-        quick reads agree. Returns the plates looked at (for the key frames stage)."""
+        quick reads agree. Returns the plates looked at (for the key frames stage). With the frame's
+        `time_s`, a plate found a moment ago is looked for only around where it was."""
         from anpr.images import crop
 
         self.near = set()
@@ -125,12 +172,19 @@ class ReadScheduler:
             return []
         rows = np.flatnonzero(wanted)
         subset = cast(sv.Detections, vehicles[wanted])  # supervision types __getitem__ as a union
-        plates = self.recognizer.find_plates(image, subset, whole_frame=False)
-        self.searched += len(subset)
-        subset_widths = subset.xyxy[:, 2] - subset.xyxy[:, 0]
-        chosen, near = self._plate_of_each(plates, subset_widths)
         by_row = {s.row: s.track for s in seen}
-        self.near = {by_row[int(rows[row])].id for row in near}
+        tracks = [by_row[int(row)] for row in rows]
+        regions = self._regions(tracks, subset.xyxy, time_s, image.shape)
+        plates = self.recognizer.find_plates(image, subset, whole_frame=False, near=regions)
+        self.searched += len(subset)
+        self.searched_near += sum(r is not None for r in regions)
+        subset_widths = subset.xyxy[:, 2] - subset.xyxy[:, 0]
+        best = self._plate_of_each(plates, subset_widths)
+        self._remember(tracks, best, plates.xyxy, subset.xyxy, time_s)
+        near_px = self.policy.near_share * self.policy.min_plate_px
+        widths_of = plates.xyxy[:, 2] - plates.xyxy[:, 0]
+        self.near = {tracks[row].id for row, i in best.items() if widths_of[i] >= near_px}
+        chosen = {row: i for row, i in best.items() if widths_of[i] >= self.policy.min_plate_px}
 
         if not chosen:
             return []
@@ -144,7 +198,7 @@ class ReadScheduler:
         self.looks += len(looks)
         found, due = [], []
         for (row, i), look, plate_crop in zip(chosen.items(), looks, crops, strict=True):
-            track = by_row[int(rows[row])]
+            track = tracks[row]
             box = tuple(float(v) for v in plates.xyxy[i])
             look = replace(look, box=box)
             found.append(PlateSighting(track, look, subset.xyxy[row]))
@@ -175,11 +229,42 @@ class ReadScheduler:
         self.state.pop(track.id, None)
         self.settled.discard(track.id)
 
-    def _plate_of_each(
-        self, plates: sv.Detections, vehicle_widths: np.ndarray
-    ) -> tuple[dict[int, int], list[int]]:
-        """Subset row -> its plate: the most confident plate-shaped box inside it, where that is at
-        least min_plate_px wide; and the rows whose plate is in or coming into reading range."""
+    def _regions(
+        self, tracks: list[Track], boxes: np.ndarray, time_s: float | None, shape: tuple
+    ) -> list[np.ndarray | None]:
+        """For each track, where to look for its plate: around where it was found a moment ago,
+        or None (its vehicle's whole box)."""
+        if time_s is None:
+            return [None] * len(tracks)
+        size = (shape[1], shape[0])
+        regions: list[np.ndarray | None] = []
+        for track, box in zip(tracks, boxes, strict=True):
+            state = self.state.get(track.id)
+            sighted = state.sighted if state is not None else None
+            regions.append(sighted.region(box, time_s, size) if sighted is not None else None)
+        return regions
+
+    def _remember(
+        self,
+        tracks: list[Track],
+        best: dict[int, int],
+        plates: np.ndarray,
+        vehicles: np.ndarray,
+        time_s: float | None,
+    ) -> None:
+        """Where each track's plate was found in this frame; a plate not found is looked for in its
+        vehicle's whole box next time."""
+        for row, track in enumerate(tracks):
+            state = self.state.setdefault(track.id, ReadState())
+            found = best.get(row)
+            state.sighted = (
+                Sighted(time_s, plates[found].copy(), vehicles[row].copy())
+                if found is not None and time_s is not None
+                else None
+            )
+
+    def _plate_of_each(self, plates: sv.Detections, vehicle_widths: np.ndarray) -> dict[int, int]:
+        """Subset row -> its plate: the most confident plate-shaped box inside it."""
         from anpr.pipeline import VEHICLE_INDEX
 
         links = plates.data.get(VEHICLE_INDEX, np.full(len(plates), -1))
@@ -191,10 +276,7 @@ class ReadScheduler:
                 continue
             if row not in best or confidence[i] > confidence[best[row]]:
                 best[int(row)] = i
-        near = [
-            row for row, i in best.items() if widths[i] >= self.policy.near_share * self.policy.min_plate_px
-        ]
-        return {row: i for row, i in best.items() if widths[i] >= self.policy.min_plate_px}, near
+        return best
 
     def _read_fully(self, tracks: list[Track]) -> None:
         """The full reader on each track's best unread crop, in one batch."""

@@ -1,39 +1,27 @@
-"""Vehicle tracks: Ultralytics' ByteTrack behind a supervision-style `update_with_detections`, and
-fragment merging, because ByteTrack gives a vehicle a new id after it is missed for a while (an
-occlusion, a blurred frame). A new id that appears where a recently lost track was heading takes
-the lost track's id."""
+"""Vehicle tracks: Roboflow's ByteTrack (the `trackers` package: NumPy, no PyTorch) behind a
+supervision-style `update_with_detections`, and fragment merging, because ByteTrack gives a vehicle
+a new id after it is missed for a while (an occlusion, a blurred frame). A new id that appears where
+a recently lost track was heading takes the lost track's id.
+
+Video is detected on a variable schedule (anpr.process.DetectionSchedule: every frame while a
+vehicle appears, every 4th or so otherwise), so each update carries its frame's time: the tracker's
+Kalman filter predicts over the real interval, not one step per update."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import cast
 
 import cv2
 import numpy as np
 import supervision as sv
 
-from anpr.weights import offline_ultralytics
-
-
-class _Boxes:
-    """The Results-like view ByteTrack reads: conf, cls, xywh, boolean indexing."""
-
-    def __init__(self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray):
-        self.xyxy, self.conf, self.cls = xyxy, conf, cls
-        self.xywh = np.concatenate([(xyxy[:, :2] + xyxy[:, 2:]) / 2, xyxy[:, 2:] - xyxy[:, :2]], axis=1)
-
-    def __len__(self) -> int:
-        return len(self.conf)
-
-    def __getitem__(self, index) -> _Boxes:
-        return _Boxes(self.xyxy[index], self.conf[index], self.cls[index])
-
 
 class VehicleTracker:
     """Track ids for vehicle detections. Returns the detections the tracker kept this frame (raw
     detector boxes, not Kalman-smoothed: speed is measured on what the camera saw) with
-    `tracker_id` set to a stable id."""
+    `tracker_id` set to a stable id. `fps`: updates a second (without times, one update is one
+    step of 1/fps)."""
 
     def __init__(
         self,
@@ -41,40 +29,36 @@ class VehicleTracker:
         lost_buffer_s: float = 1.0,
         merge_gap_s: float = 1.5,
         high_thresh: float = 0.25,
-        low_thresh: float = 0.1,
-        match_thresh: float = 0.8,
+        min_iou: float = 0.2,
     ):
-        offline_ultralytics()
-        from ultralytics.trackers.byte_tracker import BYTETracker
+        from trackers import ByteTrackTracker
 
-        args = SimpleNamespace(
-            track_high_thresh=high_thresh,
-            track_low_thresh=low_thresh,
-            new_track_thresh=high_thresh,
-            track_buffer=max(1, round(lost_buffer_s * fps)),
-            match_thresh=match_thresh,
-            # IoU alone, not IoU times the detection's score: a vehicle close to the camera, detected
-            # at 0.2-0.4 while it leaves the picture, was otherwise never matched to its own track
-            # (anpr bench video --realtime, docs/notes/video-reads.md)
-            fuse_score=False,
+        # Matching is on IoU alone (not IoU times the detection's score, as Ultralytics' ByteTrack
+        # can): a vehicle close to the camera, detected at 0.2-0.4 while it leaves the picture, was
+        # otherwise never matched to its own track (docs/notes/video-reads.md).
+        self.byte = ByteTrackTracker(
+            lost_track_buffer=max(1, round(lost_buffer_s * 30)),  # the package counts 30 fps frames
+            frame_rate=fps,
+            track_activation_threshold=high_thresh,
+            high_conf_det_threshold=high_thresh,
+            minimum_iou_threshold=min_iou,
+            minimum_consecutive_frames=2,
         )
-        self.byte = BYTETracker(args)
         self.merger = FragmentMerger(max_gap_frames=max(1, round(merge_gap_s * fps)))
         self.frame_index = -1
 
-    def update_with_detections(self, detections: sv.Detections) -> sv.Detections:
+    def update_with_detections(self, detections: sv.Detections, time_s: float | None = None) -> sv.Detections:
+        """The tracked vehicles among `detections`, seen at `time_s` seconds (None: one step
+        after the last update)."""
         self.frame_index += 1
-        if len(detections) == 0:
-            self.byte.update(_Boxes(np.zeros((0, 4)), np.zeros(0), np.zeros(0)))
+        tracked = self.byte.update(detections, timestamp=time_s)
+        assert tracked.tracker_id is not None  # ByteTrackTracker sets ids on every result
+        kept = cast(sv.Detections, tracked[tracked.tracker_id >= 0])  # -1: not (yet) a track
+        if not len(kept):
             return _none_of(detections)
-        conf = detections.confidence if detections.confidence is not None else np.ones(len(detections))
-        cls = detections.class_id if detections.class_id is not None else np.zeros(len(detections))
-        rows = self.byte.update(_Boxes(detections.xyxy.astype(float), conf.astype(float), cls.astype(float)))
-        if not len(rows):  # nothing confirmed yet (a new track needs a second frame)
-            return _none_of(detections)
-        index = rows[:, 7].astype(int)
-        kept = cast(sv.Detections, detections[index])  # supervision types __getitem__ as a union
-        kept.tracker_id = self.merger.assign(rows[:, 4].astype(int), kept.xyxy, self.frame_index)
+        assert kept.tracker_id is not None
+        raw = kept.tracker_id.astype(int) + 1  # ids from 1, as the overlay shows them
+        kept.tracker_id = self.merger.assign(raw, kept.xyxy, self.frame_index)
         return kept
 
 
@@ -109,7 +93,8 @@ class FragmentMerger:
         for i, (raw, box) in enumerate(zip(raw_ids, boxes, strict=True)):
             raw = int(raw)
             if raw not in self.alias:
-                self.alias[raw] = self._continuation(np.asarray(box, float), frame, taken) or raw
+                continued = self._continuation(np.asarray(box, float), frame, taken)
+                self.alias[raw] = raw if continued is None else continued
                 taken.add(self.alias[raw])
             if self.alias[raw] in used:  # ByteTrack revived the old id beside its continuation
                 self.alias[raw] = raw

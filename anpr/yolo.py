@@ -139,12 +139,9 @@ class YoloHeads:
     batch."""
 
     def __init__(self, path: Path | str, threads: int | None = None):
-        import onnxruntime as ort
+        from anpr.onnx import session
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, threads)
         self.input_name = self.session.get_inputs()[0].name
         self._anchors: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 

@@ -227,13 +227,9 @@ def folded_log_probs(path: Path | str | Callable[[], Path], threads: int | None 
 
 
 def _session(path: Path | str | Callable[[], Path], threads: int | None):
-    import onnxruntime as ort
+    from anpr.onnx import session
 
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-    located = path() if callable(path) else path
-    return ort.InferenceSession(str(located), options, providers=["CPUExecutionProvider"])
+    return session(path() if callable(path) else path, threads)
 
 
 # The committed line models the reader combines when it is given none, each (manifest name, input,

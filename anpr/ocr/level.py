@@ -77,17 +77,12 @@ class TextAngle:
 
     def _ready(self):
         if self._session is None:
-            import onnxruntime as ort
             from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
 
+            from anpr.onnx import session
             from anpr.weights import weight_path
 
-            options = ort.SessionOptions()
-            if self.threads:
-                options.intra_op_num_threads = self.threads
-            self._session = ort.InferenceSession(
-                str(weight_path("rapidocr-detector")), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = session(weight_path("rapidocr-detector"), self.threads)
             # rapidocr's own defaults for PP-OCRv4 detection (its config.yaml)
             self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, max_candidates=100, unclip_ratio=1.6)
         return self._session, self._post

@@ -84,7 +84,7 @@ def test_the_whole_frame_is_searched_only_when_a_look_is_due():
 class ReadsEverything:
     """A fake recognizer: the plate is the middle of the box, read as LEH5789."""
 
-    def find_plates(self, image, subset, whole_frame=True):
+    def find_plates(self, image, subset, whole_frame=True, near=()):
         boxes = subset.xyxy
         cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
         plates = np.stack([cx - 40, cy - 10, cx + 40, cy + 10], axis=1)

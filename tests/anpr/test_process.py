@@ -287,8 +287,9 @@ def test_a_tall_vehicle_cut_at_the_top_still_crosses_the_stop_line_on_red(tmp_pa
     edge, where it meets the road, crosses the stop line on red: a crossing and a RED_LIGHT."""
     clock = _Clock()
     truck = _MovingBox(clock, bottom0=300.0, px_per_s=60.0, top=0.0)
-    (judged,) = _events(_red_site(tmp_path), truck, clock)
-    crossed = (judged.event.crossed_stop_line_at - judged.event.first_seen).total_seconds()
+    site = _red_site(tmp_path)
+    (judged,) = _events(site, truck, clock)
+    crossed = (judged.event.crossed_stop_line_at - site.start_time).total_seconds()
     assert crossed == pytest.approx((380 - 300) / 60, abs=1 / 25)
     assert [f.code for f in judged.findings] == ["RED_LIGHT"]
     assert judged.event.speed_kmh is not None
@@ -318,9 +319,9 @@ def test_detecting_on_a_stride_keeps_the_crossing_time_and_the_speed(tmp_path):
 
 def test_a_vehicle_crossing_the_picture_fast_is_detected_more_often(tmp_path):
     """A box 40 px tall moving 300 px a second would move 48 px (more than its height) between
-    detections on a stride of 4: it is detected every other frame instead (0.4 of its height is
-    16 px, 1.3 frames), so that the tracker still finds it where it was. One moving 20 px a second
-    keeps the stride."""
+    detections on a stride of 4: it is detected every third frame instead (0.8 of its height is
+    32 px, 2.7 frames), so that the tracker's prediction still lands on it. One moving 20 px a
+    second keeps the stride."""
     site = _red_site(tmp_path)
     calls = {}
     for px_per_s in (20.0, 300.0):
@@ -329,4 +330,41 @@ def test_a_vehicle_crossing_the_picture_fast_is_detected_more_often(tmp_path):
         _events(site, car, clock)
         calls[px_per_s] = car.calls
     assert calls[20.0] == 21  # every 4th frame once the track is established
-    assert calls[300.0] >= 35  # every other frame: (75 - 4) / 2 after the first four
+    assert 26 <= calls[300.0] <= 30  # every third frame: (75 - 4) / 3 after the first four
+
+
+class _Nothing:
+    """A detector that finds nothing, counting its calls."""
+
+    calls = 0
+
+    def detect(self, image) -> sv.Detections:
+        self.calls += 1
+        return sv.Detections(
+            xyxy=np.zeros((0, 4)),
+            confidence=np.zeros(0),
+            class_id=np.zeros(0, int),
+            data={"vehicle_type": np.array([], dtype=object)},
+        )
+
+
+def test_the_detector_is_spared_a_still_empty_road(tmp_path):
+    """Three seconds of an unchanging road with nothing on it: the detector runs at the first frame
+    and once more two seconds later (the safety net), not about 19 times (every 4th frame); with
+    the picture changing it runs on the stride."""
+    site = _red_site(tmp_path)
+    still, off = _Nothing(), _Nothing()
+    assert _events(site, still, _Clock()) == []
+    assert _events(site, off, _Clock(), motion=False) == []
+    assert still.calls == 2 and off.calls == 19
+
+    class _Flicker(_Road):
+        def __iter__(self):
+            for frame in super().__iter__():
+                frame.image[:40, :40] = 37 * frame.index % 256  # a lamp in the corner, never still
+                yield frame
+
+    busy = _Nothing()
+    processor = VideoProcessor(site, recognizer=NoPlates(), detector=busy, plate_first=False)
+    list(processor.run(_Flicker(_Clock())))
+    assert busy.calls == 19

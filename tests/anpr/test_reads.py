@@ -6,7 +6,7 @@ settles nothing, and a box as wide as its vehicle is not its plate."""
 import numpy as np
 import supervision as sv
 
-from anpr.reads import SURE, ReadPolicy, ReadScheduler
+from anpr.reads import SURE, ReadPolicy, ReadScheduler, Sighted
 from anpr.tracks import Sighting, Track
 from anpr.types import PlateRead
 
@@ -40,8 +40,13 @@ class PlateOf:
     def __init__(self, width: float, texts=("LEH5789",), confidence=0.7, wide_junk=False):
         self.width, self.texts, self.confidence, self.wide_junk = width, list(texts), confidence, wide_junk
         self.full_reads = 0
+        self.regions = []  # the `near` regions of each search
+        self.hidden = False  # no plate to be found
 
-    def find_plates(self, image, subset, whole_frame=True):
+    def find_plates(self, image, subset, whole_frame=True, near=()):
+        self.regions.append(list(near))
+        if self.hidden:
+            return sv.Detections.empty()
         x1, y1 = subset.xyxy[:, 0] + 10, subset.xyxy[:, 1] + 10
         plates = np.stack([x1, y1, x1 + self.width, y1 + 15], axis=1)
         confidence = np.full(len(plates), 0.6)
@@ -120,3 +125,37 @@ def test_a_box_as_wide_as_the_vehicle_is_not_its_plate():
     assert track.reads and track.reads[0].box is not None
     x1, _, x2, _ = track.reads[0].box
     assert x2 - x1 == 60  # the plate-shaped box, not the more confident vehicle-wide one
+
+
+def test_a_plate_found_is_looked_for_next_only_around_where_it_was():
+    """The plate detector then runs on a region three plates wide about the plate moved with its
+    vehicle (a quarter of the pixels of the vehicle's box); a plate not found there is looked for in
+    the whole vehicle again, and so is one last found too long ago."""
+    recognizer = PlateOf(60)
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick("LE", 0.3)), Track(1)
+    seen = [Sighting(track, 0, False, False)]
+    scheduler.read(VEHICLE, seen, FRAME, 0, time_s=0.0)
+    moved = sv.Detections(xyxy=VEHICLE.xyxy + [20, 5, 20, 5], tracker_id=np.array([1]))
+    scheduler.read(moved, seen, FRAME, 1, time_s=0.04)
+    assert recognizer.regions[0] == [None]
+    region = recognizer.regions[1][0]
+    # the plate (110..170, 110..125) moved 20 px right, 5 down: centred on (160, 122.5)
+    assert np.allclose(region, [160 - 90, 122.5 - 45, 160 + 90, 122.5 + 45])
+    assert scheduler.searched_near == 1
+    recognizer.hidden = True
+    scheduler.read(moved, seen, FRAME, 2, time_s=0.08)  # found nowhere in the region
+    scheduler.read(moved, seen, FRAME, 3, time_s=0.12)
+    assert recognizer.regions[-1] == [None]
+    recognizer.hidden = False
+    scheduler.read(moved, seen, FRAME, 4, time_s=0.16)
+    scheduler.read(moved, seen, FRAME, 5, time_s=0.16 + Sighted.FRESH_S + 0.01)  # too long ago
+    assert recognizer.regions[-1] == [None]
+
+
+def test_the_region_follows_the_vehicle_as_it_grows_and_stays_in_the_frame():
+    sighted = Sighted(1.0, np.array([110.0, 200.0, 150.0, 210.0]), np.array([100.0, 100.0, 220.0, 220.0]))
+    # the vehicle twice as large, its top-left corner at (0, 0): the plate 80 px wide, centred on
+    # (60, 210); the region 3 x 80 wide and 1.5 x 80 high about it, cut at the frame's left edge
+    region = sighted.region(np.array([0.0, 0.0, 240.0, 240.0]), 1.1, (640, 480))
+    assert np.allclose(region, [0, 210 - 60, 60 + 120, 210 + 60])
+    assert sighted.region(np.array([0.0, 0.0, 240.0, 240.0]), 0.9, (640, 480)) is None  # before

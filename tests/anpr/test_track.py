@@ -22,6 +22,9 @@ def test_two_vehicles_keep_their_ids_and_raw_boxes():
     for i in range(10):
         a, b = (100 + 10 * i, 100, 200 + 10 * i, 180), (500, 300 - 8 * i, 620, 400 - 8 * i)
         out = tracker.update_with_detections(detections(a, b))
+        if i == 0:  # a track is confirmed at its second sighting
+            assert len(out) == 0
+            continue
         assert np.allclose(out.xyxy, [a, b])  # the detector's boxes, not the Kalman filter's
         assert list(out.data["vehicle_type"]) == ["car", "car"]
         ids.append(tuple(out.tracker_id))
@@ -30,6 +33,7 @@ def test_two_vehicles_keep_their_ids_and_raw_boxes():
 
 def test_an_empty_frame_returns_nothing_and_the_track_survives_it():
     tracker = VehicleTracker(fps=10)
+    tracker.update_with_detections(detections((98, 100, 198, 180)))
     first = tracker.update_with_detections(detections((100, 100, 200, 180))).tracker_id[0]
     assert len(tracker.update_with_detections(detections())) == 0
     assert tracker.update_with_detections(detections((104, 100, 204, 180))).tracker_id[0] == first
@@ -110,3 +114,16 @@ def test_vehicle_colour(bgr, name):
     crop[40:85, 25:135] = bgr  # the body; the rest (windows, road) is black
     assert vehicle_colour(crop) == name
     assert vehicle_colour(np.zeros((0, 0, 3), np.uint8)) is None
+
+
+def test_a_fast_vehicle_detected_at_varying_intervals_keeps_its_id():
+    """Video is detected on every frame while a track is young, then every 4th frame: the tracker is
+    told each frame's time and predicts the box over the real interval. A box 100 px high moving
+    30 px a frame has moved past itself 4 frames later (IoU 0 with where it was)."""
+    tracker = VehicleTracker(fps=6.25)
+    ids = []
+    for frame in (0, 1, 2, 3, 7, 11, 15, 19):
+        x = 100 + 30 * frame
+        out = tracker.update_with_detections(detections((x, 300, x + 100, 400)), time_s=frame / 25)
+        ids += out.tracker_id.tolist()
+    assert len(ids) == 7 and set(ids) == {ids[0]}

@@ -216,7 +216,7 @@ class _ByColour:
 
 
 class _NoPlates:
-    def find_plates(self, image, vehicles, whole_frame=True):
+    def find_plates(self, image, vehicles, whole_frame=True, near=()):
         import supervision as sv
 
         return sv.Detections.empty()
