@@ -46,6 +46,9 @@ class ReadPolicy:
     # A plate this share of min_plate_px wide is coming into reading range: the reading zone starts
     near_share: float = 0.7
     max_plate_share: float = 0.6  # a "plate" wider than this share of its vehicle is not one
+    # nor one this much narrower than it is high: every layout is wider than high, a square
+    # motorcycle plate about as wide (the plate model gives 4x20 px slivers at a car's edge)
+    min_plate_aspect: float = 0.8
     quick_agree: int = 2  # quick reads that agree on a plausible text before a full read
 
 
@@ -264,15 +267,19 @@ class ReadScheduler:
             )
 
     def _plate_of_each(self, plates: sv.Detections, vehicle_widths: np.ndarray) -> dict[int, int]:
-        """Subset row -> its plate: the most confident plate-shaped box inside it."""
+        """Subset row -> its plate: the most confident plate-shaped box inside it (no wider than
+        max_plate_share of the vehicle, and at least min_plate_aspect as wide as it is high)."""
         from anpr.pipeline import VEHICLE_INDEX
 
         links = plates.data.get(VEHICLE_INDEX, np.full(len(plates), -1))
         confidence = plates.confidence if plates.confidence is not None else np.ones(len(plates))
         widths = plates.xyxy[:, 2] - plates.xyxy[:, 0]
+        heights = plates.xyxy[:, 3] - plates.xyxy[:, 1]
         best: dict[int, int] = {}
         for i, row in enumerate(links):
             if row < 0 or widths[i] > self.policy.max_plate_share * vehicle_widths[row]:
+                continue
+            if widths[i] < self.policy.min_plate_aspect * heights[i]:  # a sliver, not a plate
                 continue
             if row not in best or confidence[i] > confidence[best[row]]:
                 best[int(row)] = i

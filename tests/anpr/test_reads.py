@@ -159,3 +159,29 @@ def test_the_region_follows_the_vehicle_as_it_grows_and_stays_in_the_frame():
     region = sighted.region(np.array([0.0, 0.0, 240.0, 240.0]), 1.1, (640, 480))
     assert np.allclose(region, [0, 210 - 60, 60 + 120, 210 + 60])
     assert sighted.region(np.array([0.0, 0.0, 240.0, 240.0]), 0.9, (640, 480)) is None  # before
+
+
+def test_a_sliver_taller_than_wide_is_not_a_plate():
+    """The plate model gives boxes 4 px wide and 20 high at a car's edge, some more confident than
+    the plate: they are neither read nor remembered as where the plate was."""
+    recognizer = PlateOf(60)
+    found = recognizer.find_plates
+
+    def with_sliver(image, subset, whole_frame=True, near=()):
+        plates = found(image, subset, whole_frame, near)
+        x = subset.xyxy[0, 2] - 6
+        sliver = np.array([[x, subset.xyxy[0, 1] + 20, x + 4, subset.xyxy[0, 1] + 40]])
+        return sv.Detections(
+            xyxy=np.concatenate([plates.xyxy, sliver]),
+            confidence=np.concatenate([plates.confidence, [0.9]]),
+            data={"vehicle_index": np.concatenate([plates.data["vehicle_index"], [0]])},
+        )
+
+    recognizer.find_plates = with_sliver
+    scheduler, track = ReadScheduler(recognizer, ReadPolicy(), "pk"), Track(1)
+    scheduler.read(VEHICLE, [Sighting(track, 0, False, False)], FRAME, 0, time_s=0.0)
+    assert track.reads and track.reads[0].box is not None
+    x1, _, x2, _ = track.reads[0].box
+    assert x2 - x1 == 60
+    assert scheduler.state[track.id].sighted is not None
+    assert scheduler.state[track.id].sighted.plate[2] - scheduler.state[track.id].sighted.plate[0] == 60
