@@ -422,9 +422,11 @@ CLIP_START = datetime.fromisoformat("2026-11-20T08:00:00+05:00")
 @pytest.mark.slow
 def test_the_same_clip_at_both_ends_30_s_apart_fines_the_surely_read_car(tmp_path):
     """The Regal Chowk clip (five cars from dev photos) at a section's entry and, 30 s later, at its exit
-    1 km on, limit 60 km/h: every car read at both did 1 km in about 33 s (about 110 km/h). Only WBL255
-    is read surely (0.996) at both; QDM5026 (0.71), XHN9020 (0.45) and AWO138, misread AWQ138 at both
-    ends alike (0.48), are not paired: the last would have fined a plate that was not there."""
+    1 km on, limit 60 km/h: every car read at both did 1 km in about 33 s (about 110 km/h). Exactly the
+    plates read surely (0.8 or more) at both ends are paired and fined, and each is a plate that was
+    there: WBL255 (0.99) always. AWO138, misread AWQ138 at both ends alike (about 0.46), is not paired:
+    it would have fined a plate that was not there. (Which others reach 0.8 depends on the reader:
+    XHN9020 read at 0.45, then at 0.83 once the video pipeline changed, 2026-12-07.)"""
     db = f"sqlite:///{tmp_path / 'records.db'}"
     ends = (
         ("in", "M2-RAVI-IN", CLIP_START, {"section_entry": True}),
@@ -466,15 +468,23 @@ def test_the_same_clip_at_both_ends_30_s_apart_fines_the_surely_read_car(tmp_pat
     found = [
         (e["plate"]["text"], v) for e in lines["out"] for v in e["violations"] if v["code"] == AVERAGE_SPEED
     ]
-    assert [plate for plate, _ in found] == ["WBL255"]
-    [(_, violation)] = found
-    assert violation["entry_site_id"] == "M2-RAVI-IN" and violation["exit_site_id"] == "M2-RAVI-OUT"
-    assert 100 < violation["speed_kmh"] < 120 and violation["distance_m"] == 1000
+
+    def sure(events: list[dict]) -> set[str]:
+        return {e["plate"]["text"] for e in events if e["plate"] and e["plate"]["confidence"] >= 0.8}
+
+    there = {"QDM5026", "XHN9020", "AWO138", "WBL255"}  # the clip's truth (one car's plate unreadable)
+    paired = sure(lines["in"]) & sure(lines["out"])
+    assert "WBL255" in paired and paired <= there
+    assert sorted(plate for plate, _ in found) == sorted(paired)
+    for _, violation in found:
+        assert violation["entry_site_id"] == "M2-RAVI-IN" and violation["exit_site_id"] == "M2-RAVI-OUT"
+        assert 100 < violation["speed_kmh"] < 120 and violation["distance_m"] == 1000
     listed = subprocess.run(
         [ANPR, "challan", "list", "--json", "--db", db], capture_output=True, text=True, timeout=120
     )
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    [row] = [r for r in rows if r["violation"] == AVERAGE_SPEED]
+    assert sorted(r["plate"] for r in rows if r["violation"] == AVERAGE_SPEED) == sorted(paired)
+    [row] = [r for r in rows if r["violation"] == AVERAGE_SPEED and r["plate"] == "WBL255"]
     assert (row["plate"], row["status"], row["fine_pkr"], row["site"]) == (
         "WBL255",
         "pending",
