@@ -5,8 +5,12 @@ vehicle model, trained on whole vehicles, may not fire on such a close-up; the p
 About twice a second of footage the plate detector looks at the whole frame; each confident plate,
 wide enough to read, that lies inside no detected vehicle becomes a stand-in vehicle box around it
 (type "unknown") that joins the frame's vehicle detections and is tracked, read and closed into an
-event like any other. Its box is the plate's surroundings, not the vehicle's: the tracks stage takes
-no ground point from it (no speed, no stop-line crossing), only the plate, the times and the evidence."""
+event like any other. The vehicle detector never sees a stand-in, so from its first sighting until
+its track ends the plate detector looks on every detection frame (`follow`): otherwise the tracker,
+which confirms a track at its second sighting, never got one, and a close-up crossing the picture
+in two seconds was no event at all. Its box is the plate's surroundings, not the vehicle's: the
+tracks stage takes no ground point from it (no speed, no stop-line crossing), only the plate, the
+times and the evidence."""
 
 from __future__ import annotations
 
@@ -34,13 +38,21 @@ class PlateFirst:
         # the stand-in box: plate widths to each side, plate widths above, plate heights below
         self.around = around
         self._due_s = -np.inf
+        self._fresh = False  # stand-ins were added at the last look: look again at the next
 
     def add(
-        self, vehicles: sv.Detections, image: np.ndarray, time_s: float, tracked: np.ndarray | None = None
+        self,
+        vehicles: sv.Detections,
+        image: np.ndarray,
+        time_s: float,
+        tracked: np.ndarray | None = None,
+        follow: bool = False,
     ) -> sv.Detections:
         """`vehicles` with a stand-in box for each plate outside them and outside the boxes of the
-        vehicles already tracked (`tracked`, where they are now), when a look is due."""
-        if time_s < self._due_s:
+        vehicles already tracked (`tracked`, where they are now: stand-ins' own tracks excluded),
+        when a look is due: every `every_s`, and at every call while stand-ins are followed
+        (`follow`: a stand-in's track is open) or were just added."""
+        if time_s < self._due_s and not (follow or self._fresh):
             return _marked(vehicles, False)
         self._due_s = time_s + self.every_s
         plates = self.detector.detect(image)
@@ -48,6 +60,7 @@ class PlateFirst:
             vehicles.xyxy if tracked is None else np.concatenate([vehicles.xyxy, tracked.reshape(-1, 4)])
         )
         keep = self._unclaimed(plates, claimed)
+        self._fresh = bool(keep.any())
         if not keep.any():
             return _marked(vehicles, False)
         boxes = self._stand_ins(plates.xyxy[keep], image.shape[1], image.shape[0])

@@ -36,7 +36,7 @@ from anpr.reads import ReadPolicy, ReadScheduler, quick_reader
 from anpr.signal import LightObserver, SignalTimeline, StopLine
 from anpr.site import Site
 from anpr.track import VehicleTracker
-from anpr.tracks import Sighting, Track, TrackBook
+from anpr.tracks import PLATE_FIRST, Sighting, Track, TrackBook
 from anpr.types import PlateRead, VehicleEvent
 from anpr.video import FrameSource
 from anpr.vote import vote_label, vote_plate
@@ -220,7 +220,8 @@ class VideoProcessor:
                     assert found is not None  # the first frame always runs the detector
                     found = cast(sv.Detections, found[np.zeros(len(found), dtype=np.bool_)])
                 if stand_ins is not None:
-                    found = stand_ins.add(found, frame.image, frame.time_s, tracked)
+                    real, follow = self._stand_ins_tracked(detected, tracked)
+                    found = stand_ins.add(found, frame.image, frame.time_s, real, follow)
                 detected = self.tracker.update_with_detections(found, frame.time_s)
                 self._detection_frame(detected, frame.index, frame.time_s, frame.image)
                 # a vehicle appearing: the next frame; one moving fast across the picture: sooner
@@ -259,6 +260,17 @@ class VideoProcessor:
             for s in seen:
                 found = self.judge(self.events.provisional(s.track))
                 (self._alerts.add if found else self._alerts.discard)(s.track.id)
+
+    @staticmethod
+    def _stand_ins_tracked(
+        detected: sv.Detections | None, tracked: np.ndarray | None
+    ) -> tuple[np.ndarray | None, bool]:
+        """The tracked boxes of real vehicles (a stand-in's own box must not hide its plate from the
+        plate-first look that feeds it), and whether any stand-in is tracked."""
+        if detected is None or tracked is None or PLATE_FIRST not in detected.data:
+            return tracked, False
+        stand_in = np.asarray(detected.data[PLATE_FIRST], dtype=np.bool_)
+        return tracked[~stand_in], bool(stand_in.any())
 
     def _tell_settled(self, time_s: float) -> None:
         settled, self.reader.just_settled = self.reader.just_settled, []

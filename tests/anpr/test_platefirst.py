@@ -75,10 +75,26 @@ def test_no_stand_in_for_a_plate_a_tracked_vehicle_holds_or_too_small_or_unsure(
 
 
 def test_the_whole_frame_is_searched_only_when_a_look_is_due():
-    plates = Plates([[300, 300, 380, 320]])
-    first, image = PlateFirst(plates, every_s=0.5), np.zeros((480, 640, 3), np.uint8)
+    """Every 0.5 s while no plate is outside the vehicles; at every call once one is (a stand-in
+    just added, or followed: `follow`)."""
+    image = np.zeros((480, 640, 3), np.uint8)
+    held = Plates([[60, 60, 140, 80]])  # inside the vehicle
+    first = PlateFirst(held, every_s=0.5)
+    looked = [
+        bool(first.add(vehicles([20, 20, 200, 200]), image, t / 25).data[PLATE_FIRST].any())
+        for t in range(30)
+    ]
+    assert held.calls == 3 and not any(looked)  # at 0, 0.52 and 1.04 s
+    outside = Plates([[300, 300, 380, 320]])
+    first = PlateFirst(outside, every_s=0.5)
     looked = [bool(first.add(vehicles(), image, t / 25).data[PLATE_FIRST].any()) for t in range(30)]
-    assert plates.calls == 3 and looked.count(True) == 3  # at 0, 0.52 and 1.04 s
+    assert outside.calls == 30 and all(looked)
+    followed = Plates([[300, 300, 380, 320]])
+    first = PlateFirst(followed, every_s=0.5)
+    tracked = np.array([[250.0, 250.0, 450.0, 400.0]])  # a real vehicle's track holds the plate
+    for t in range(30):
+        first.add(vehicles(), image, t / 25, tracked, follow=t < 10)
+    assert followed.calls == 10 + 1  # every call while followed (to 0.36 s), then 0.5 s after: 0.88 s
 
 
 class ReadsEverything:
@@ -117,6 +133,29 @@ def test_a_close_up_the_vehicle_detector_misses_is_one_event_with_its_plate(tmp_
     event = judged.event
     assert event.plate is not None and event.plate.text == "LEH5789"
     assert event.vehicle_type == "unknown" and event.speed_kmh is None and event.crossed_stop_line_at is None
+
+
+def test_a_close_up_is_followed_between_the_twice_a_second_looks(tmp_path: Path):
+    """At the default cadence (a whole-frame look every 0.5 s) a stand-in is looked for again at
+    the next detection, and at every detection while its track is open: the tracker confirms a
+    track at its second sighting, and the vehicle detector never sees a stand-in."""
+    (tmp_path / "site.yaml").write_text(
+        "site: {id: T-1}\ncamera: {start_time: '2026-11-20T08:00:00+05:00'}\n"
+        "calibration: {image: [[100, 460], [540, 460], [540, 100], [100, 100]], "
+        "world: [[0, 0], [7, 0], [7, 30], [0, 30]]}\nspeed: {limit_kmh: 60}\n"
+    )
+    clock, plates = _Clock(), None
+    plates = Plates(clock=clock)
+    processor = VideoProcessor(
+        load_site(tmp_path / "site.yaml"),
+        recognizer=ReadsEverything(),
+        detector=NoVehicles(),
+        plate_first=PlateFirst(plates, every_s=0.5),
+    )
+    (judged,) = [j for frame in processor.run(_Road(clock)) for j in frame.events]
+    assert judged.event.plate is not None and judged.event.plate.text == "LEH5789"
+    assert judged.event.last_seen - judged.event.first_seen > timedelta(seconds=2.5)  # followed to the end
+    assert plates.calls == processor.stats["detections"]  # looked at every detection
 
 
 class Fragments:
