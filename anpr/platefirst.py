@@ -6,11 +6,11 @@ About twice a second of footage the plate detector looks at the whole frame; eac
 wide enough to read, that lies inside no detected vehicle becomes a stand-in vehicle box around it
 (type "unknown") that joins the frame's vehicle detections and is tracked, read and closed into an
 event like any other. The vehicle detector never sees a stand-in, so from its first sighting until
-its track ends the plate detector looks on every detection frame (`follow`): otherwise the tracker,
-which confirms a track at its second sighting, never got one, and a close-up crossing the picture
-in two seconds was no event at all. Its box is the plate's surroundings, not the vehicle's: the
-tracks stage takes no ground point from it (no speed, no stop-line crossing), only the plate, the
-times and the evidence."""
+its track ends the plate detector looks for it on every detection frame, inside its box (`follow`):
+otherwise the tracker, which confirms a track at its second sighting, never got one, and a close-up
+crossing the picture in two seconds was no event at all. Its box is the plate's surroundings, not
+the vehicle's: the tracks stage takes no ground point from it (no speed, no stop-line crossing),
+only the plate, the times and the evidence."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ import numpy as np
 import supervision as sv
 
 from anpr.tracks import PLATE_FIRST, VEHICLE_TYPE
+
+# Between the whole-frame looks a stand-in is looked for inside its box at this input size (as a
+# vehicle's plate is: anpr.process.default_recognizer), not in the whole frame at 640
+AROUND_INPUT = 320
 
 
 class PlateFirst:
@@ -38,7 +42,7 @@ class PlateFirst:
         # the stand-in box: plate widths to each side, plate widths above, plate heights below
         self.around = around
         self._due_s = -np.inf
-        self._fresh = False  # stand-ins were added at the last look: look again at the next
+        self._fresh = np.zeros((0, 4))  # stand-ins added at the last look: looked for at the next
 
     def add(
         self,
@@ -46,24 +50,31 @@ class PlateFirst:
         image: np.ndarray,
         time_s: float,
         tracked: np.ndarray | None = None,
-        follow: bool = False,
+        follow: np.ndarray | None = None,
     ) -> sv.Detections:
         """`vehicles` with a stand-in box for each plate outside them and outside the boxes of the
-        vehicles already tracked (`tracked`, where they are now: stand-ins' own tracks excluded),
-        when a look is due: every `every_s`, and at every call while stand-ins are followed
-        (`follow`: a stand-in's track is open) or were just added."""
-        if time_s < self._due_s and not (follow or self._fresh):
+        vehicles already tracked (`tracked`, where they are now: stand-ins' own tracks excluded).
+        The whole frame is looked at every `every_s`; in between, only around the stand-ins
+        followed (`follow`: the open stand-in tracks' boxes, where they are now) and those just
+        added."""
+        followed = np.zeros((0, 4)) if follow is None else np.asarray(follow, float).reshape(-1, 4)
+        around = np.concatenate([followed, self._fresh])
+        if time_s >= self._due_s:
+            self._due_s = time_s + self.every_s
+            plates = self.detector.detect(image)
+        elif len(around):
+            plates = self._around(image, around)
+        else:
             return _marked(vehicles, False)
-        self._due_s = time_s + self.every_s
-        plates = self.detector.detect(image)
         claimed = (
             vehicles.xyxy if tracked is None else np.concatenate([vehicles.xyxy, tracked.reshape(-1, 4)])
         )
         keep = self._unclaimed(plates, claimed)
-        self._fresh = bool(keep.any())
         if not keep.any():
+            self._fresh = np.zeros((0, 4))
             return _marked(vehicles, False)
         boxes = self._stand_ins(plates.xyxy[keep], image.shape[1], image.shape[0])
+        self._fresh = boxes
         confidence = plates.confidence[keep] if plates.confidence is not None else np.ones(len(boxes))
         stand_ins = sv.Detections(
             xyxy=boxes,
@@ -72,6 +83,28 @@ class PlateFirst:
             data=_unknown_like(vehicles.data, len(boxes)),
         )
         return sv.Detections.merge([_marked(vehicles, False), _marked(stand_ins, True)])
+
+    def _around(self, image: np.ndarray, boxes: np.ndarray) -> sv.Detections:
+        """Plates in the stand-in boxes widened by a quarter each side (the vehicle has moved since),
+        searched in one batch at AROUND_INPUT, in image coordinates."""
+        height, width = image.shape[:2]
+        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        widened = np.stack(
+            [boxes[:, 0] - w / 4, boxes[:, 1] - h / 4, boxes[:, 2] + w / 4, boxes[:, 3] + h / 4], axis=1
+        )
+        regions = [
+            r
+            for r in np.clip(widened, 0, [width, height, width, height]).astype(int)
+            if r[2] > r[0] and r[3] > r[1]
+        ]
+        crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in regions]
+        found = self.detector.detect_many(crops, AROUND_INPUT) if crops else []
+        for inside, (x1, y1, _, _) in zip(found, regions, strict=True):
+            inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
+        found = [d for d in found if len(d)]
+        plates = sv.Detections.merge(found) if found else sv.Detections.empty()
+        # a stand-in just added is also followed once tracked: the same plate found in both boxes
+        return plates.with_nms(threshold=0.4, class_agnostic=True) if len(plates) > 1 else plates
 
     def _unclaimed(self, plates: sv.Detections, vehicles: np.ndarray) -> np.ndarray:
         """Confident plates wide enough to read whose centre lies in no vehicle box."""

@@ -264,13 +264,13 @@ class VideoProcessor:
     @staticmethod
     def _stand_ins_tracked(
         detected: sv.Detections | None, tracked: np.ndarray | None
-    ) -> tuple[np.ndarray | None, bool]:
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The tracked boxes of real vehicles (a stand-in's own box must not hide its plate from the
-        plate-first look that feeds it), and whether any stand-in is tracked."""
+        plate-first look that feeds it), and those of the stand-ins."""
         if detected is None or tracked is None or PLATE_FIRST not in detected.data:
-            return tracked, False
+            return tracked, None
         stand_in = np.asarray(detected.data[PLATE_FIRST], dtype=np.bool_)
-        return tracked[~stand_in], bool(stand_in.any())
+        return tracked[~stand_in], tracked[stand_in]
 
     def _tell_settled(self, time_s: float) -> None:
         settled, self.reader.just_settled = self.reader.just_settled, []

@@ -19,18 +19,45 @@ class Plates:
     """A fake plate detector: the boxes given, or one sliding down the frame with the clock."""
 
     def __init__(self, boxes=None, clock=None, conf=0.8):
-        self.boxes, self.clock, self.conf, self.calls = boxes, clock, conf, 0
+        self.boxes, self.clock, self.conf, self.calls, self.crop_calls = boxes, clock, conf, 0, 0
 
     def detect(self, image) -> sv.Detections:
         self.calls += 1
+        boxes = self._boxes()
+        return sv.Detections(
+            xyxy=boxes, confidence=np.full(len(boxes), self.conf), class_id=np.zeros(len(boxes))
+        )
+
+    def detect_many(self, crops, imgsz=None) -> list[sv.Detections]:
+        """Each crop (a view into the frame) searched: the boxes whose centre lies in it, in its
+        own pixels."""
+        self.crop_calls += 1
+        found = []
+        for crop in crops:
+            row, col = _offset(crop)
+            boxes = self._boxes() - [col, row, col, row]
+            cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+            inside = boxes[(cx >= 0) & (cx < crop.shape[1]) & (cy >= 0) & (cy < crop.shape[0])]
+            found.append(
+                sv.Detections(
+                    xyxy=inside, confidence=np.full(len(inside), self.conf), class_id=np.zeros(len(inside))
+                )
+            )
+        return found
+
+    def _boxes(self) -> np.ndarray:
         boxes = self.boxes
         if boxes is None:
             y = 200 + 60 * self.clock.time_s
             boxes = [[280.0, y, 360.0, y + 20]]
-        boxes = np.asarray(boxes, float).reshape(-1, 4)
-        return sv.Detections(
-            xyxy=boxes, confidence=np.full(len(boxes), self.conf), class_id=np.zeros(len(boxes))
-        )
+        return np.asarray(boxes, float).reshape(-1, 4)
+
+
+def _offset(view: np.ndarray) -> tuple[int, int]:
+    """Where a view into a frame starts in it: (row, column)."""
+    base = view.base if view.base is not None else view
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return start // base.strides[0], (start % base.strides[0]) // base.strides[1]
 
 
 def vehicles(*boxes) -> sv.Detections:
@@ -75,8 +102,8 @@ def test_no_stand_in_for_a_plate_a_tracked_vehicle_holds_or_too_small_or_unsure(
 
 
 def test_the_whole_frame_is_searched_only_when_a_look_is_due():
-    """Every 0.5 s while no plate is outside the vehicles; at every call once one is (a stand-in
-    just added, or followed: `follow`)."""
+    """The whole frame every 0.5 s; in between, only inside stand-ins just added or followed
+    (`follow`), at every call."""
     image = np.zeros((480, 640, 3), np.uint8)
     held = Plates([[60, 60, 140, 80]])  # inside the vehicle
     first = PlateFirst(held, every_s=0.5)
@@ -88,13 +115,14 @@ def test_the_whole_frame_is_searched_only_when_a_look_is_due():
     outside = Plates([[300, 300, 380, 320]])
     first = PlateFirst(outside, every_s=0.5)
     looked = [bool(first.add(vehicles(), image, t / 25).data[PLATE_FIRST].any()) for t in range(30)]
-    assert outside.calls == 30 and all(looked)
+    assert outside.calls == 3 and outside.crop_calls == 27 and all(looked)  # then around the stand-in
     followed = Plates([[300, 300, 380, 320]])
     first = PlateFirst(followed, every_s=0.5)
     tracked = np.array([[250.0, 250.0, 450.0, 400.0]])  # a real vehicle's track holds the plate
+    stand_in = np.array([[240.0, 180.0, 440.0, 360.0]])  # ... and a stand-in's track
     for t in range(30):
-        first.add(vehicles(), image, t / 25, tracked, follow=t < 10)
-    assert followed.calls == 10 + 1  # every call while followed (to 0.36 s), then 0.5 s after: 0.88 s
+        first.add(vehicles(), image, t / 25, tracked, follow=stand_in if t < 10 else None)
+    assert followed.calls == 3 and followed.crop_calls == 9  # inside the stand-in, while followed
 
 
 class ReadsEverything:
@@ -155,7 +183,10 @@ def test_a_close_up_is_followed_between_the_twice_a_second_looks(tmp_path: Path)
     (judged,) = [j for frame in processor.run(_Road(clock)) for j in frame.events]
     assert judged.event.plate is not None and judged.event.plate.text == "LEH5789"
     assert judged.event.last_seen - judged.event.first_seen > timedelta(seconds=2.5)  # followed to the end
-    assert plates.calls == processor.stats["detections"]  # looked at every detection
+    # the whole frame every 0.5 s, inside the stand-in's box at every other detection
+    assert plates.calls <= 3 / 0.5 + 1 and plates.calls + plates.crop_calls == processor.stats["detections"]
+    # one track all along: the plate found in both a new stand-in's box and its track's is one plate
+    assert processor.stats.get("joined_by_plate", 0) == 0 and processor.stats["short_tracks"] == 0
 
 
 class Fragments:
