@@ -54,3 +54,30 @@ def test_no_event_carries_a_plate_that_fits_no_layout(clip_and_run):
 def test_speeds_stay_within_three_percent(clip_and_run):
     clip, run = clip_and_run
     assert run.score.errors and max(abs(e) for e in run.score.errors) <= 3.0
+
+
+@pytest.fixture(scope="module")
+def busy_clip_and_run(datasets, tmp_path_factory):
+    """Twelve cars (seed 2): a close-up at 80 km/h, crossing the picture in 2.3 s, that the vehicle
+    model never fires on, among others."""
+    from anpr.lab import video_bench as vb
+    from anpr.lab.roadclip import road_clip
+
+    folder = tmp_path_factory.mktemp("busy-roadclip")
+    clip = road_clip(12, 2, folder, split="train")
+    run = vb.run_pipeline("anpr process", clip, vb.shipped_options, source=vb.shipped_source)
+    assert run.failed is None and run.score is not None
+    return clip, run
+
+
+@pytest.mark.slow
+def test_a_fast_close_up_only_the_plate_model_sees_is_one_event_with_its_plate(busy_clip_and_run):
+    """Found twice a second by the whole-frame plate look, the close-up must be followed between
+    looks: the tracker confirms a track at its second sighting (anpr.platefirst)."""
+    clip, run = busy_clip_and_run
+    close_ups = [v for v in run.score.vehicles if v.car.close_up]
+    assert any(v.car.kmh >= 80 for v in close_ups)  # the case this clip is for
+    for vehicle in close_ups:
+        assert vehicle.events == 1, f"{vehicle.car.plate}: {vehicle.events} events"
+        assert vehicle.read_ok, f"{vehicle.car.plate} read {vehicle.read!r}"
+    assert not run.score.missed
