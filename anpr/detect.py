@@ -58,6 +58,24 @@ class _YoloDetector(Detector):
         return detections
 
 
+def detect_in_boxes(
+    detector: Detector, image: np.ndarray, boxes: np.ndarray | list, imgsz: int | None = None
+) -> list[sv.Detections]:
+    """`detector` on the part of `image` inside each box (cut at the image's edges), in one batch at
+    input size `imgsz` (None: the detector's own), each box's detections in image coordinates. A box
+    with nothing of the image inside it is not searched."""
+    height, width = image.shape[:2]
+    parts = np.clip(np.asarray(boxes, float).reshape(-1, 4), 0, [width, height, width, height]).astype(int)
+    parts = [(x1, y1, x2, y2) for x1, y1, x2, y2 in parts if x2 > x1 and y2 > y1]
+    if not parts:
+        return []
+    found = detector.detect_many([image[y1:y2, x1:x2] for x1, y1, x2, y2 in parts], imgsz)
+    for inside, (x1, y1, _, _) in zip(found, parts, strict=True):
+        if len(inside):
+            inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
+    return found
+
+
 def _detections(xyxy: np.ndarray, confidence: np.ndarray, class_id: np.ndarray) -> sv.Detections:
     return sv.Detections(
         xyxy=xyxy.astype(np.float32).reshape(-1, 4),

@@ -25,26 +25,42 @@ THRESHOLD = 25  # grey levels: a cell changed when it differs by more (sensor no
 class Stillness:
     def __init__(self, full_every_s: float = 2.0):
         self.full_every_s = full_every_s
-        self._seen: np.ndarray | None = None  # the last frame the detector ran on, shrunk
+        self._seen: np.ndarray | None = None  # the last frame the detector ran on
+        self._seen_small: np.ndarray | None = None  # ... shrunk, once it is compared with
         self._run_s = -np.inf  # when the detector was last run
         self.skipped = 0  # frames the detector was spared
 
     def worth_detecting(self, image: np.ndarray, time_s: float, busy: bool) -> bool:
         """False where nothing is tracked or was found last time (`busy`), the picture has not
-        changed since the detector last ran, and its safety-net run is not due."""
-        height, width = image.shape[:2]
-        shrunk = (max(1, width // SHRINK), max(1, height // SHRINK))
-        small = cv2.resize(image, shrunk, interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0)
+        changed since the detector last ran, and its safety-net run is not due. Frames are shrunk
+        only where they are compared: on a busy road, never."""
         still = (
             not busy
             and self._seen is not None
-            and self._seen.shape == small.shape
             and time_s - self._run_s < self.full_every_s
-            and not (cv2.absdiff(small, self._seen) > THRESHOLD).any()
+            and self._unchanged(image)
         )
         if still:
             self.skipped += 1
             return False
-        self._seen, self._run_s = small, time_s
+        self._seen, self._seen_small, self._run_s = image, None, time_s
         return True
+
+    def _unchanged(self, image: np.ndarray) -> bool:
+        assert self._seen is not None  # the caller checks
+        if self._seen_small is None:
+            self._seen_small = _shrunk(self._seen)
+        small = _shrunk(image)
+        return (
+            small.shape == self._seen_small.shape
+            and not (cv2.absdiff(small, self._seen_small) > THRESHOLD).any()
+        )
+
+
+def _shrunk(image: np.ndarray) -> np.ndarray:
+    """An eighth the size each way, grey, blurred."""
+    height, width = image.shape[:2]
+    small = cv2.resize(
+        image, (max(1, width // SHRINK), max(1, height // SHRINK)), interpolation=cv2.INTER_AREA
+    )
+    return cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import supervision as sv
 
-from anpr.detect import VEHICLE_TYPE, Detector, PlateDetector, VehicleDetector
+from anpr.detect import VEHICLE_TYPE, Detector, PlateDetector, VehicleDetector, detect_in_boxes
 from anpr.images import crop
 from anpr.ocr import get_reader
 from anpr.ocr.base import PlateReader
@@ -82,15 +82,7 @@ class PlateRecognizer:
     ) -> list[sv.Detections]:
         """The plate detector run on each box's crop, in one batch: a small vehicle is upscaled
         to the model's input size, which finds plates the whole-frame pass is too coarse to see."""
-        corners = [(max(0, int(box[0])), max(0, int(box[1]))) for box in boxes]
-        crops = [
-            image[y1 : int(box[3]), x1 : int(box[2])] for (x1, y1), box in zip(corners, boxes, strict=True)
-        ]
-        found = self.plate_detector.detect_many(crops, imgsz) if crops else []
-        for inside, (x1, y1) in zip(found, corners, strict=True):
-            if len(inside):
-                inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
-        return found
+        return detect_in_boxes(self.plate_detector, image, boxes, imgsz)
 
     def read_crops(self, crops: list[np.ndarray], region: str = "auto") -> list[PlateRead]:
         """The reader's own reads, unchecked: a video track's reads are checked when they vote."""

@@ -87,21 +87,13 @@ class PlateFirst:
     def _around(self, image: np.ndarray, boxes: np.ndarray) -> sv.Detections:
         """Plates in the stand-in boxes widened by a quarter each side (the vehicle has moved since),
         searched in one batch at AROUND_INPUT, in image coordinates."""
-        height, width = image.shape[:2]
+        from anpr.detect import detect_in_boxes
+
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
         widened = np.stack(
             [boxes[:, 0] - w / 4, boxes[:, 1] - h / 4, boxes[:, 2] + w / 4, boxes[:, 3] + h / 4], axis=1
         )
-        regions = [
-            r
-            for r in np.clip(widened, 0, [width, height, width, height]).astype(int)
-            if r[2] > r[0] and r[3] > r[1]
-        ]
-        crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in regions]
-        found = self.detector.detect_many(crops, AROUND_INPUT) if crops else []
-        for inside, (x1, y1, _, _) in zip(found, regions, strict=True):
-            inside.xyxy = inside.xyxy + np.array([x1, y1, x1, y1], dtype=inside.xyxy.dtype)
-        found = [d for d in found if len(d)]
+        found = [d for d in detect_in_boxes(self.detector, image, widened, AROUND_INPUT) if len(d)]
         plates = sv.Detections.merge(found) if found else sv.Detections.empty()
         # a stand-in just added is also followed once tracked: the same plate found in both boxes
         return plates.with_nms(threshold=0.4, class_agnostic=True) if len(plates) > 1 else plates

@@ -211,7 +211,6 @@ class VideoProcessor:
                 else self.timeline.state_at(frame.time_s)
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
-                tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                 busy = bool(self.tracks.open) or found is None or len(found) > 0
                 if self.still is None or self.still.worth_detecting(frame.image, frame.time_s, busy):
                     found = self.detector.detect(frame.image)
@@ -220,6 +219,7 @@ class VideoProcessor:
                     assert found is not None  # the first frame always runs the detector
                     found = cast(sv.Detections, found[np.zeros(len(found), dtype=np.bool_)])
                 if stand_ins is not None:
+                    tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                     real, follow = self._stand_ins_tracked(detected, tracked)
                     found = stand_ins.add(found, frame.image, frame.time_s, real, follow)
                 detected = self.tracker.update_with_detections(found, frame.time_s)
