@@ -80,12 +80,11 @@ def run_footage(
         live = Live(opened if is_stream else Paced(opened)) if realtime or is_stream else None
         source = live or Prefetched(opened)
 
-    from anpr.detect import VehicleDetector
-    from anpr.process import VideoProcessor, default_recognizer
+    from anpr.process import VideoProcessor, default_recognizer, video_detector
     from challan.section import SectionJudge, sure
 
     out = out or Path("out") / (Path(video).stem or "stream")
-    detector = VehicleDetector(conf=0.1)
+    detector = video_detector()
     processor = VideoProcessor(
         loaded,
         recognizer=default_recognizer(reader, detector),

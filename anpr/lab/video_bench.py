@@ -316,10 +316,9 @@ def naive_options() -> dict:
 def shipped_options() -> dict:
     """`anpr process` as anpr.jobs.footage.run_footage builds it, less records, evidence and judge
     (its source: shipped_source)."""
-    from anpr.detect import VehicleDetector
-    from anpr.process import default_recognizer
+    from anpr.process import default_recognizer, video_detector
 
-    detector = VehicleDetector(conf=0.1)
+    detector = video_detector()
     return {"recognizer": default_recognizer("auto", detector), "detector": detector}
 
 

@@ -87,15 +87,17 @@ def beam_decode(
     """CTC prefix beam search: up to k (text, probability) pairs, best first, where a text's
     probability sums all its alignments. Characters below `prune` at a step are not extended."""
     probs = np.exp(logp)
+    # Python floats (the same doubles): numpy's scalar arithmetic is several times slower
+    steps, kept = probs.tolist(), [np.flatnonzero(row[1:] > prune).tolist() for row in probs]
+    index = {char: k + 1 for k, char in enumerate(ALPHABET)}
     beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # prefix -> (p ending in blank, p not)
-    for step in probs:
-        keep = np.flatnonzero(step[1:] > prune)
+    for step, keep in zip(steps, kept, strict=True):
         nxt: dict[str, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             entry = nxt.setdefault(prefix, [0.0, 0.0])
             entry[0] += (pb + pnb) * step[0]
             if prefix:
-                entry[1] += pnb * step[ALPHABET.index(prefix[-1]) + 1]
+                entry[1] += pnb * step[index[prefix[-1]]]
             for c in keep:
                 char = ALPHABET[c]
                 extended = nxt.setdefault(prefix + char, [0.0, 0.0])
@@ -124,13 +126,18 @@ def ctc_probabilities(logp: np.ndarray, texts: list[str]) -> np.ndarray:
         ends[row] = 2 * len(texts[k])
     can_skip = np.zeros(ext.shape, bool)
     can_skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
-    alpha = np.full(ext.shape, -np.inf)
+    # alpha lives in columns 2: of `padded`, behind two columns of -inf, so that the symbol before
+    # and the one before that are views, not copies (this loop is most of a read's Python time)
+    padded = np.full((len(valid), size + 2), -np.inf)
+    alpha = padded[:, 2:]
     alpha[:, :2] = logp[0, ext[:, :2]]
-    pad1, pad2 = np.full((len(valid), 1), -np.inf), np.full((len(valid), 2), -np.inf)
+    emissions = logp[:, ext]  # (T, texts, size): every step's gather at once
+    stay_or_step, skip = np.empty(ext.shape), np.empty(ext.shape)
     for t in range(1, logp.shape[0]):
-        stay_or_step = np.logaddexp(alpha, np.hstack((pad1, alpha[:, :-1])))
-        skip = np.hstack((pad2, alpha[:, :-2]))
-        alpha = np.where(can_skip, np.logaddexp(stay_or_step, skip), stay_or_step) + logp[t, ext]
+        np.logaddexp(alpha, padded[:, 1:-1], out=stay_or_step)
+        np.logaddexp(stay_or_step, padded[:, :-2], out=skip)
+        np.copyto(stay_or_step, skip, where=can_skip)
+        np.add(stay_or_step, emissions[t], out=alpha)
     rows = np.arange(len(valid))
     last = alpha[rows, ends]
     before = np.where(ends > 0, alpha[rows, np.maximum(ends - 1, 0)], -np.inf)

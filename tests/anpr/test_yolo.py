@@ -97,3 +97,42 @@ def test_a_batch_finds_what_each_image_finds_alone(frames):
 def test_an_onnx_that_is_not_a_yolo_detector_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a YOLOv8 detect export"):
         cut_heads(weight_path("plate-reader-crnn"), tmp_path / "x.onnx")
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    low, high = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(high - low, 0, None), axis=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    return inter / (area(box) + area(boxes) - inter)
+
+
+def _int8_finds_the_float_boxes(floats, ints, min_iou: float, bottom_px: float) -> int:
+    """Each confident float box has an int8 box over it with its bottom edge (the ground point)
+    within `bottom_px`; the number compared."""
+    compared = 0
+    for (want, want_conf, _), (got, _, _) in zip(floats, ints, strict=True):
+        for box in want[want_conf > 0.3]:
+            assert len(got), "the int8 model found nothing where the float model found a box"
+            best = int(np.argmax(_iou(box, got)))
+            assert _iou(box, got)[best] >= min_iou
+            assert abs(got[best][3] - box[3]) <= bottom_px
+            compared += 1
+    return compared
+
+
+def test_the_int8_vehicle_model_puts_its_boxes_where_the_float_one_does(frames):
+    # frames 5, 15, 25 and 35 of a sample video: not among the calibration images (every 4th frame)
+    floats = YoloHeads(weight_path("vehicle-detector-heads"))
+    ints = YoloHeads(weight_path("vehicle-detector-int8"))
+    found = [heads.detect(frames, 640, 0.1, classes=[2, 3, 5, 7]) for heads in (floats, ints)]
+    assert _int8_finds_the_float_boxes(*found, min_iou=0.9, bottom_px=6) >= 8
+
+
+def test_a_detector_knows_its_precisions():
+    from anpr.detect import PlateDetector, VehicleDetector
+
+    assert VehicleDetector(precision="int8").model.session is not None
+    with pytest.raises(ValueError, match="precision 'fp16': one of float32, int8"):
+        VehicleDetector(precision="fp16")
+    with pytest.raises(ValueError, match="precision 'int8': one of float32"):
+        PlateDetector(precision="int8")
