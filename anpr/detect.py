@@ -33,7 +33,7 @@ class _YoloDetector(Detector):
     """A YOLOv8 head file (anpr.yolo) loaded once, on first use. Each image is scaled so that its
     longer side is `imgsz` and padded only to a multiple of 32 (a 1920x1080 frame runs at 640x384).
     `precision` "int8" runs the vehicle model's int8 copy (anpr.lab.quantize): about 1.5x faster on
-    a CPU, boxes within a pixel or two; video runs it, photos the float weights."""
+    a CPU, boxes within a pixel or two; video runs it where ANPR_VIDEO_DETECTOR=int8."""
 
     weights: dict[str, str]  # precision -> manifest entry
     default_conf: float = 0.25

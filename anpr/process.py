@@ -105,17 +105,14 @@ NAIVE_OPTIONS = {
 }
 
 
-# Video runs the vehicle detector with int8 weights (anpr.lab.quantize): 1.5x faster, boxes within a
-# pixel or two of the float model's (docs/notes/int8-detectors.md). Photos keep float32.
-VIDEO_PRECISION = "int8"
-
-
 def video_detector():
-    """The vehicle detector video runs: int8, and scores down to 0.1 (ByteTrack keeps tracks alive
-    on low scores)."""
+    """The vehicle detector video runs: scores down to 0.1 (ByteTrack keeps tracks alive on low
+    scores), float32 weights, or int8 where ANPR_VIDEO_DETECTOR=int8 (1.5x faster: the cost per
+    camera; docs/notes/int8-detectors.md)."""
     from anpr.detect import VehicleDetector
+    from anpr.settings import environment
 
-    return VehicleDetector(conf=0.1, precision=VIDEO_PRECISION)
+    return VehicleDetector(conf=0.1, precision=environment().video_detector)
 
 
 def default_recognizer(reader: str = "auto", detector=None):

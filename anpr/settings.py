@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,6 +53,9 @@ class Environment(BaseModel):
     watch_state: Path | None = None
     # Models, dev sets, training, diagnostics
     models_dir: Path | None = None  # default: models/ in the project
+    # The vehicle detector's weights in video (anpr.process.video_detector): int8 is 1.5x faster and
+    # read one car fewer of 12 on the validation road clip (docs/notes/int8-detectors.md)
+    video_detector: Literal["float32", "int8"] = "float32"
     datasets: Path | None = None  # default: ../shared/datasets beside the project
     train_dir: Path = Path("/tmp/anpr-train-ocr")
     debug: bool = False  # tracebacks for unexpected errors

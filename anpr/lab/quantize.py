@@ -1,10 +1,12 @@
-"""The vehicle detector's int8 copy, for video: `python -m anpr.lab.quantize` (the recipe).
+"""The vehicle detector's int8 copy, which video runs where ANPR_VIDEO_DETECTOR=int8:
+`python -m anpr.lab.quantize` (the recipe).
 
 On this 2-core CPU (AVX2) a YOLOv8n vehicle pass over a 1080p frame (640x384) takes 40-46 ms in
 float32 and 27-29 ms with int8 weights and activations, and video runs it 6-8 times a second. The
 boxes stay where they were: on two training-half road clips, 1 box in 291 lost, mean IoU with the
 float boxes 0.97, bottom edges (the ground point speed is measured from) 1 px apart on average at
-1080p (docs/notes/int8-detectors.md). The plate model stays float: int8 moved its boxes (0.90 IoU)
+1080p; but on the validation road clip one car of 12 was misread with it, so it is not the default
+(docs/notes/int8-detectors.md). The plate model stays float: int8 moved its boxes (0.90 IoU)
 for a quarter less time.
 
 onnxruntime's static quantization (QDQ, weights int8 per channel, activations uint8) needs the range of

@@ -136,3 +136,13 @@ def test_a_detector_knows_its_precisions():
         VehicleDetector(precision="fp16")
     with pytest.raises(ValueError, match="precision 'int8': one of float32"):
         PlateDetector(precision="int8")
+
+
+def test_video_runs_the_vehicle_detector_the_setting_names(monkeypatch):
+    from anpr.process import video_detector
+
+    assert video_detector().precision == "float32"
+    monkeypatch.setenv("ANPR_VIDEO_DETECTOR", "int8")
+    detector = video_detector()
+    assert detector.precision == "int8" and detector.conf == 0.1
+    assert Path(detector.model.session._model_path).name == "vehicle-detector-int8.onnx"

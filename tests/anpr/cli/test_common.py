@@ -50,3 +50,19 @@ def test_usage_errors_exit_2_without_traceback():
     result = run("read")
     assert result.returncode == 2 and "Missing argument" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_video_detector_setting_is_one_line(tmp_path):
+    import os
+
+    site = Path(__file__).resolve().parents[3] / "sample_videos" / "canal-road.yaml"
+    env = os.environ | {"ANPR_VIDEO_DETECTOR": "fp16"}
+    result = subprocess.run(
+        [ANPR, "process", str(site.with_suffix(".mp4")), "--site", str(site), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "ANPR_VIDEO_DETECTOR" in result.stderr and len(result.stderr.strip().splitlines()) == 1
