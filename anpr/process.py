@@ -72,7 +72,7 @@ class JudgedEvent:
 class ProcessedFrame:
     index: int
     time_s: float
-    image: np.ndarray  # annotated copy of the frame
+    image: np.ndarray  # annotated copy of the frame (the frame itself where nothing is drawn)
     events: tuple[JudgedEvent, ...] = ()  # tracks closed at this frame (at the end: all the rest)
 
 
@@ -145,6 +145,7 @@ class VideoProcessor:
         on_settled: Callable[[Track, PlateRead | None, float], None] | None = None,
         keep_evidence: Callable[[VehicleEvent], bool] | None = None,
         motion: bool = True,
+        draw: bool = True,
     ):
         self.site, self.config = site, site.config
         self.recognizer, self.detector = recognizer, detector
@@ -161,6 +162,9 @@ class VideoProcessor:
         self.plate_first = plate_first  # look for plates the vehicle detector found no vehicle around
         self.quick_reads = quick_reads  # rank crops with a small reader, read the best fully (anpr.reads)
         self.motion = motion  # spare the detector frames where nothing moves (anpr.motion)
+        # draw the overlay (and judge tracks as they go, to draw them red); no video wants it from
+        # a live camera, and drawing and judging so far cost 2-3 ms a frame
+        self.draw = draw
         # told as soon as a track's read settles (its voted plate, the frame time): hotlist alerts
         # need not wait for the vehicle to leave the picture
         self.on_settled = on_settled
@@ -244,7 +248,11 @@ class VideoProcessor:
                 if self.reader.in_zone:  # a plate in reading range: look at it in every frame
                     self._look(vehicles, frame.index, frame.time_s, frame.image)
             self._tell_settled(frame.time_s)
-            image = self._annotate(frame.image, vehicles, signal, frame.index, frame.time_s)
+            image = (
+                self._annotate(frame.image, vehicles, signal, frame.index, frame.time_s)
+                if self.draw
+                else frame.image
+            )
             closed = [self._close(t) for t in self.tracks.expired(frame.time_s, self.close_after_s)]
             self.stats["frames"] += 1
             self.stats["plate_reads"], self.stats["plate_looks"] = self.reader.reads, self.reader.looks
@@ -264,7 +272,7 @@ class VideoProcessor:
                 s.track.keyframes, s.track.box_at, index, image, vehicles.xyxy[s.row], s.crossed, s.clipped
             )
         self._offer(self.reader.read(vehicles, seen, image, index, time_s), index, image)
-        if self.judge is not None:
+        if self.judge is not None and self.draw:  # findings so far, for the overlay only
             for s in seen:
                 found = self.judge(self.events.provisional(s.track))
                 (self._alerts.add if found else self._alerts.discard)(s.track.id)

@@ -47,6 +47,14 @@ def process(
             " behind, frames are dropped evenly and the lag reported. Streams are always read so.",
         ),
     ] = False,
+    video_out: Annotated[
+        bool,
+        typer.Option(
+            "--video/--no-video",
+            help="Write annotated.mp4 (H.264, every frame with its number and time). --no-video keeps"
+            " the events and evidence only, and saves the drawing and encoding (about a fifth of the work).",
+        ),
+    ] = True,
 ) -> None:
     """Detect, track and read every vehicle; measure speed; judge stop-line crossings against the
     signal; record suspected violations for officer review. The records database is checked before
@@ -100,6 +108,7 @@ def process(
             reader=reader,
             region=region,
             realtime=realtime,
+            annotated=video_out,
             on_start=started,
             on_frame=frame,
             on_event=vehicle,
@@ -114,7 +123,7 @@ def process(
     if not as_json:
         console.print(
             f"{summary.vehicles} vehicles, {summary.violations} suspected violations; "
-            f"video and evidence in {summary.out}",
+            f"{'video and evidence' if video_out else 'evidence'} in {summary.out}",
             soft_wrap=True,
             markup=False,
         )

@@ -93,6 +93,7 @@ def run_footage(
         judge=SectionJudge(rules, db) if store else lambda event: evaluate_all(event, rules),
         evidence_dir=out / "evidence",
         region=region,
+        draw=annotated,
         keep_evidence=(lambda event: sure(event.plate))
         if loaded.config.section or loaded.config.section_entry
         else None,

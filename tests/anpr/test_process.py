@@ -368,3 +368,41 @@ def test_the_detector_is_spared_a_still_empty_road(tmp_path):
     processor = VideoProcessor(site, recognizer=NoPlates(), detector=busy, plate_first=False)
     list(processor.run(_Flicker(_Clock())))
     assert busy.calls == 19
+
+
+@pytest.mark.slow
+def test_without_the_video_the_events_are_the_same_and_nothing_is_drawn(tmp_path):
+    """--no-video (and anpr watch, which writes no video) skips the overlay and the judging so far
+    that only colours it: the same vehicles, reads, speeds and violations, and no annotated.mp4."""
+
+    def events(*extra: str) -> list[dict]:
+        out = tmp_path / ("plain" if extra else "drawn")
+        args = ["process", str(SAMPLES / "regal-chowk.mp4"), "--site", str(SAMPLES / "regal-chowk.yaml")]
+        result = subprocess.run(
+            [ANPR, *args, "--json", "--no-store", "--out", str(out), *extra],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (out / "annotated.mp4").exists() is not bool(extra)
+        found = [json.loads(line) for line in result.stdout.splitlines()]
+        keep = ("track_id", "plate", "speed_kmh", "crossed_stop_line_at", "violations")
+        return [{k: e[k] for k in keep} for e in found]
+
+    drawn, plain = events(), events("--no-video")
+    assert plain == drawn and any(e["violations"] for e in drawn)
+
+    site = load_site(SAMPLES / "regal-chowk.yaml")
+    calls = {}
+    for draw in (True, False):
+        judged: list = []
+        processor = VideoProcessor(
+            site, draw=draw, judge=lambda event, judged=judged: judged.append(event) or []
+        )
+        frames = list(processor.run(open_source(SAMPLES / "regal-chowk.mp4", site.config.camera.fps)))
+        calls[draw] = len(judged)
+        events = sum(len(frame.events) for frame in frames)
+        height = frames[0].image.shape[0]
+        assert height == (540 if draw else 1440)  # not drawn: the frame itself, not a 540-line drawing
+    assert calls[False] == events < calls[True]  # judged once a vehicle, not also to colour the overlay
