@@ -216,7 +216,7 @@ def bench_footage(root: Path) -> list[dict]:
 
 # --- real time: one road clip, three ways ------------------------------------------------------
 
-DECODE, NAIVE, SHIPPED = "decode only", "naive loop", "anpr process"
+DECODE, NAIVE, SHIPPED, LIVE = "decode only", "naive loop", "anpr process", "no video"
 Tick = Callable[[str, int], None]  # (stage, its total steps), called after each step
 
 
@@ -322,6 +322,11 @@ def shipped_options() -> dict:
     return {"recognizer": default_recognizer("auto", detector), "detector": detector}
 
 
+def live_options() -> dict:
+    """A live camera's pipeline (anpr watch): `anpr process` without the overlay; no video written."""
+    return {**shipped_options(), "draw": False}
+
+
 def decode_only(clip: RoadClip, on_frame: Tick | None = None) -> PipelineRun:
     """The ceiling: reading the frames and nothing else."""
     from anpr.video import open_source
@@ -352,7 +357,8 @@ def run_pipeline(
 ) -> PipelineRun:
     """The clip (open_source, or `source`) through VideoProcessor(site, **options()), timed from
     building the models (they load inside the clock) to the last frame written to the annotated
-    video, as `anpr process` writes it, its events scored."""
+    video, as `anpr process` writes it (none where the options say draw=False, as anpr watch), its
+    events scored."""
     from anpr.lab.roadclip import score
     from anpr.site import load_site
     from anpr.video import VideoSink, open_source
@@ -360,17 +366,23 @@ def run_pipeline(
     site = load_site(clip.site)
     frames = 0
     started = time.perf_counter()
-    sink = VideoSink(clip.clip.with_name(f"{name.replace(' ', '-')}.annotated.mp4"), clip.fps)
+    sink: VideoSink | None = None
     try:
-        processor = PathKeepingProcessor(site, **options())
+        built = options()
+        if built.get("draw", True):
+            sink = VideoSink(clip.clip.with_name(f"{name.replace(' ', '-')}.annotated.mp4"), clip.fps)
+        processor = PathKeepingProcessor(site, **built)
         for frame in processor.run((source or open_source)(clip.clip)):
-            sink.write(frame.image, frame.time_s)
+            if sink is not None:
+                sink.write(frame.image, frame.time_s)
             frames += 1
             if on_frame:
                 on_frame(name, clip.frames)
-        sink.close()
+        if sink is not None:
+            sink.close()
     except Exception as exc:  # a pipeline that breaks on the clip is a finding: the others still run
-        sink.close()
+        if sink is not None:
+            sink.close()
         wall, load = time.perf_counter() - started, os.getloadavg()[0]
         done_s = frames / clip.fps  # its real-time factor is over the footage it got through
         return PipelineRun(name, frames, wall, done_s, load=load, failed=f"{type(exc).__name__}: {exc}")
@@ -382,8 +394,9 @@ def run_pipeline(
 def bench_realtime(
     cars: int = 12, seed: int = 0, on_step: Tick | None = None
 ) -> tuple[RoadClip, list[PipelineRun]]:
-    """The road clip (built in a temporary folder, gone afterwards) decoded, through the naive loop
-    and through `anpr process`, one after the other on the same machine."""
+    """The road clip (built in a temporary folder, gone afterwards) decoded, through the naive loop,
+    through `anpr process` and through it without the video (a live camera's cost: anpr watch), one
+    after the other on the same machine."""
     from anpr.lab.roadclip import road_clip
 
     with tempfile.TemporaryDirectory(prefix="anpr-roadclip-") as tmp:
@@ -392,6 +405,7 @@ def bench_realtime(
             decode_only(clip, on_step),
             run_pipeline(NAIVE, clip, naive_options, on_step),
             run_pipeline(SHIPPED, clip, shipped_options, on_step, shipped_source),
+            run_pipeline(LIVE, clip, live_options, on_step, shipped_source),
         ]
     return clip, runs
 

@@ -240,6 +240,10 @@ def test_a_timed_run_is_scored_against_the_truth_and_a_broken_one_reported(tmp_p
     found = run.score.vehicles[0]
     assert found.events == 1 and found.read is None and not found.read_ok
     assert found.speed_error_pct is not None and abs(found.speed_error_pct) < 3
+    options = {"detector": _ByColour(), "recognizer": _NoPlates(), "draw": False}
+    live = run_pipeline("live", made, lambda: options)  # as anpr watch: no overlay, no video
+    assert live.score == run.score and made.clip.with_name("fake.annotated.mp4").is_file()
+    assert not made.clip.with_name("live.annotated.mp4").exists()
     broken = run_pipeline("broken", made, lambda: {"detector": _ByColour(5), "recognizer": _NoPlates()})
     assert broken.failed == "RuntimeError: boom" and 0 < broken.frames < made.frames
     assert broken.clip_s == pytest.approx(broken.frames / 25)
