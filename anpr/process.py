@@ -224,13 +224,16 @@ class VideoProcessor:
             )
             if frame.time_s >= due_s - 0.25 / source.fps:
                 busy = bool(self.tracks.open) or found is None or len(found) > 0
-                if self.still is None or self.still.worth_detecting(frame.image, frame.time_s, busy):
+                spared = self.still is not None and not self.still.worth_detecting(
+                    frame.image, frame.time_s, busy
+                )
+                if not spared:
                     found = self.detector.detect(frame.image)
                     self.stats["detections"] += 1
-                else:  # nothing tracked or found, the picture unchanged: the detector would find nothing
+                else:  # nothing tracked or found, the picture unchanged: no detector would find anything
                     assert found is not None  # the first frame always runs the detector
                     found = cast(sv.Detections, found[np.zeros(len(found), dtype=np.bool_)])
-                if stand_ins is not None:
+                if stand_ins is not None and not spared:  # nor would the whole-frame plate look
                     tracked = self._carried(detected, frame.time_s).xyxy if detected is not None else None
                     real, follow = self._stand_ins_tracked(detected, tracked)
                     found = stand_ins.add(found, frame.image, frame.time_s, real, follow)

@@ -14,6 +14,7 @@ import supervision as sv
 
 from anpr.lab import samples
 from anpr.lab.scene import Camera
+from anpr.platefirst import PlateFirst
 from anpr.process import NAIVE_OPTIONS, ReadPolicy, VideoProcessor
 from anpr.site import load_site
 from anpr.video import open_source
@@ -276,8 +277,7 @@ def _events(site, detector, clock, **options):
         detector=detector,
         judge=lambda event: evaluate_all(event, site_rules(site)),
         reads=ReadPolicy(min_vehicle_px=10**6),
-        plate_first=False,  # a blank road holds no plate: no need to load the plate model
-        **options,
+        **({"plate_first": False} | options),  # a blank road holds no plate: no plate model needed
     )
     return [j for frame in processor.run(_Road(clock)) for j in frame.events]
 
@@ -368,6 +368,12 @@ def test_the_detector_is_spared_a_still_empty_road(tmp_path):
     processor = VideoProcessor(site, recognizer=NoPlates(), detector=busy, plate_first=False)
     list(processor.run(_Flicker(_Clock())))
     assert busy.calls == 19
+
+    # the whole-frame plate look (twice a second) is spared with the vehicle detector: an unchanged
+    # picture holds no new plate either
+    vehicles, plates = _Nothing(), _Nothing()
+    assert _events(site, vehicles, _Clock(), plate_first=PlateFirst(plates)) == []
+    assert vehicles.calls == 2 and plates.calls == 2
 
 
 @pytest.mark.slow
