@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from anpr.errors import AnprError
 from anpr.settings import environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +29,9 @@ def offline_ultralytics() -> None:
     os.environ.setdefault("YOLO_VERBOSE", "False")
 
 
-class WeightsError(RuntimeError):
-    """A weight file is missing, corrupted or not in the manifest; the message says how to fix it."""
+class WeightsError(AnprError, RuntimeError):
+    """A weight file is missing, corrupted or not in the manifest, or the manifest is malformed; the
+    message says how to fix it (the CLI prints it on one line)."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,14 @@ def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _manifests.get(path)
     if cached is None or cached[0] != stamp:
-        listed = (yaml.safe_load(path.read_text()) or {}).get("models") or {}
-        entries = {name: ModelEntry(name=name, **fields) for name, fields in listed.items()}
+        try:
+            listed = (yaml.safe_load(path.read_text()) or {}).get("models") or {}
+            entries = {name: ModelEntry(name=name, **fields) for name, fields in listed.items()}
+        except (yaml.YAMLError, AttributeError, TypeError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WeightsError(
+                f"{path} is malformed ({detail}); restore it with 'git checkout -- models/manifest.yaml'"
+            ) from None
         _manifests[path] = cached = (stamp, entries)
     return dict(cached[1])
 

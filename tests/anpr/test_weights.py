@@ -70,3 +70,31 @@ def test_a_derived_file_is_made_from_its_verified_source_and_remade_when_altered
 def test_a_derived_file_is_never_made_from_a_bad_source(models_copy):
     with pytest.raises(weights.WeightsError, match="missing; run 'make models'"):
         weights.weight_path("vehicle-detector-heads")
+
+
+def test_a_missing_model_or_a_malformed_manifest_is_one_line_at_the_command(tmp_path):
+    """A model file not yet fetched is the commonest install slip: the command says what to run,
+    as an expected error (not 'unexpected'), and a broken manifest names itself."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    anpr = str(Path(sys.executable).with_name("anpr"))
+    import cv2
+    import numpy as np
+
+    photo = tmp_path / "car.png"
+    cv2.imwrite(str(photo), np.full((120, 200, 3), 90, np.uint8))
+    (tmp_path / "manifest.yaml").write_text((weights.models_dir() / "manifest.yaml").read_text())
+    env = os.environ | {"ANPR_MODELS_DIR": str(tmp_path)}
+    result = subprocess.run([anpr, "read", str(photo)], capture_output=True, text=True, timeout=120, env=env)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "is missing; run 'make models'" in lines[0] and "unexpected" not in lines[0]
+
+    (tmp_path / "manifest.yaml").write_text("models:\n  vehicle-detector: [file: x\n")
+    result = subprocess.run([anpr, "read", str(photo)], capture_output=True, text=True, timeout=120, env=env)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "manifest.yaml is malformed" in lines[0] and "unexpected" not in lines[0]
