@@ -214,7 +214,7 @@ def bench_footage(root: Path) -> list[dict]:
     ]
 
 
-# --- real time: one road clip, three ways ------------------------------------------------------
+# --- real time: one road clip, four ways -------------------------------------------------------
 
 DECODE, NAIVE, SHIPPED, LIVE = "decode only", "naive loop", "anpr process", "no video"
 Tick = Callable[[str, int], None]  # (stage, its total steps), called after each step
