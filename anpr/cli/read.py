@@ -54,6 +54,7 @@ def read(
     from anpr.images import load_image
     from anpr.ocr import get_reader
     from anpr.pipeline import PlateRecognizer
+    from anpr.weights import WeightsError
 
     recognizer = PlateRecognizer(reader=get_reader(reader))
     failures = 0
@@ -84,6 +85,8 @@ def read(
                         record["unread"] += 1
                         continue
                     record["plates"].append(plate.to_json() | {"vehicle": vehicle if vehicle >= 0 else None})
+        except WeightsError:  # no image can be read without the models: one line, not one per image
+            raise
         except AnprError as exc:
             failures += 1
             record["error"] = str(exc)

@@ -88,9 +88,10 @@ def test_a_missing_model_or_a_malformed_manifest_is_one_line_at_the_command(tmp_
     cv2.imwrite(str(photo), np.full((120, 200, 3), 90, np.uint8))
     (tmp_path / "manifest.yaml").write_text((weights.models_dir() / "manifest.yaml").read_text())
     env = os.environ | {"ANPR_MODELS_DIR": str(tmp_path)}
-    result = subprocess.run([anpr, "read", str(photo)], capture_output=True, text=True, timeout=120, env=env)
+    command = [anpr, "read", str(photo), str(photo)]  # two photos, one line: the run stops at once
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert result.returncode == 1 and len(lines) == 1 and not result.stdout, result.stderr
     assert "is missing; run 'make models'" in lines[0] and "unexpected" not in lines[0]
 
     (tmp_path / "manifest.yaml").write_text("models:\n  vehicle-detector: [file: x\n")
