@@ -104,3 +104,31 @@ def test_a_plate_crop_that_reads_as_junk_is_one_unread_plate():
     )
     plate = recognizer.read_plate_image(np.zeros((40, 120, 3), np.uint8), "pk")
     assert (plate.text, plate.confidence, plate.box) == ("", 0.0056, (0.0, 0.0, 120.0, 40.0))
+
+
+def test_a_part_of_a_vehicle_is_not_a_second_vehicle():
+    """Training clip 3's RK300AG: the vehicle model also boxed the car's right rear (a car at 0.1-0.5)
+    inside the whole car (0.7-0.86); NMS at IoU 0.6 kept both, and the part became a second event."""
+    from anpr.detect import without_parts
+
+    def boxes(rows):
+        xyxy, confidence, class_id = zip(*rows, strict=True)
+        return sv.Detections(
+            xyxy=np.array(xyxy, np.float32), confidence=np.array(confidence), class_id=np.array(class_id)
+        )
+
+    car, bus, motorcycle = 2, 5, 3
+    whole, rear = ([1117, 848, 1431, 1073], 0.84, car), ([1355, 850, 1438, 964], 0.45, car)
+    assert without_parts(boxes([whole, rear])).xyxy.tolist() == [whole[0]]
+    # a motorcycle in front of a bus is inside its box, but not a part of it
+    in_front = ([1200, 900, 1260, 1000], 0.4, motorcycle)
+    kept = without_parts(boxes([([1000, 700, 1500, 1070], 0.9, bus), in_front]))
+    assert len(kept) == 2
+    # nor is a box more confident than the larger one round it (the larger may be the mistake)
+    assert (
+        len(without_parts(boxes([([1117, 848, 1431, 1073], 0.3, car), ([1355, 850, 1438, 964], 0.6, car)])))
+        == 2
+    )
+    # a box only partly inside (less than 0.8 of it) is another vehicle beside or behind
+    beside = ([1380, 850, 1500, 964], 0.45, car)
+    assert len(without_parts(boxes([whole, beside]))) == 2
