@@ -123,16 +123,15 @@ def without_parts(detections: sv.Detections, inside: float = PART_INSIDE) -> sv.
     xyxy = detections.xyxy
     confidence = detections.confidence if detections.confidence is not None else np.ones(len(detections))
     class_id = detections.class_id if detections.class_id is not None else np.zeros(len(detections), int)
-    area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
-    low = np.maximum(xyxy[:, None, :2], xyxy[None, :, :2])
-    high = np.minimum(xyxy[:, None, 2:], xyxy[None, :, 2:])
-    shared = np.prod(np.clip(high - low, 0, None), axis=2)  # [i, j]: i's area inside j
+    area = np.asarray(detections.area, dtype=float)
+    # [i, j]: the share of the smaller box inside the other; where j is the larger, i's share
+    inside_of = sv.box_iou_batch(xyxy, xyxy, overlap_metric=sv.OverlapMetric.IOS)
     whole = (
         (class_id[:, None] == class_id[None, :])
         & (area[None, :] > area[:, None])
         & (confidence[None, :] > confidence[:, None])
     )
-    part = ((shared >= inside * area[:, None]) & whole).any(axis=1)
+    part = ((inside_of >= inside) & whole).any(axis=1)
     return cast(sv.Detections, detections[~part]) if part.any() else detections
 
 

@@ -58,12 +58,9 @@ def load_manifest(directory: Path | None = None) -> dict[str, ModelEntry]:
     """The manifest's entries by name. Parsed once while the file is unchanged: every model asks for
     it as it loads, and parsing took 30 ms a time."""
     path = (directory or models_dir()) / "manifest.yaml"
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    if stat is None or not path.is_file():
+    if not path.is_file():
         raise WeightsError(f"model manifest not found at {path}; set ANPR_MODELS_DIR to the models folder")
+    stat = path.stat()
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _manifests.get(path)
     if cached is None or cached[0] != stamp:

@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import supervision as sv
 
 from anpr.weights import PROJECT_ROOT, offline_ultralytics, weight_path
 from anpr.yolo import YoloHeads, cut_heads, letterbox
@@ -100,10 +101,7 @@ def test_an_onnx_that_is_not_a_yolo_detector_is_refused(tmp_path):
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    low, high = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
-    inter = np.prod(np.clip(high - low, 0, None), axis=1)
-    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
-    return inter / (area(box) + area(boxes) - inter)
+    return sv.box_iou_batch(box[None], boxes)[0]
 
 
 def _int8_finds_the_float_boxes(floats, ints, min_iou: float, bottom_px: float) -> int:
