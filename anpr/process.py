@@ -201,7 +201,15 @@ class VideoProcessor:
         self.tracker = VehicleTracker(fps=source.fps / stride, merge_gap_s=self.merge_gap_s)
         self.tracks = TrackBook(self.stop_line, source.size)
         quick = quick_reader(getattr(self.recognizer, "reader", None)) if self.quick_reads else None
-        self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region, quick)
+        # full reads run beside the following frames (anpr.reads: taken a fixed number of frames later)
+        self.reader = ReadScheduler(self.recognizer, self.read_policy, self.region, quick, background=True)
+        try:
+            yield from self._frames(source)
+        finally:
+            self.reader.close()
+
+    def _frames(self, source: FrameSource) -> Iterator[ProcessedFrame]:
+        stride = self.schedule.stride(source.fps)
         self.keys = KeyMoments(source.fps)
         # the detector is spared frames where nothing is tracked and nothing moved (anpr.motion)
         self.still = Stillness() if self.motion else None

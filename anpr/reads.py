@@ -8,6 +8,12 @@ on a better crop until the track settles: two full reads agreeing, or one as sur
 that closes unsettled has its best crop not yet read fully read then (`flush`). Only full reads
 vote: the quick reads never decide a plate, they choose which crops are worth reading.
 
+With `background=True` (video) a full read runs in a thread of its own beside the frames that
+follow, and its result is taken READ_LAG_FRAMES frames after it began, or when a track closes,
+whatever the timing: a run gives the same events every time. Meanwhile its tracks are not looked
+at (they wait for their read, as a settled track waits for nothing). The models' threads do not
+fill both cores while the frame's own Python work runs; a full read then uses the idle core.
+
 A plate box is the most confident one the plate detector finds inside the vehicle, and only where
 it is plate-shaped for its vehicle: a box wider than `max_plate_share` of the vehicle's is the
 vehicle itself, not its plate. Once found, a plate is looked for next only around where it was, moved
@@ -17,6 +23,7 @@ again."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -25,12 +32,15 @@ import supervision as sv
 
 from anpr.plates.unread import plausible
 from anpr.tracks import Sighting, Track
-from anpr.types import PlateRead
+from anpr.types import Box, PlateRead
 from anpr.vote import settled
 
 # A full read this sure settles a track alone: reads at 0.9 or more are at least 97 % right on the
 # validation sets (docs/accuracy.md, the calibration table).
 SURE = 0.9
+# A full read begun in the background is taken this many frames later (a detection stride at 25 fps,
+# less one: the detector's run and the frames' own work overlap the read)
+READ_LAG_FRAMES = 3
 
 
 @dataclass(frozen=True)
@@ -123,9 +133,22 @@ class PlateSighting:
     vehicle_box: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class PendingRead:
+    """Full reads running in the background, one batch: taken at frame `due` (or sooner, at a close)."""
+
+    tracks: list[Track]
+    crops: list[Crop]
+    result: Future
+    due: int
+
+
 class ReadScheduler:
-    def __init__(self, recognizer, policy: ReadPolicy, region: str, quick=None):
+    def __init__(self, recognizer, policy: ReadPolicy, region: str, quick=None, background: bool = False):
         self.recognizer, self.policy, self.region = recognizer, policy, region
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="full-read") if background else None
+        self._pending: list[PendingRead] = []
+        self.reading: set[int] = set()  # tracks whose full read runs in the background
         self.quick = quick  # a PlateReader that ranks crops; None: every crop is read fully
         self.reads = 0  # full reads so far
         self.looks = 0  # plates looked at (quick reads)
@@ -145,8 +168,9 @@ class ReadScheduler:
 
     def wants(self, track: Track) -> bool:
         """Whether the track's plate is still worth looking at: full reads left, and no settled
-        consensus among its plausible full reads (junk reads agreeing settle nothing)."""
-        if len(track.reads) >= self.policy.max_attempts:
+        consensus among its plausible full reads (junk reads agreeing settle nothing); not while
+        its full read runs."""
+        if track.id in self.reading or len(track.reads) >= self.policy.max_attempts:
             return False
         recordable = [r for r in track.reads if plausible(r, self.region)]
         sure = any(r.confidence >= SURE for r in recordable)
@@ -165,6 +189,7 @@ class ReadScheduler:
         `time_s`, a plate found a moment ago is looked for only around where it was."""
         from anpr.images import crop
 
+        self._collect(index)
         self.near = set()
         widths = vehicles.xyxy[:, 2] - vehicles.xyxy[:, 0]
         wanted = np.zeros(len(vehicles), dtype=np.bool_)
@@ -221,16 +246,25 @@ class ReadScheduler:
                 state.quick.append(candidate.quick.text)
             if state.best is not None and _agree(state.quick, self.policy.quick_agree):
                 due.append(track)
-        self._read_fully(due)
+        self._read_fully(due, index)
         return found
 
     def flush(self, track: Track) -> None:
-        """A track closing: its best crop not yet read fully is read now, if it still wants one."""
+        """A track closing: its best crop not yet read fully is read now, if it still wants one
+        (reads running in the background are taken first)."""
+        self._collect()
         state = self.state.get(track.id)
         if self.quick is not None and state is not None and state.best is not None and self.wants(track):
             self._read_fully([track])
+            self._collect()
         self.state.pop(track.id, None)
         self.settled.discard(track.id)
+
+    def close(self) -> None:
+        """Take every read still running and stop the background thread."""
+        self._collect()
+        if self._pool is not None:
+            self._pool.shutdown()
 
     def _regions(
         self, tracks: list[Track], boxes: np.ndarray, time_s: float | None, shape: tuple
@@ -285,18 +319,38 @@ class ReadScheduler:
                 best[int(row)] = i
         return best
 
-    def _read_fully(self, tracks: list[Track]) -> None:
-        """The full reader on each track's best unread crop, in one batch."""
+    def _read_fully(self, tracks: list[Track], index: int = 0) -> None:
+        """The full reader on each track's best unread crop, in one batch: now, or in the background
+        (taken at frame index + READ_LAG_FRAMES)."""
         if not tracks:
             return
         states = [self.state[t.id] for t in tracks]
-        crops = [s.best for s in states]
+        crops = cast(list[Crop], [s.best for s in states])
         assert all(c is not None for c in crops)  # callers check
-        reads = self.recognizer.read_crops([c.image for c in crops], self.region)  # type: ignore[union-attr]
-        for track, state, chosen, read in zip(tracks, states, crops, reads, strict=True):
-            assert chosen is not None
-            self._record(track, replace(read, box=chosen.box), chosen.image)
+        for state, chosen in zip(states, crops, strict=True):
             state.read_score, state.best, state.quick = chosen.score, None, []
+        images = [c.image for c in crops]
+        if self._pool is None:
+            self._take(tracks, crops, self.recognizer.read_crops(images, self.region))
+            return
+        result = self._pool.submit(self.recognizer.read_crops, images, self.region)
+        self._pending.append(PendingRead(tracks, crops, result, index + READ_LAG_FRAMES))
+        self.reading.update(t.id for t in tracks)
+
+    def _collect(self, index: int | None = None) -> None:
+        """Take the background reads due by frame `index` (None: all), in the order they began."""
+        due, self._pending = (
+            [p for p in self._pending if index is None or p.due <= index],
+            [p for p in self._pending if index is not None and p.due > index],
+        )
+        for pending in due:
+            reads = pending.result.result()
+            self.reading.difference_update(t.id for t in pending.tracks)
+            self._take(pending.tracks, pending.crops, reads)
+
+    def _take(self, tracks: list[Track], crops: list[Crop], reads: list[PlateRead]) -> None:
+        for track, chosen, read in zip(tracks, crops, reads, strict=True):
+            self._record(track, replace(read, box=cast(Box, chosen.box)), chosen.image)
 
     def _record(self, track: Track, read: PlateRead, plate_crop: np.ndarray) -> None:
         self.reads += 1

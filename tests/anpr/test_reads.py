@@ -185,3 +185,53 @@ def test_a_sliver_taller_than_wide_is_not_a_plate():
     assert x2 - x1 == 60
     assert scheduler.state[track.id].sighted is not None
     assert scheduler.state[track.id].sighted.plate[2] - scheduler.state[track.id].sighted.plate[0] == 60
+
+
+class SlowPlateOf(PlateOf):
+    """PlateOf whose full reads take a while and say on which thread they ran."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.threads = []
+
+    def read_crops(self, crops, region):
+        import threading
+        import time
+
+        time.sleep(0.05)
+        self.threads.append(threading.current_thread().name)
+        return super().read_crops(crops, region)
+
+
+def test_a_background_full_read_is_taken_a_fixed_number_of_frames_later_whatever_its_timing():
+    """In video the full read runs beside the next frames: its track is not looked at meanwhile, and
+    the read is recorded at frame index + READ_LAG_FRAMES however fast it was, so that a run gives
+    the same events every time."""
+    from anpr.reads import READ_LAG_FRAMES
+
+    recognizer = SlowPlateOf(60, confidence=0.7)
+    scheduler = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick(), background=True)
+    track = Track(1)
+    _look(scheduler, track, 2)  # the quick reads agree at frame 1: a full read begins
+    assert not track.reads  # it may have run already, but it is not taken yet
+    assert track.id in scheduler.reading and not scheduler.wants(track)
+    looks = scheduler.looks
+    for index in range(2, 1 + READ_LAG_FRAMES):  # frames before it is due: the track waits
+        scheduler.read(VEHICLE, [Sighting(track, 0, False, False)], FRAME, index)
+        assert not track.reads and scheduler.looks == looks
+    scheduler.read(VEHICLE, [Sighting(track, 0, False, False)], FRAME, 1 + READ_LAG_FRAMES)
+    assert [r.text for r in track.reads] == ["LEH5789"] and track.id not in scheduler.reading
+    assert scheduler.looks == looks + 1  # unsettled (0.7): looked at again at once
+    assert recognizer.threads == ["full-read_0"]
+    scheduler.close()
+
+
+def test_a_track_closing_takes_its_background_read_first():
+    recognizer = SlowPlateOf(60, confidence=SURE)
+    scheduler = ReadScheduler(recognizer, ReadPolicy(), "pk", quick=Quick(), background=True)
+    track = Track(1)
+    _look(scheduler, track, 2)
+    scheduler.flush(track)  # closing before the read is due
+    assert [r.text for r in track.reads] == ["LEH5789"] and recognizer.full_reads == 1
+    assert scheduler.just_settled == [track]
+    scheduler.close()
