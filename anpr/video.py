@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,7 +175,13 @@ class VideoSink:
     """Annotated video that browsers and phones play: H.264 (yuv420p) in MP4 with the index at the
     front, so it streams. Opened on the first frame, whose size every frame must have; an odd width
     or height is padded by repeating the last column or row, as 4:2:0 needs even sizes. `close()` is
-    safe to call twice."""
+    safe to call twice.
+
+    Frames are converted and encoded in a thread of their own, at most QUEUED_FRAMES behind
+    `write()` (a copy of each is queued): the pipeline's Python work leaves one core idle, which
+    the encoding then uses. An encoder's failure is raised by the next `write()` or by `close()`."""
+
+    QUEUED_FRAMES = 8
 
     def __init__(self, path: Path, fps: float):
         self.path, self.fps = path, fps
@@ -182,41 +190,73 @@ class VideoSink:
         self.size = (0, 0)  # width, height of the frames written
         self.count = 0
         self._next_pts = -1  # the last time stamp given, in frame slots
+        self._queue: queue.Queue[tuple[np.ndarray, int] | None] = queue.Queue(self.QUEUED_FRAMES)
+        self._encoder: threading.Thread | None = None
+        self._failure: Exception | None = None  # what stopped the encoding thread
+        self._reported = False
 
     def write(self, image: np.ndarray, time_s: float | None = None) -> None:
         """Append a frame, shown at `time_s` seconds from the start (default: the next frame's slot):
         a live camera's thinned frames keep their place in time, so the video plays at real speed."""
+        self._raise_failure()
         if self.stream is None:
             self._open(image.shape[1], image.shape[0])
-        assert self.container is not None and self.stream is not None
+            self._encoder = threading.Thread(target=self._encode_queued, name="video-sink", daemon=True)
+            self._encoder.start()
         if (image.shape[1], image.shape[0]) != self.size:
             raise InputError(
                 f"{self.path}: frame {self.count} is {image.shape[1]}x{image.shape[0]}, "
                 f"the video {self.size[0]}x{self.size[1]}"
             )
-        # OpenCV converts in a third of swscale's time; BT.601 limited range, as the stream is tagged
-        yuv = cv2.cvtColor(_even_sized(image), cv2.COLOR_BGR2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(np.asarray(yuv, np.uint8), format="yuv420p")
         slot = self.count if time_s is None else round(time_s * self.fps)
-        frame.pts = self._next_pts = max(slot, self._next_pts + 1)
+        self._next_pts = max(slot, self._next_pts + 1)
         self.count += 1
-        try:
-            self.container.mux(self.stream.encode(frame))
-        except (OSError, av.FFmpegError) as exc:
-            raise _cannot_write(self.path, exc) from None
+        self._queue.put((image.copy(), self._next_pts))
 
     def close(self) -> None:
-        container, stream = self.container, self.stream
-        self.container = self.stream = None
+        container, stream, encoder = self.container, self.stream, self._encoder
+        self.container = self.stream = self._encoder = None
+        if encoder is not None:
+            self._queue.put(None)
+            encoder.join()
         if container is None or stream is None:
+            self._raise_failure()
             return
         try:
             try:
-                container.mux(stream.encode(None))  # the frames the encoder still holds
+                if self._failure is None:
+                    container.mux(stream.encode(None))  # the frames the encoder still holds
             finally:
                 container.close()  # faststart: the index moves to the front here
         except (OSError, av.FFmpegError) as exc:
             raise _cannot_write(self.path, exc) from None
+        self._raise_failure()
+
+    def _encode_queued(self) -> None:
+        """The encoding thread: each queued frame to YUV, encoded and muxed, until None; after a
+        failure the rest are taken off the queue unwritten (the writer must never block)."""
+        assert self.container is not None and self.stream is not None
+        container, stream = self.container, self.stream
+        while (item := self._queue.get()) is not None:
+            if self._failure is not None:
+                continue
+            image, pts = item
+            try:
+                # OpenCV converts in a third of swscale's time; BT.601 limited range, as the stream is tagged
+                yuv = cv2.cvtColor(_even_sized(image), cv2.COLOR_BGR2YUV_I420)
+                frame = av.VideoFrame.from_ndarray(np.asarray(yuv, np.uint8), format="yuv420p")
+                frame.pts = pts
+                container.mux(stream.encode(frame))
+            except (OSError, av.FFmpegError) as exc:
+                self._failure = _cannot_write(self.path, exc)
+            except Exception as exc:  # raised in the writer's thread all the same, never swallowed
+                self._failure = exc
+
+    def _raise_failure(self) -> None:
+        """Raise the encoding thread's failure, once."""
+        if self._failure is not None and not self._reported:
+            self._reported = True
+            raise self._failure
 
     def _open(self, width: int, height: int) -> None:
         try:

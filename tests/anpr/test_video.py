@@ -232,3 +232,29 @@ def test_a_thinned_live_feed_keeps_each_frame_at_its_own_time(tmp_path):
     with av.open(str(tmp_path / "live.mp4")) as video:
         times = [round(f.time, 3) for f in video.decode(video.streams.video[0])]
     assert times == [0.0, 0.1, 0.4, 0.5, 0.9]
+
+
+def test_a_frame_changed_after_it_is_written_is_encoded_as_it_was(tmp_path):
+    """Frames are encoded in a thread of their own: the sink keeps a copy, so a caller that draws on
+    its buffer again at once does not change what was written."""
+    image = np.full((64, 96, 3), 200, np.uint8)
+    sink = VideoSink(tmp_path / "a.mp4", fps=5)
+    sink.write(image)
+    image[:] = 0  # drawn over straight away
+    sink.close()
+    with av.open(str(tmp_path / "a.mp4")) as video:
+        first = next(video.decode(video.streams.video[0])).to_ndarray(format="bgr24")
+    assert abs(float(first.mean()) - 200) < 5
+
+
+def test_an_encoding_failure_in_the_thread_reaches_the_writer(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise cv2.error("no colour conversion today")
+
+    sink = VideoSink(tmp_path / "a.mp4", fps=5)
+    monkeypatch.setattr(anpr.video.cv2, "cvtColor", broken)
+    with pytest.raises(cv2.error, match="no colour conversion today"):
+        for image in frames(40):  # raised by a later write, or at the latest by close
+            sink.write(image)
+        sink.close()
+    sink.close()  # raised once: closing again is quiet
