@@ -173,7 +173,8 @@ class YoloHeads:
         results = []
         for k, (_, fit) in enumerate(fitted):
             class_id = logits[k].argmax(0)
-            confidence = 1.0 / (1.0 + np.exp(-logits[k][class_id, np.arange(logits.shape[2])]))
+            with np.errstate(over="ignore"):  # a very negative logit: exp overflows, the score is 0
+                confidence = 1.0 / (1.0 + np.exp(-logits[k][class_id, np.arange(logits.shape[2])]))
             keep = np.flatnonzero(confidence > conf)
             xyxy = _boxes(box[k][:, keep], points[:, keep], strides[keep])
             kept = _nms(xyxy, confidence[keep], class_id[keep], iou)[:max_det]
