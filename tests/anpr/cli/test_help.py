@@ -55,3 +55,12 @@ def test_options_that_take_a_value_keep_their_type():
     }
     assert "<path>" in rows["--site"] and "<float>" in rows["--fps"]
     assert "<" not in rows["--json"] and "<" not in rows["--store"] and "<" not in rows["--help"]
+
+
+def test_the_cli_also_runs_as_a_module():
+    """`python -m anpr.cli` is the `anpr` command (no entry point script needed)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "anpr.cli", "bench", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout
