@@ -44,7 +44,8 @@ class VehicleTracker:
             minimum_iou_threshold=min_iou,
             minimum_consecutive_frames=2,
         )
-        self.merger = FragmentMerger(max_gap_frames=max(1, round(merge_gap_s * fps)))
+        self.merger = FragmentMerger(max_gap_s=merge_gap_s)
+        self.fps = fps
         self.frame_index = -1
 
     def update_with_detections(self, detections: sv.Detections, time_s: float | None = None) -> sv.Detections:
@@ -58,7 +59,9 @@ class VehicleTracker:
             return _none_of(detections)
         assert kept.tracker_id is not None
         raw = kept.tracker_id.astype(int) + 1  # ids from 1, as the overlay shows them
-        kept.tracker_id = self.merger.assign(raw, kept.xyxy, self.frame_index)
+        # fragments are joined by time: the schedule detects every frame at times, every 4th at others
+        at = time_s if time_s is not None else self.frame_index / self.fps
+        kept.tracker_id = self.merger.assign(raw, kept.xyxy, at)
         return kept
 
 
@@ -68,47 +71,57 @@ def _none_of(detections: sv.Detections) -> sv.Detections:
     return empty
 
 
+# A lost track's velocity is measured over at least this long: a step of one frame (40 ms) turns a
+# few pixels of box jitter into a speed that carries the box far off over a gap of seconds
+VELOCITY_BASE_S = 0.2
+
+
 @dataclass
 class _Last:
-    frame: int
+    time_s: float
     box: np.ndarray
-    velocity: np.ndarray  # box change per frame, smoothed
+    velocity: np.ndarray  # box change per second, over the last VELOCITY_BASE_S or more
+    history: list[tuple[float, np.ndarray]]  # the sightings it is measured over, oldest first
 
 
 class FragmentMerger:
     """Maps tracker ids to stable ids. A tracker id seen for the first time continues a stable track
-    that was last seen at most max_gap_frames ago, if the lost track's box, carried forward at its
+    that was last seen at most max_gap_s seconds ago, if the lost track's box, carried forward at its
     last velocity, lands on the new box (IoU >= min_iou, or centres closer than half the new box's
-    larger side). Otherwise it starts a stable track of its own."""
+    larger side). Otherwise it starts a stable track of its own.
 
-    def __init__(self, max_gap_frames: int, min_iou: float = 0.3):
-        self.max_gap_frames, self.min_iou = max_gap_frames, min_iou
+    Gaps and velocities are in seconds, not updates: video is detected every frame while a vehicle
+    appears and every 4th frame otherwise, so a count of updates is a quarter of a second at one
+    moment and two seconds at another (before 2026-12-07 the window was 12 updates)."""
+
+    def __init__(self, max_gap_s: float, min_iou: float = 0.3):
+        self.max_gap_s, self.min_iou = max_gap_s, min_iou
         self.alias: dict[int, int] = {}
         self.last: dict[int, _Last] = {}
 
-    def assign(self, raw_ids: np.ndarray, boxes: np.ndarray, frame: int) -> np.ndarray:
+    def assign(self, raw_ids: np.ndarray, boxes: np.ndarray, time_s: float) -> np.ndarray:
         out = np.empty(len(raw_ids), dtype=int)
         taken = {self.alias[int(r)] for r in raw_ids if int(r) in self.alias}
         used: set[int] = set()
         for i, (raw, box) in enumerate(zip(raw_ids, boxes, strict=True)):
             raw = int(raw)
             if raw not in self.alias:
-                continued = self._continuation(np.asarray(box, float), frame, taken)
+                continued = self._continuation(np.asarray(box, float), time_s, taken)
                 self.alias[raw] = raw if continued is None else continued
                 taken.add(self.alias[raw])
             if self.alias[raw] in used:  # ByteTrack revived the old id beside its continuation
                 self.alias[raw] = raw
             stable = self.alias[raw]
             used.add(stable)
-            self._remember(stable, np.asarray(box, float), frame)
+            self._remember(stable, np.asarray(box, float), time_s)
             out[i] = stable
         return out
 
-    def _continuation(self, box: np.ndarray, frame: int, taken: set[int]) -> int | None:
+    def _continuation(self, box: np.ndarray, time_s: float, taken: set[int]) -> int | None:
         best, best_distance = None, np.inf
         for stable, last in self.last.items():
-            gap = frame - last.frame
-            if stable in taken or gap <= 0 or gap > self.max_gap_frames:
+            gap = time_s - last.time_s
+            if stable in taken or gap <= 0 or gap > self.max_gap_s + 1e-9:
                 continue
             predicted = last.box + last.velocity * gap
             distance = float(np.hypot(*(_centre(predicted) - _centre(box))))
@@ -117,13 +130,17 @@ class FragmentMerger:
                 best, best_distance = stable, distance
         return best
 
-    def _remember(self, stable: int, box: np.ndarray, frame: int) -> None:
+    def _remember(self, stable: int, box: np.ndarray, time_s: float) -> None:
+        """The track's last box and its velocity from the latest sighting at least VELOCITY_BASE_S
+        before this one (not smoothed over the whole track: a vehicle coming towards the camera
+        speeds up and grows in the picture, and a smoothed velocity lagged behind it)."""
         previous = self.last.get(stable)
-        velocity = np.zeros(4)
-        if previous is not None:
-            step = (box - previous.box) / max(1, frame - previous.frame)
-            velocity = step if not previous.velocity.any() else 0.5 * step + 0.5 * previous.velocity
-        self.last[stable] = _Last(frame, box, velocity)
+        history = [*(previous.history if previous else []), (time_s, box)]
+        base = [k for k, (t, _) in enumerate(history) if time_s - t >= VELOCITY_BASE_S]
+        history = history[base[-1] :] if base else history
+        t0, box0 = history[0]
+        velocity = (box - box0) / (time_s - t0) if time_s > t0 else np.zeros(4)
+        self.last[stable] = _Last(time_s, box, velocity, history)
 
     def forget(self, stable: int) -> None:
         self.last.pop(stable, None)

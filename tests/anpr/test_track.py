@@ -52,11 +52,44 @@ def test_a_vehicle_missed_longer_than_bytetracks_buffer_keeps_its_id():
     assert len(seen) >= 22 and set(seen) == {seen[0]}
 
 
-# FragmentMerger alone: (raw ids, boxes) per frame -> stable ids
+def test_a_gap_is_measured_in_seconds_whatever_the_detection_schedule():
+    """Video detects every frame while a vehicle appears and every 4th frame otherwise (the tracker
+    is built for the 4th-frame rate). A car missed for 1.2 s while detections run every frame
+    (30 updates) is still within the 2 s merge window: it keeps its id. Counted in updates, the
+    window was 12 of them, half a second at this rate, and the car became a second vehicle."""
+    fps = 25.0
+    tracker = VehicleTracker(fps=fps / 4, lost_buffer_s=1.0, merge_gap_s=2.0)
+    seen = []
+    for i in range(100):
+        t = i / fps
+        if 30 <= i < 60:  # missed for 1.2 s; ByteTrack gives up after 1 s
+            tracker.update_with_detections(detections(), t)
+            continue
+        x = 100 + 150 * t  # 150 px/s
+        out = tracker.update_with_detections(detections((x, 300, x + 120, 390)), t)
+        seen += out.tracker_id.tolist()
+    assert any(raw != stable for raw, stable in tracker.merger.alias.items())  # ByteTrack did split it
+    assert len(seen) >= 65 and set(seen) == {seen[0]}
+
+
+def test_a_car_arriving_after_the_merge_window_is_a_new_vehicle():
+    tracker = VehicleTracker(fps=25 / 4, lost_buffer_s=1.0, merge_gap_s=2.0)
+    ids = []
+    for i in range(120):
+        t = i / 25
+        if 20 <= i < 80:  # gone for 2.4 s: whatever appears where it was heading is another vehicle
+            tracker.update_with_detections(detections(), t)
+            continue
+        x = 100 + 50 * t
+        ids += tracker.update_with_detections(detections((x, 300, x + 120, 390)), t).tracker_id.tolist()
+    assert len(set(ids)) == 2
+
+
+# FragmentMerger alone: (raw ids, boxes) per update, at times in seconds -> stable ids
 @pytest.mark.parametrize(
     ("frames", "expected"),
     [
-        # continuation where the old track was heading (moving +10 px/frame, gap of 3 frames)
+        # continuation where the old track was heading (moving +10 px/s, a gap of 3 s)
         (
             [(0, [1], [(0, 0, 100, 50)]), (1, [1], [(10, 0, 110, 50)]), (4, [2], [(40, 0, 140, 50)])],
             [1, 1, 1],
@@ -66,7 +99,7 @@ def test_a_vehicle_missed_longer_than_bytetracks_buffer_keeps_its_id():
             [(0, [1], [(0, 0, 100, 50)]), (1, [1], [(10, 0, 110, 50)]), (4, [2], [(400, 300, 500, 350)])],
             [1, 1, 2],
         ),
-        # too long a gap (limit 5 frames): a new vehicle
+        # too long a gap (limit 5 s): a new vehicle
         (
             [(0, [1], [(0, 0, 100, 50)]), (1, [1], [(10, 0, 110, 50)]), (9, [2], [(90, 0, 190, 50)])],
             [1, 1, 2],
@@ -76,15 +109,15 @@ def test_a_vehicle_missed_longer_than_bytetracks_buffer_keeps_its_id():
     ],
 )
 def test_fragment_merging(frames, expected):
-    merger = FragmentMerger(max_gap_frames=5)
+    merger = FragmentMerger(max_gap_s=5)
     got = []
-    for frame, raw, boxes in frames:
-        got += merger.assign(np.array(raw), np.array(boxes, float), frame).tolist()
+    for time_s, raw, boxes in frames:
+        got += merger.assign(np.array(raw), np.array(boxes, float), time_s).tolist()
     assert got == expected
 
 
 def test_a_forgotten_track_is_not_continued():
-    merger = FragmentMerger(max_gap_frames=5)
+    merger = FragmentMerger(max_gap_s=5)
     merger.assign(np.array([1]), np.array([[0, 0, 100, 50]], float), 0)
     merger.forget(1)
     assert merger.assign(np.array([2]), np.array([[0, 0, 100, 50]], float), 2).tolist() == [2]
