@@ -32,7 +32,7 @@ from challan.cameras import rules_of
 from challan.evidence import sha256_bytes
 from challan.models import Camera, Event, IngestReceipt, Violation, utcnow
 from challan.rules import evaluate_all
-from challan.section import average_speed
+from challan.section import average_speed, late_exits
 from challan.sightings import record_sighting
 
 MAX_FILES = 8
@@ -144,6 +144,16 @@ def _signal_facts(event: EventIn) -> tuple[datetime | None, float | None]:
         if amber is None and isinstance(violation.get("amber_seconds"), int | float):
             amber = float(violation["amber_seconds"])
     return onset, amber
+
+
+def stored_vehicle_event(stored: Event) -> VehicleEvent:
+    """A recorded event as the anpr.types.VehicleEvent it was recorded from (its `data` is that
+    event's to_json, as received), with its evidence as stored."""
+    data = stored.data
+    evidence = [
+        Evidence(kind=e["kind"], path=e["path"], sha256=e["sha256"]) for e in data.get("evidence", [])
+    ]
+    return vehicle_event(EventIn.model_validate({**data, "evidence": []}), evidence)
 
 
 def vehicle_event(event: EventIn, evidence: Sequence[Evidence]) -> VehicleEvent:
@@ -274,6 +284,7 @@ def ingest_event(
     section = average_speed(session, event=judged, rules=rules, lock=True)
     crud.record_event(session, event=judged, findings=evaluate_all(judged, rules) + section)
     record_sighting(session, event=judged)  # as anpr.jobs.footage.Recorder stores its own
+    late_exits(session, entry=judged)  # a section's entry posted after its exit (a backlog)
     stored_id = _event_id(session, event)
     assert stored_id is not None  # flushed by record_event
     session.add(

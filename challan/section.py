@@ -169,6 +169,75 @@ def average_speed(
     return [found]
 
 
+# How long after an entry its exit may have been recorded already, for late_exits' first look (the
+# exit camera's own section decides the real window, challan.section.window)
+LATE_HORIZON = timedelta(days=1)
+
+
+def late_exits(session: Session, *, entry: VehicleEvent) -> list[Violation]:
+    """AVERAGE_SPEED for the exits recorded before their entry: an entry camera whose link was down
+    posts its backlog when the link comes back, and footage is batch-processed in any order, so a
+    vehicle's exit can reach the hub before its entry. Each exit of the entry's plate, read surely
+    after it at a camera whose section begins at the entry's site (its rules as registered,
+    challan.cameras), is judged again now that the entry is recorded, exactly as its own post was
+    (average_speed: the latest entry before it, the window, the year, a trip fined once). Returns the
+    violations this added. Exits at sites the hub runs itself are not looked at: their rules are
+    in their site files, not in the records."""
+    if not sure(entry.plate):
+        return []
+    assert entry.plate is not None  # sure() says so
+    from challan import crud
+    from challan.cameras import rules_of
+    from challan.ingest import stored_vehicle_event
+    from challan.models import Camera
+
+    later = session.exec(
+        select(Sighting).where(
+            Sighting.plate_text == entry.plate.text,
+            col(Sighting.plate_confidence) >= SURE_READ,
+            col(Sighting.first_seen) > entry.first_seen,
+            col(Sighting.first_seen) <= entry.last_seen + LATE_HORIZON,
+            Sighting.site_id != entry.site_id,
+        )
+    ).all()
+    if not later:
+        return []
+    exits: dict[str, SiteRules] = {}
+    cameras = session.exec(
+        select(Camera).where(
+            col(Camera.site_id).in_({s.site_id for s in later}), col(Camera.rules).is_not(None)
+        )
+    )
+    for camera in cameras:
+        rules = rules_of(camera)
+        if rules.section is not None and rules.section.entry_site == entry.site_id:
+            exits.setdefault(camera.site_id, rules)
+    added: list[Violation] = []
+    for sighting in sorted(later, key=lambda s: s.first_seen):
+        exit_rules = exits.get(sighting.site_id)
+        if exit_rules is None:
+            continue
+        stored = session.exec(
+            select(Event).where(
+                Event.site_id == sighting.site_id,
+                Event.track_id == sighting.track_id,
+                Event.first_seen == sighting.first_seen,
+            )
+        ).first()
+        if (
+            stored is None
+            or session.exec(
+                select(Violation.id).where(Violation.event_id == stored.id, Violation.code == AVERAGE_SPEED)
+            ).first()
+        ):
+            continue  # not recorded here after all, or its trip is judged already
+        exit_event = stored_vehicle_event(stored)
+        found = average_speed(session, event=exit_event, rules=exit_rules, lock=True)
+        if found:
+            added += crud.record_event(session, event=exit_event, findings=found)
+    return added
+
+
 class SectionJudge:
     """The rules, and the section's average speed, for a footage job (anpr.jobs.footage): a judge as
     anpr.process.VideoProcessor takes one. The processor also judges each open track on every frame

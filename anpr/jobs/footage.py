@@ -224,6 +224,7 @@ class Recorder:
 
     def record(self, judged: JudgedEvent) -> list[int | None]:
         from challan import crud, db
+        from challan.section import late_exits
         from challan.sightings import record_sighting
 
         raised: list[dict] = []
@@ -233,6 +234,7 @@ class Recorder:
             if self.lookout is not None:
                 raised, images = self.lookout.closed(session, judged.event)
             record_sighting(session, event=judged.event, evidence=images)
+            late_exits(session, entry=judged.event)  # its exit, batch-processed before it
             ids = [v.id for v in violations]
         if self.lookout is not None:
             self.lookout.deliver(raised)  # once committed

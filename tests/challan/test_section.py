@@ -257,6 +257,69 @@ def test_a_site_without_a_section_asks_nothing(db_url, session):
     assert len(session.exec(select(Sighting)).all()) == 2
 
 
+# --- an exit recorded before its entry ----------------------------------------------------------
+
+
+def exit_camera(url: str, rules: SiteRules = EXIT_RULES) -> None:
+    """The exit site's camera registered at the hub with its section (as `anpr camera add` does)."""
+    from challan.cameras import register_camera
+    from challan.db import session_scope
+
+    with session_scope(url) as session:
+        register_camera(session, camera_id="OUT-CAM", rules=rules, site_name="Ravi exit", actor="test")
+
+
+def test_an_entry_recorded_after_its_exit_still_fines_the_trip_once(db_url, session, pictures):
+    """The entry camera's link was down: the exit reached the records first, with no entry to pair
+    (nothing then); the entry's backlog arrives later and the exit is judged again."""
+    exit_camera(db_url)
+    exit_event = vehicle(EXIT, 3, AT + timedelta(seconds=60), files=pictures["exit"])
+    assert passes(db_url, exit_event, EXIT_RULES) == []
+    entry = vehicle(ENTRY, 7, AT, files=pictures["entry"])
+    assert passes(db_url, entry, SiteRules(site_id=ENTRY)) == []  # the entry itself did nothing
+    [violation] = section_violations(session)
+    assert (violation.event.site_id, violation.event.track_id, violation.status) == (EXIT, 3, "pending")
+    assert violation.details["entry_track_id"] == 7 and violation.details["speed_kmh"] == 114.3
+    assert [e.sha256 for e in violation.evidence] == [
+        e.sha256 for e in (*pictures["entry"], *pictures["exit"])
+    ]
+    # the entry's footage run again, and the exit's: still one trip, one violation
+    passes(db_url, entry, SiteRules(site_id=ENTRY))
+    assert [v.id for v in passes(db_url, exit_event, EXIT_RULES)] == [violation.id]
+    assert [v.id for v in section_violations(session)] == [violation.id]
+
+
+@pytest.mark.parametrize(
+    ("entry_at", "entry", "why"),
+    [
+        (AT - timedelta(seconds=90), {}, "longer ago than the section takes at 85 km/h"),
+        (AT - timedelta(seconds=20), {}, "2 km in 23 s is 313 km/h: no car, a clone or a clock"),
+        (AT - timedelta(seconds=60), {"confidence": 0.79}, "an entry read under the uncertain line"),
+        (AT - timedelta(seconds=60), {"year": "07"}, "the exit read year 12: another registration"),
+    ],
+)
+def test_a_late_entry_that_could_not_be_the_trip_adds_nothing(db_url, session, entry_at, entry, why):
+    exit_camera(db_url)
+    passes(db_url, vehicle(EXIT, 2, AT, year="12"), EXIT_RULES)
+    passes(db_url, vehicle(ENTRY, 1, entry_at, **entry), SiteRules(site_id=ENTRY))
+    assert section_violations(session) == [], why
+
+
+def test_a_late_entry_pairs_only_where_the_exit_was_waiting_for_it(db_url, session):
+    exit_camera(db_url)
+    # the exit already paired with an entry seen later than this one: its trip is judged
+    passes(db_url, vehicle(ENTRY, 1, AT - timedelta(seconds=40)), SiteRules(site_id=ENTRY))
+    [paired] = passes(db_url, vehicle(EXIT, 2, AT + timedelta(seconds=20)), EXIT_RULES)
+    passes(db_url, vehicle(ENTRY, 3, AT - timedelta(seconds=50)), SiteRules(site_id=ENTRY))
+    assert [v.id for v in section_violations(session)] == [paired.id]
+    assert paired.details["entry_track_id"] == 1
+    # an exit at a site the hub runs itself (no camera, no rules in the records) is not judged late
+    other = SiteRules(site_id="M2-SHAHDARA-OUT", limit_kmh=80.0, section=SECTION)
+    passes(db_url, vehicle("M2-SHAHDARA-OUT", 5, AT + timedelta(minutes=10), plate="LEC1234"), other)
+    passes(db_url, vehicle(ENTRY, 6, AT + timedelta(minutes=9), plate="LEC1234"), SiteRules(site_id=ENTRY))
+    assert [v.id for v in section_violations(session)] == [paired.id]
+
+
 def test_the_window_is_the_section_at_the_limit_plus_tolerance():
     assert window(SECTION) == timedelta(seconds=2000 / (85 / 3.6))
 
@@ -410,6 +473,48 @@ def test_events_posted_to_the_hub_by_both_ends_are_one_average_speed(
     evidence.require_intact(stored.evidence, root=hub.evidence_dir)
     [listed] = crud.to_public(session, violations=[stored], settings=hub)
     assert listed.fine_pkr == 5000
+
+
+def test_an_entry_posted_after_its_exit_is_paired_when_it_arrives(
+    db_url, session, tmp_path, capsys, monkeypatch
+):
+    """The entry camera's link was down for a minute: the exit's event reaches the hub first (no
+    entry yet: nothing), then the entry's backlog; its post pairs the two."""
+    hub = PortalSettings(
+        database_url=db_url,
+        evidence_dir=tmp_path / "hub-evidence",
+        secret_key="a test secret key, long enough",
+    )
+    section = {"entry_site": ENTRY, "distance_m": 2000, "limit_kmh": 80, "tolerance_kmh": 5}
+    keys = {}
+    for camera, site_id, extra in (
+        ("IN-CAM", ENTRY, {"section_entry": True}),
+        ("OUT-CAM", EXIT, {"section": section}),
+    ):
+        raw = yaml.safe_load(REGAL.read_text())
+        raw["site"]["id"] = site_id
+        path = site_file(tmp_path / camera, **raw, **extra)
+        code, out, err = run_anpr(
+            capsys, monkeypatch, "camera", "add", camera, "--site", str(path), "--db", db_url
+        )
+        assert code == 0, err
+        keys[camera] = out[0]
+    entry_paths, entry_files = edge_files(tmp_path / "edge-in", 1)
+    exit_paths, exit_files = edge_files(tmp_path / "edge-out", 2)
+    entry = vehicle(ENTRY, 11, AT, files=entry_files)
+    with hub_server(hub) as base:
+        left = posted(
+            base, keys["OUT-CAM"], vehicle(EXIT, 12, AT + timedelta(seconds=60), files=exit_files), exit_paths
+        )
+        entered = posted(base, keys["IN-CAM"], entry, entry_paths)
+        again = posted(base, keys["IN-CAM"], entry, entry_paths)  # the edge's retry
+
+    assert left["violations"] == [] and entered["violations"] == [] and again["duplicate"]
+    [stored] = section_violations(session)
+    assert (stored.event.site_id, stored.event.track_id, stored.status) == (EXIT, 12, "pending")
+    assert (stored.details["speed_kmh"], stored.details["entry_track_id"]) == (114.3, 11)
+    assert [e.sha256 for e in stored.evidence] == [e.sha256 for e in (*entry_files, *exit_files)]
+    evidence.require_intact(stored.evidence, root=hub.evidence_dir)
 
 
 # --- real footage: `anpr process` at two sites ------------------------------------------------------
