@@ -85,11 +85,17 @@ class Officer(OfficerBase, table=True):
     password_hash: str = Field(max_length=200)  # argon2id (challan.users)
     active: bool = True
     created_at: datetime = _time(default_factory=utcnow)
+    # How often the officer (or an admin) signed the account out everywhere (challan.users.sign_out):
+    # part of the stamp, so that tokens and sessions issued before stop working, the password kept
+    sign_outs: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def password_stamp(self) -> str:
-        """Changes whenever the password does, so that sessions and tokens issued before die with it."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        """Changes whenever the password does, or the account is signed out everywhere, so that
+        sessions and tokens issued before die with it (the stamps of accounts never signed out are
+        the password hash's alone, as before sign_outs existed)."""
+        seed = self.password_hash if not self.sign_outs else f"{self.password_hash}\n{self.sign_outs}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 class OfficerPublic(OfficerBase):

@@ -186,6 +186,25 @@ def set_active(session: Session, *, username: str, active: bool, actor: str) -> 
     return officer
 
 
+def sign_out(session: Session, *, officer: Officer, actor: str, reason: str | None = None) -> Officer:
+    """End every session and bearer token of the account, now, its password kept: a lost phone, a
+    token pasted where it should not be, an officer moved to other duties for a while. The account
+    stays usable: signing in again gives new ones."""
+    log_change(
+        session,
+        actor=actor,
+        action="sign-out",
+        entity="officers",
+        entity_id=officer.id,
+        changes={"sign_outs": [officer.sign_outs, officer.sign_outs + 1]},
+        reason=reason,
+    )
+    officer.sign_outs += 1
+    session.add(officer)
+    session.flush()
+    return officer
+
+
 # A real hash to verify against when the username is unknown, so that a failed login takes as long
 # whether or not the account exists.
 @cache

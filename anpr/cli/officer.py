@@ -102,6 +102,27 @@ def list_(db: DbOption = None) -> None:
             typer.echo(f"{officer.username:<24} {officer.role:<8} {state:<8} {person}")
 
 
+@app.command("sign-out")
+def sign_out(
+    name: Annotated[str, typer.Argument(help="Username.", show_default=False)],
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit log (a lost phone...).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Sign an account out everywhere: its API tokens and portal sessions stop working at once; the
+    password is kept and the officer can sign in again (for a lost phone or a leaked token; to stop
+    the account itself, disable it)."""
+    from challan import users
+    from challan.db import session_scope
+    from challan.errors import NotFoundError
+
+    with session_scope(db) as session:
+        officer = users.get_officer(session, username=name)
+        if officer is None:
+            raise NotFoundError(f"no officer named '{name}'")
+        users.sign_out(session, officer=officer, actor="cli", reason=reason)
+        typer.echo(f"officer {officer.username} signed out everywhere")
+
+
 @app.command()
 def disable(
     name: Annotated[str, typer.Argument(help="Username.", show_default=False)], db: DbOption = None

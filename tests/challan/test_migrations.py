@@ -63,7 +63,7 @@ ADDED_LATER = {
         "officer_rank",
         "officer_badge",
     ),
-    "officers": ("full_name", "rank", "badge_number"),
+    "officers": ("full_name", "rank", "badge_number", "sign_outs"),
 }
 
 

@@ -166,3 +166,62 @@ def test_ended_sessions_and_old_failed_sign_ins_are_deleted_by_the_hourly_timer(
 def test_a_session_longer_than_it_is_kept_is_refused():
     with pytest.raises(ValueError, match="session_hours"):
         PortalSettings(session_hours=24 * 31)
+
+
+# --- signing an account out everywhere ------------------------------------------------------------
+
+
+def test_an_officer_signs_out_everywhere_and_every_token_and_session_stops(client, seed, settings):
+    """A phone with a bearer token on it is lost: the officer ends every token and session at once,
+    keeps the password, and signs in again."""
+    from tests.challan.web.conftest import bearer
+
+    lost, laptop = bearer(client, *OFFICER), bearer(client, *OFFICER)
+    assert login(client, *OFFICER).status_code == 303
+    assert client.get("/officer/review").status_code == 200
+    assert client.get("/api/v1/officers/me", headers=lost).status_code == 200
+    assert client.post("/api/v1/officers/me/sign-out", headers=laptop).status_code == 204
+    for token in (lost, laptop):
+        response = client.get("/api/v1/officers/me", headers=token)
+        assert (response.status_code, response.json()["detail"]) == (401, "Invalid or expired token")
+    assert client.get("/officer/review", follow_redirects=False).status_code in (302, 303)
+    fresh = bearer(client, *OFFICER)  # the password still works
+    assert client.get("/api/v1/officers/me", headers=fresh).json()["username"] == OFFICER[0]
+    [entry] = [e for e in audit_entries(settings) if e.action == "sign-out"]
+    assert (entry.actor, entry.changes) == (f"officer:{OFFICER[0]}", {"sign_outs": [0, 1]})
+
+
+def test_an_admin_signs_another_account_out_and_only_that_one(client, seed):
+    from tests.challan.web.conftest import ADMIN, bearer
+
+    admin, officer = bearer(client, *ADMIN), bearer(client, *OFFICER)
+    assert client.post(f"/api/v1/officers/{ADMIN[0]}/sign-out", headers=officer).status_code == 403
+    assert client.post("/api/v1/officers/nobody/sign-out", headers=admin).status_code == 404
+    assert client.post(f"/api/v1/officers/{OFFICER[0]}/sign-out", headers=admin).status_code == 204
+    assert client.get("/api/v1/officers/me", headers=officer).status_code == 401
+    assert client.get("/api/v1/officers/me", headers=admin).status_code == 200
+
+
+def test_the_command_signs_an_account_out_and_names_a_wrong_one_in_one_line(
+    client, seed, settings, capsys, monkeypatch
+):
+    from tests.challan.web.conftest import bearer
+    from tests.challan.web.ingest_support import run_anpr
+
+    token = bearer(client, *OFFICER)
+    db = settings.database_url
+    code, out, _ = run_anpr(
+        capsys, monkeypatch, "officer", "sign-out", OFFICER[0], "--reason", "phone lost", "--db", db
+    )
+    assert (code, out) == (0, [f"officer {OFFICER[0]} signed out everywhere"])
+    assert client.get("/api/v1/officers/me", headers=token).status_code == 401
+    [entry] = [e for e in audit_entries(settings) if e.action == "sign-out"]
+    assert (entry.actor, entry.reason) == ("cli", "phone lost")
+    code, _, err = run_anpr(capsys, monkeypatch, "officer", "sign-out", "nobody", "--db", db)
+    assert (code, err) == (3, ["error: no officer named 'nobody'"])
+
+
+def audit_entries(settings):
+    from challan.models import AuditEntry
+
+    return rows(settings, AuditEntry)
