@@ -418,9 +418,9 @@ def edge_files(folder: Path, track: int) -> tuple[list[Path], tuple[Evidence, ..
     )
 
 
-def test_events_posted_to_the_hub_by_both_ends_are_one_average_speed(
-    db_url, session, tmp_path, capsys, monkeypatch
-):
+def section_hub(db_url, tmp_path, capsys, monkeypatch) -> tuple[PortalSettings, dict[str, str]]:
+    """A hub with the section's two cameras registered by `anpr camera add` from their site files:
+    its settings and each camera's key."""
     hub = PortalSettings(
         database_url=db_url,
         evidence_dir=tmp_path / "hub-evidence",
@@ -440,6 +440,13 @@ def test_events_posted_to_the_hub_by_both_ends_are_one_average_speed(
         )
         assert code == 0, err
         keys[camera] = out[0]
+    return hub, keys
+
+
+def test_events_posted_to_the_hub_by_both_ends_are_one_average_speed(
+    db_url, session, tmp_path, capsys, monkeypatch
+):
+    hub, keys = section_hub(db_url, tmp_path, capsys, monkeypatch)
     entry_paths, entry_files = edge_files(tmp_path / "edge-in", 1)
     exit_paths, exit_files = edge_files(tmp_path / "edge-out", 2)
     with hub_server(hub) as base:
@@ -480,25 +487,7 @@ def test_an_entry_posted_after_its_exit_is_paired_when_it_arrives(
 ):
     """The entry camera's link was down for a minute: the exit's event reaches the hub first (no
     entry yet: nothing), then the entry's backlog; its post pairs the two."""
-    hub = PortalSettings(
-        database_url=db_url,
-        evidence_dir=tmp_path / "hub-evidence",
-        secret_key="a test secret key, long enough",
-    )
-    section = {"entry_site": ENTRY, "distance_m": 2000, "limit_kmh": 80, "tolerance_kmh": 5}
-    keys = {}
-    for camera, site_id, extra in (
-        ("IN-CAM", ENTRY, {"section_entry": True}),
-        ("OUT-CAM", EXIT, {"section": section}),
-    ):
-        raw = yaml.safe_load(REGAL.read_text())
-        raw["site"]["id"] = site_id
-        path = site_file(tmp_path / camera, **raw, **extra)
-        code, out, err = run_anpr(
-            capsys, monkeypatch, "camera", "add", camera, "--site", str(path), "--db", db_url
-        )
-        assert code == 0, err
-        keys[camera] = out[0]
+    hub, keys = section_hub(db_url, tmp_path, capsys, monkeypatch)
     entry_paths, entry_files = edge_files(tmp_path / "edge-in", 1)
     exit_paths, exit_files = edge_files(tmp_path / "edge-out", 2)
     entry = vehicle(ENTRY, 11, AT, files=entry_files)
