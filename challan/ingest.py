@@ -146,14 +146,18 @@ def _signal_facts(event: EventIn) -> tuple[datetime | None, float | None]:
     return onset, amber
 
 
-def stored_vehicle_event(stored: Event) -> VehicleEvent:
+def stored_vehicle_event(stored: Event) -> VehicleEvent | None:
     """A recorded event as the anpr.types.VehicleEvent it was recorded from (its `data` is that
-    event's to_json, as received), with its evidence as stored."""
+    event's to_json, as received), with its evidence as stored; None where the record does not
+    hold one (written by an older version)."""
     data = stored.data
-    evidence = [
-        Evidence(kind=e["kind"], path=e["path"], sha256=e["sha256"]) for e in data.get("evidence", [])
-    ]
-    return vehicle_event(EventIn.model_validate({**data, "evidence": []}), evidence)
+    try:
+        evidence = [
+            Evidence(kind=e["kind"], path=e["path"], sha256=e["sha256"]) for e in data.get("evidence", [])
+        ]
+        return vehicle_event(EventIn.model_validate({**data, "evidence": []}), evidence)
+    except (ValidationError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def vehicle_event(event: EventIn, evidence: Sequence[Evidence]) -> VehicleEvent:

@@ -232,6 +232,8 @@ def late_exits(session: Session, *, entry: VehicleEvent) -> list[Violation]:
         ):
             continue  # not recorded here after all, or its trip is judged already
         exit_event = stored_vehicle_event(stored)
+        if exit_event is None:
+            continue
         found = average_speed(session, event=exit_event, rules=exit_rules, lock=True)
         if found:
             added += crud.record_event(session, event=exit_event, findings=found)

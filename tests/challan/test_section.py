@@ -320,6 +320,22 @@ def test_a_late_entry_pairs_only_where_the_exit_was_waiting_for_it(db_url, sessi
     assert [v.id for v in section_violations(session)] == [paired.id]
 
 
+def test_an_exit_record_that_holds_no_event_does_not_stop_the_entry_being_recorded(db_url, session):
+    """An exit recorded by an older version, its stored event unreadable: the late entry is still
+    recorded (its sighting and event), the exit left as it was."""
+    from challan.models import Event
+
+    exit_camera(db_url)
+    passes(db_url, vehicle(EXIT, 2, AT), EXIT_RULES)
+    [stored] = session.exec(select(Event)).all()
+    stored.data = {"site_id": EXIT, "plate": {"text": "lower-case"}}
+    session.add(stored)
+    session.commit()
+    passes(db_url, vehicle(ENTRY, 1, AT - timedelta(seconds=60)), SiteRules(site_id=ENTRY))
+    assert section_violations(session) == []
+    assert {s.site_id for s in session.exec(select(Sighting))} == {ENTRY, EXIT}
+
+
 def test_the_window_is_the_section_at_the_limit_plus_tolerance():
     assert window(SECTION) == timedelta(seconds=2000 / (85 / 3.6))
 
