@@ -9,7 +9,8 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from anpr.errors import InputError
 from challan import lifecycle, users
@@ -17,7 +18,7 @@ from challan.fines import load_fines
 from challan.models import Status
 from challan.places import load_places
 from challan.web import charts, views
-from challan.web.deps import PageAdmin, PageOfficer, SessionDep, SettingsDep
+from challan.web.deps import CsrfChecked, PageAdmin, PageOfficer, SessionDep, SettingsDep
 from challan.web.queries import (
     ChallanSearch,
     dashboard_counts,
@@ -152,3 +153,17 @@ def accounts(request: Request, session: SessionDep, officer: PageAdmin) -> Respo
     return views.render(
         request, "accounts.html", {"officer": officer, "accounts": users.list_officers(session)}
     )
+
+
+@router.post("/accounts/{username}/sign-out", dependencies=[CsrfChecked])
+def sign_out_account(session: SessionDep, officer: PageAdmin, username: str) -> Response:
+    """An admin signs an account out everywhere (challan.users.sign_out): a lost phone, a leaked
+    token; the account keeps its password."""
+    target = users.get_officer(session, username=username)
+    if target is None:
+        raise HTTPException(status_code=404, detail=f"no officer named '{username[:64]}'")
+    users.sign_out(
+        session, officer=target, actor=f"officer:{officer.username}", reason="signed out by an admin"
+    )
+    session.commit()
+    return RedirectResponse("/officer/accounts", status_code=303)

@@ -260,6 +260,39 @@ def test_dashboard_draws_svg_charts_and_accounts_are_admin_only(client, seed):
     assert accounts.status_code == 200 and "insp.sana" in accounts.text and "chief" in accounts.text
 
 
+def test_an_admin_signs_an_account_out_everywhere_from_the_accounts_page(client, settings, seed):
+    """The officer's phone (a token) and browser (a session) both stop at once; the admin's own
+    session goes on; without the form's CSRF token nothing happens."""
+    from fastapi.testclient import TestClient
+
+    from challan.web.app import create_app
+    from tests.challan.web.conftest import bearer
+
+    with TestClient(create_app(settings), base_url="http://testserver") as browser:
+        assert login(browser, *OFFICER).status_code == 303
+        phone = bearer(client, *OFFICER)
+        login(client, *ADMIN)
+        page = client.get("/officer/accounts")
+        assert 'action="/officer/accounts/insp.sana/sign-out"' in page.text
+        refused = client.post("/officer/accounts/insp.sana/sign-out", follow_redirects=False)
+        assert refused.status_code == 403 and browser.get("/officer/review").status_code == 200
+        done = client.post(
+            "/officer/accounts/insp.sana/sign-out",
+            data={"csrf_token": csrf_token(client, "/officer/accounts")},
+            follow_redirects=False,
+        )
+        assert (done.status_code, done.headers["location"]) == (303, "/officer/accounts")
+        assert client.get("/api/v1/officers/me", headers=phone).status_code == 401
+        assert browser.get("/officer/review", follow_redirects=False).status_code in (302, 303)
+        assert client.get("/officer/accounts").status_code == 200  # the admin is still signed in
+        missing = client.post(
+            "/officer/accounts/nobody/sign-out",
+            data={"csrf_token": csrf_token(client, "/officer/accounts")},
+            follow_redirects=False,
+        )
+        assert missing.status_code == 404
+
+
 def test_the_review_card_shows_the_year_the_camera_read(client, seed, session, settings, images):
     """A Punjab plate's year is part of what the officer approves (the notice prints it), so the card
     and the violation page show it beside the camera's read."""
