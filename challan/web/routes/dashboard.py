@@ -150,8 +150,15 @@ def _day(text: str | None, name: str) -> date | None:
 
 @router.get("/accounts")
 def accounts(request: Request, session: SessionDep, officer: PageAdmin) -> Response:
+    accounts = users.list_officers(session)
+    signed_out = request.query_params.get("signed_out")
+    message = (
+        f"{signed_out} is signed out everywhere: every session and API token of the account has ended."
+        if signed_out in {a.username for a in accounts}
+        else None
+    )
     return views.render(
-        request, "accounts.html", {"officer": officer, "accounts": users.list_officers(session)}
+        request, "accounts.html", {"officer": officer, "accounts": accounts, "message": message}
     )
 
 
@@ -166,4 +173,6 @@ def sign_out_account(session: SessionDep, officer: PageAdmin, username: str) -> 
         session, officer=target, actor=f"officer:{officer.username}", reason="signed out by an admin"
     )
     session.commit()
-    return RedirectResponse("/officer/accounts", status_code=303)
+    return RedirectResponse(
+        f"/officer/accounts?{urlencode({'signed_out': target.username})}", status_code=303
+    )

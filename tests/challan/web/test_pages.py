@@ -281,7 +281,8 @@ def test_an_admin_signs_an_account_out_everywhere_from_the_accounts_page(client,
             data={"csrf_token": csrf_token(client, "/officer/accounts")},
             follow_redirects=False,
         )
-        assert (done.status_code, done.headers["location"]) == (303, "/officer/accounts")
+        assert (done.status_code, done.headers["location"]) == (303, "/officer/accounts?signed_out=insp.sana")
+        assert "insp.sana is signed out everywhere" in client.get(done.headers["location"]).text
         assert client.get("/api/v1/officers/me", headers=phone).status_code == 401
         assert browser.get("/officer/review", follow_redirects=False).status_code in (302, 303)
         assert client.get("/officer/accounts").status_code == 200  # the admin is still signed in
