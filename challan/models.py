@@ -143,6 +143,10 @@ class SiteBase(SQLModel):
 class Site(SiteBase, table=True):
     __tablename__ = "sites"
     created_at: datetime = _time(default_factory=utcnow)
+    # The section a site the hub runs itself ends (challan.rules.SectionRules as JSON), as its last
+    # footage job read it from the site file: an entry recorded after that site's exits pairs with
+    # them (challan.section.late_exits). Cameras the hub does not run keep theirs in `cameras.rules`.
+    section: dict | None = Field(default=None, sa_type=JSON)
 
 
 class CameraBase(SQLModel):

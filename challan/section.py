@@ -15,14 +15,14 @@ fined once, and so is an entry (a vehicle the exit camera followed as two tracks
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from anpr.types import UNCERTAIN_READ, Evidence, PlateRead, VehicleEvent
 from challan.findings import Finding
-from challan.models import Event, Sighting, Violation
+from challan.models import Event, Sighting, Site, Violation
 from challan.rules import SectionRules, SiteRules, evaluate_all
 
 AVERAGE_SPEED = "AVERAGE_SPEED"
@@ -174,15 +174,43 @@ def average_speed(
 LATE_HORIZON = timedelta(days=1)
 
 
+def remember_section(session: Session, *, rules: SiteRules, actor: str) -> bool:
+    """Record the section the site ends, as a footage job of the hub's own reads it from the site
+    file (a site with none: nothing), so that an entry recorded after this site's exits is paired
+    with them (late_exits). Returns whether that changed the records; a change is audited."""
+    if rules.section is None:
+        return False
+    from challan.audit import log_change
+    from challan.crud import ensure_site
+
+    site = ensure_site(session, site_id=rules.site_id, actor=actor)
+    section = asdict(rules.section)
+    if site.section == section:
+        return False
+    log_change(
+        session,
+        actor=actor,
+        action="update",
+        entity="sites",
+        entity_id=site.id,
+        changes={"section": [site.section, section]},
+        reason="the section in the site file of a footage job",
+    )
+    site.section = section
+    session.add(site)
+    session.flush()
+    return True
+
+
 def late_exits(session: Session, *, entry: VehicleEvent) -> list[Violation]:
     """AVERAGE_SPEED for the exits recorded before their entry: an entry camera whose link was down
-    posts its backlog when the link comes back, and footage is batch-processed in any order, so a
-    vehicle's exit can reach the hub before its entry. Each exit of the entry's plate, read surely
-    after it at a camera whose section begins at the entry's site (its rules as registered,
-    challan.cameras), is judged again now that the entry is recorded, exactly as its own post was
-    (average_speed: the latest entry before it, the window, the year, a trip fined once). Returns the
-    violations this added. Exits at sites the hub runs itself are not looked at: their rules are
-    in their site files, not in the records."""
+    posts its backlog when the link comes back, and footage is batch-processed in any order (on
+    several workers at once), so a vehicle's exit can reach the records before its entry. Each exit
+    of the entry's plate, read surely after it at a site whose section begins at the entry's site
+    (a camera's rules as registered, challan.cameras, or the section a footage job recorded for a
+    site the hub runs, remember_section), is judged again now that the entry is recorded, exactly
+    as it was judged at its own time (average_speed: the latest entry before it, the window, the
+    year, a trip fined once). Returns the violations this added."""
     if not sure(entry.plate):
         return []
     assert entry.plate is not None  # sure() says so
@@ -203,15 +231,18 @@ def late_exits(session: Session, *, entry: VehicleEvent) -> list[Violation]:
     if not later:
         return []
     exits: dict[str, SiteRules] = {}
+    sites = {s.site_id for s in later}
+    for site in session.exec(select(Site).where(col(Site.id).in_(sites), col(Site.section).is_not(None))):
+        section = SectionRules(**site.section) if site.section else None
+        if section is not None and section.entry_site == entry.site_id:
+            exits[site.id] = SiteRules(site_id=site.id, section=section)
     cameras = session.exec(
-        select(Camera).where(
-            col(Camera.site_id).in_({s.site_id for s in later}), col(Camera.rules).is_not(None)
-        )
+        select(Camera).where(col(Camera.site_id).in_(sites), col(Camera.rules).is_not(None))
     )
     for camera in cameras:
         rules = rules_of(camera)
         if rules.section is not None and rules.section.entry_site == entry.site_id:
-            exits.setdefault(camera.site_id, rules)
+            exits[camera.site_id] = rules  # as registered: the rules its own posts are judged by
     added: list[Violation] = []
     for sighting in sorted(later, key=lambda s: s.first_seen):
         exit_rules = exits.get(sighting.site_id)

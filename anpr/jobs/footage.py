@@ -81,7 +81,14 @@ def run_footage(
         source = live or Prefetched(opened)
 
     from anpr.process import VideoProcessor, default_recognizer, video_detector
-    from challan.section import SectionJudge, sure
+    from challan.section import SectionJudge, remember_section, sure
+
+    if store and rules.section is not None:  # for its entry's footage, if that is processed later
+        from challan.crud import PIPELINE
+        from challan.db import session_scope
+
+        with session_scope(db) as session:
+            remember_section(session, rules=rules, actor=PIPELINE)
 
     out = out or Path("out") / (Path(video).stem or "stream")
     detector = video_detector()

@@ -64,6 +64,7 @@ ADDED_LATER = {
         "officer_badge",
     ),
     "officers": ("full_name", "rank", "badge_number", "sign_outs"),
+    "sites": ("section",),
 }
 
 
