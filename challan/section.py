@@ -176,16 +176,19 @@ LATE_HORIZON = timedelta(days=1)
 
 def remember_section(session: Session, *, rules: SiteRules, actor: str) -> bool:
     """Record the section the site ends, as a footage job of the hub's own reads it from the site
-    file (a site with none: nothing), so that an entry recorded after this site's exits is paired
-    with them (late_exits). Returns whether that changed the records; a change is audited."""
-    if rules.section is None:
-        return False
+    file, so that an entry recorded after this site's exits is paired with them (late_exits); a
+    site file that no longer gives one clears it. Returns whether that changed the records; a
+    change is audited."""
     from challan.audit import log_change
     from challan.crud import ensure_site
 
-    site = ensure_site(session, site_id=rules.site_id, actor=actor)
-    section = asdict(rules.section)
-    if site.section == section:
+    section = asdict(rules.section) if rules.section is not None else None
+    site = (
+        ensure_site(session, site_id=rules.site_id, actor=actor)
+        if section
+        else session.get(Site, rules.site_id)
+    )
+    if site is None or site.section == section:
         return False
     log_change(
         session,

@@ -83,7 +83,7 @@ def run_footage(
     from anpr.process import VideoProcessor, default_recognizer, video_detector
     from challan.section import SectionJudge, remember_section, sure
 
-    if store and rules.section is not None:  # for its entry's footage, if that is processed later
+    if store:  # the section it ends, for its entry's footage if that is processed later
         from challan.crud import PIPELINE
         from challan.db import session_scope
 

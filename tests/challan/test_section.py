@@ -343,6 +343,14 @@ def test_an_exit_the_hub_ran_pairs_late_by_the_section_its_footage_job_recorded(
     passes(db_url, vehicle(ENTRY, 7, AT), SiteRules(site_id=ENTRY))
     [violation] = section_violations(session)
     assert (violation.event.track_id, violation.details["entry_track_id"]) == (3, 7)
+    # the site file loses its section: the next job clears it, and a later entry pairs with nothing
+    with session_scope(db_url) as records:
+        assert remember_section(records, rules=SiteRules(site_id=EXIT), actor="pipeline")
+    session.expire_all()
+    assert session.get(Site, EXIT).section is None
+    passes(db_url, vehicle(EXIT, 4, AT + timedelta(minutes=5), plate="LEC1234"), SiteRules(site_id=EXIT))
+    passes(db_url, vehicle(ENTRY, 8, AT + timedelta(minutes=4), plate="LEC1234"), SiteRules(site_id=ENTRY))
+    assert [v.id for v in section_violations(session)] == [violation.id]
     assert verify_audit(session).intact
 
 
