@@ -14,10 +14,12 @@ fined once, and so is an entry (a vehicle the exit camera followed as two tracks
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from anpr.types import UNCERTAIN_READ, Evidence, PlateRead, VehicleEvent
@@ -34,6 +36,22 @@ SURE_READ = UNCERTAIN_READ
 # plate, a misread or a camera clock that is off: a car that can do more is rare, and a pair at more
 # is for the cloned-plate check (challan.alerts), not a speeding fine.
 MAX_KMH = 250.0
+
+
+def hold_plate(session: Session, plate: str) -> None:
+    """On PostgreSQL, hold a transaction-scoped advisory lock on the plate for section pairing: an
+    exit looking for its entry (average_speed with lock) and an entry looking for its exits
+    (late_exits) take it before they read, so that the two ends of one trip posted at the same
+    instant are judged one after the other, the second seeing the first's committed row. Without
+    it each read before the other committed, and the trip was never fined. (SQLite: every ingest
+    already holds the database's write lock, challan.crud.lock_for_change.)"""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"anpr-section:{plate}".encode()).digest()
+    connection.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))
+    )
 
 
 def sure(plate: PlateRead | None) -> bool:
@@ -160,6 +178,9 @@ def average_speed(
     section = rules.section
     if section is None or not sure(event.plate):
         return []
+    assert event.plate is not None  # sure() says so
+    if lock:
+        hold_plate(session, event.plate.text)
     entry = latest_entry(session, event=event, section=section, lock=lock)
     if entry is None:
         return []
@@ -222,6 +243,7 @@ def late_exits(session: Session, *, entry: VehicleEvent) -> list[Violation]:
     from challan.ingest import stored_vehicle_event
     from challan.models import Camera
 
+    hold_plate(session, entry.plate.text)
     later = session.exec(
         select(Sighting).where(
             Sighting.plate_text == entry.plate.text,

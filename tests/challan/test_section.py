@@ -370,6 +370,57 @@ def test_an_exit_record_that_holds_no_event_does_not_stop_the_entry_being_record
     assert {s.site_id for s in session.exec(select(Sighting))} == {ENTRY, EXIT}
 
 
+def test_both_ends_posted_at_the_same_instant_are_one_trip(db_url, session):
+    """The two ends of one trip reach the hub together, each in its own transaction, as two ingest
+    workers take them: the exit looking for its entry and the entry for its exits (PostgreSQL: each
+    read before the other committed, and the trip was never fined). Twelve trips, each raced."""
+    import threading
+
+    from challan.crud import lock_for_change, record_event
+    from challan.db import get_engine
+    from challan.section import late_exits
+    from challan.sightings import record_sighting
+
+    exit_camera(db_url)
+    plates = [f"LEB{5100 + k}" for k in range(12)]
+
+    def exit_post(records: Session, plate: str) -> None:
+        event = vehicle(EXIT, 100 + int(plate[3:]), AT + timedelta(seconds=60), plate=plate)
+        lock_for_change(records)  # as ingest_event does (SQLite: one ingest at a time)
+        record_event(
+            records, event=event, findings=average_speed(records, event=event, rules=EXIT_RULES, lock=True)
+        )
+        record_sighting(records, event=event)
+
+    def entry_post(records: Session, plate: str) -> None:
+        event = vehicle(ENTRY, int(plate[3:]), AT, plate=plate)
+        lock_for_change(records)
+        record_event(records, event=event, findings=[])
+        record_sighting(records, event=event)
+        late_exits(records, entry=event)
+
+    failures: list[BaseException] = []
+    for plate in plates:
+        barrier = threading.Barrier(2)
+
+        def run(post, plate=plate, barrier=barrier) -> None:
+            with Session(get_engine(db_url)) as records:
+                barrier.wait()
+                try:
+                    post(records, plate)
+                    records.commit()
+                except BaseException as exc:  # reported below, not lost in the thread
+                    failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=(post,)) for post in (exit_post, entry_post)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert sorted(v.plate_text for v in section_violations(session)) == plates
+
+
 def test_the_window_is_the_section_at_the_limit_plus_tolerance():
     assert window(SECTION) == timedelta(seconds=2000 / (85 / 3.6))
 
