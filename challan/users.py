@@ -186,10 +186,13 @@ def set_active(session: Session, *, username: str, active: bool, actor: str) -> 
     return officer
 
 
-def sign_out(session: Session, *, officer: Officer, actor: str, reason: str | None = None) -> Officer:
+def sign_out(session: Session, *, username: str, actor: str, reason: str | None = None) -> Officer:
     """End every session and bearer token of the account, now, its password kept: a lost phone, a
     token pasted where it should not be, an officer moved to other duties for a while. The account
     stays usable: signing in again gives new ones."""
+    officer = get_officer(session, username=username)
+    if officer is None:
+        raise NotFoundError(f"no officer named '{username[:64]}'")
     log_change(
         session,
         actor=actor,

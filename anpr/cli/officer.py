@@ -113,13 +113,9 @@ def sign_out(
     the account itself, disable it)."""
     from challan import users
     from challan.db import session_scope
-    from challan.errors import NotFoundError
 
     with session_scope(db) as session:
-        officer = users.get_officer(session, username=name)
-        if officer is None:
-            raise NotFoundError(f"no officer named '{name}'")
-        users.sign_out(session, officer=officer, actor="cli", reason=reason)
+        officer = users.sign_out(session, username=name, actor="cli", reason=reason)
         typer.echo(f"officer {officer.username} signed out everywhere")
 
 

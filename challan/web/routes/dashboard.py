@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from anpr.errors import InputError
@@ -166,11 +166,8 @@ def accounts(request: Request, session: SessionDep, officer: PageAdmin) -> Respo
 def sign_out_account(session: SessionDep, officer: PageAdmin, username: str) -> Response:
     """An admin signs an account out everywhere (challan.users.sign_out): a lost phone, a leaked
     token; the account keeps its password."""
-    target = users.get_officer(session, username=username)
-    if target is None:
-        raise HTTPException(status_code=404, detail=f"no officer named '{username[:64]}'")
-    users.sign_out(
-        session, officer=target, actor=f"officer:{officer.username}", reason="signed out by an admin"
+    target = users.sign_out(
+        session, username=username, actor=f"officer:{officer.username}", reason="signed out by an admin"
     )
     session.commit()
     return RedirectResponse(
